@@ -1,0 +1,34 @@
+"""Command line: ``python -m analysis {spectrogram,detect,tags} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.commands import detect, spectrogram, tags
+from analysis.errors import InputError
+from models.locate import MissingModelError
+
+COMMANDS = {
+    "spectrogram": (spectrogram, "render an audio file's spectrogram to an image"),
+    "detect": (detect, "detect objects or faces in an image"),
+    "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        module.add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module, _ = COMMANDS[args.command]
+    try:
+        return module.run(args)
+    except (InputError, MissingModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

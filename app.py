@@ -1,0 +1,14 @@
+"""Percept: drop in a sound or a picture and see what deep learning and signal processing find."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Percept", page_icon=":material/insights:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/audio.py", title="Audio", icon=":material/graphic_eq:", url_path="audio"),
+        st.Page("pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"),
+    ]
+)
+navigation.run()

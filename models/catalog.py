@@ -1,0 +1,195 @@
+"""What each model is, where it comes from, what it needs and what it says.
+
+Weights are never committed: ``models.locate`` finds the files in a models
+directory and ``python -m models fetch NAME`` downloads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One file a model needs.
+
+    ``names`` lists the accepted file names, the first being the one a fetch writes;
+    ``size`` (bytes) and ``sha256`` describe the upstream file when known.
+    """
+
+    role: str
+    names: tuple[str, ...]
+    url: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    task: str  # "objects", "faces" or "sound events"
+    format: str  # "onnx", "caffe", "tflite" or "built into OpenCV"
+    runtime: str
+    description: str
+    input_size: tuple[int, int] | None  # (width, height) in pixels, or None for audio / any
+    preprocessing: str
+    licence: str
+    source: str
+    files: tuple[ModelFile, ...] = ()
+    labels: tuple[str, ...] = ()
+    how_to_get: str | None = None
+
+    @property
+    def builtin(self) -> bool:
+        """True when the model ships inside an installed package and needs no files."""
+        return not self.files
+
+
+COCO_LABELS = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+    "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat",
+    "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack",
+    "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball",
+    "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket",
+    "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair",
+    "couch", "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse",
+    "remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink",
+    "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier",
+    "toothbrush",
+)  # fmt: skip
+
+# Index 0 is the background class of the Caffe SSD output.
+VOC_LABELS = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+)  # fmt: skip
+
+YOLOX_NANO = ModelSpec(
+    name="yolox-nano",
+    title="YOLOX-Nano (COCO objects)",
+    task="objects",
+    format="onnx",
+    runtime="onnxruntime",
+    description="Megvii's smallest YOLOX: 80 everyday object classes from COCO, fast on a CPU.",
+    input_size=(416, 416),
+    preprocessing="letterbox to 416×416 (pad 114), BGR 0..255, no normalisation",
+    licence="Apache-2.0",
+    source="https://github.com/Megvii-BaseDetection/YOLOX",
+    files=(
+        ModelFile(
+            role="model",
+            names=("yolox_nano.onnx",),
+            url="https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx",
+            size=3_659_407,
+            sha256="c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d",
+        ),
+    ),
+    labels=COCO_LABELS,
+)
+
+MOBILENET_SSD = ModelSpec(
+    name="mobilenet-ssd",
+    title="MobileNet-SSD (Caffe, PASCAL VOC)",
+    task="objects",
+    format="caffe",
+    runtime="opencv-dnn",
+    description="The seed example's detector: 20 PASCAL VOC classes, run by OpenCV's Caffe importer.",
+    input_size=(300, 300),
+    preprocessing="resize to 300×300, scale 0.007843, mean 127.5",
+    licence="MIT",
+    source="https://github.com/chuanqi305/MobileNet-SSD",
+    files=(
+        ModelFile(
+            role="config",
+            names=("MobileNetSSD_deploy.prototxt",),
+            url="https://raw.githubusercontent.com/chuanqi305/MobileNet-SSD/master/voc/MobileNetSSD_deploy.prototxt",
+        ),
+        ModelFile(
+            role="weights",
+            names=("MobileNetSSD_deploy.caffemodel",),
+            url="https://raw.githubusercontent.com/PINTO0309/MobileNet-SSD-RealSense/master/caffemodel/MobileNetSSD/MobileNetSSD_deploy.caffemodel",
+        ),
+    ),
+    labels=VOC_LABELS,
+)
+
+YUNET = ModelSpec(
+    name="yunet",
+    title="YuNet (faces)",
+    task="faces",
+    format="onnx",
+    runtime="opencv (cv2.FaceDetectorYN)",
+    description="A tiny, accurate face detector from OpenCV Zoo; also finds eyes, nose and mouth.",
+    input_size=None,
+    preprocessing="any size; BGR 0..255",
+    licence="MIT",
+    source="https://github.com/opencv/opencv_zoo/tree/main/models/face_detection_yunet",
+    files=(
+        ModelFile(
+            role="model",
+            names=("face_detection_yunet_2023mar.onnx", "face_detection_yunet_2026may.onnx"),
+            url="https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2023mar.onnx",
+            size=232_589,
+            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        ),
+    ),
+    labels=("face",),
+)
+
+HAAR_FACES = ModelSpec(
+    name="haar-faces",
+    title="Haar cascade faces (built into OpenCV)",
+    task="faces",
+    format="built into OpenCV",
+    runtime="opencv (cv2.CascadeClassifier)",
+    description=(
+        "A classic 2001 Viola–Jones face detector that ships inside OpenCV itself: "
+        "not deep learning, works offline with no downloads, finds frontal faces only."
+    ),
+    input_size=None,
+    preprocessing="grayscale, histogram equalised",
+    licence="Intel License Agreement (BSD-style), shipped with OpenCV",
+    source="https://github.com/opencv/opencv/tree/4.x/data/haarcascades",
+    labels=("face",),
+)
+
+YAMNET = ModelSpec(
+    name="yamnet",
+    title="YAMNet (AudioSet sound events)",
+    task="sound events",
+    format="tflite",
+    runtime="ai-edge-litert",
+    description="Google's sound-event classifier: 521 AudioSet classes, 0.975 s frames.",
+    input_size=None,
+    preprocessing="mono 16 kHz float32 in [-1, 1], 15 600 samples (0.975 s) per frame",
+    licence="Apache-2.0",
+    source="https://github.com/tensorflow/models/tree/master/research/audioset/yamnet",
+    files=(
+        ModelFile(
+            role="model",
+            names=("yamnet.tflite",),
+            url="https://tfhub.dev/google/lite-model/yamnet/classification/tflite/1?lite-format=tflite",
+        ),
+        ModelFile(
+            role="class_map",
+            names=("yamnet_class_map.csv",),
+            url="https://raw.githubusercontent.com/tensorflow/models/master/research/audioset/yamnet/yamnet_class_map.csv",
+        ),
+    ),
+)
+
+CATALOG: dict[str, ModelSpec] = {
+    spec.name: spec for spec in (YOLOX_NANO, MOBILENET_SSD, YUNET, HAAR_FACES, YAMNET)
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The catalog entry called ``name``; raises KeyError listing the known names."""
+    try:
+        return CATALOG[name]
+    except KeyError:
+        known = ", ".join(sorted(CATALOG))
+        raise KeyError(f"unknown model {name!r}; known models: {known}") from None

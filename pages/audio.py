@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Audio")
+st.info("Coming soon.")

@@ -1,0 +1,4 @@
+import streamlit as st
+
+st.title("Vision")
+st.info("Coming soon.")

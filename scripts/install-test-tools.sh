@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian tools the tests use: Chromium (browser tests), espeak-ng (speech), sox.
+# Skips apt when they are all present already; needs root (or sudo) otherwise.
+set -euo pipefail
+packages=(chromium espeak-ng sox libsox-fmt-all)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
