@@ -96,7 +96,9 @@ MOBILENET_SSD = ModelSpec(
     task="objects",
     format="caffe",
     runtime="opencv-dnn",
-    description="The seed example's detector: 20 PASCAL VOC classes, run by OpenCV's Caffe importer.",
+    description=(
+        "The seed example's detector: 20 PASCAL VOC classes, run by OpenCV's Caffe importer."
+    ),
     input_size=(300, 300),
     preprocessing="resize to 300×300, scale 0.007843, mean 127.5",
     licence="MIT",
@@ -156,6 +158,23 @@ HAAR_FACES = ModelSpec(
     labels=("face",),
 )
 
+HOG_PEOPLE = ModelSpec(
+    name="hog-people",
+    title="HOG people detector (built into OpenCV)",
+    task="objects",
+    format="built into OpenCV",
+    runtime="opencv (cv2.HOGDescriptor)",
+    description=(
+        "The classic 2005 Dalal–Triggs pedestrian detector that ships inside OpenCV itself: "
+        "not deep learning, works offline with no downloads, finds upright standing people only."
+    ),
+    input_size=(64, 128),
+    preprocessing="grayscale, scaled to at most 800 px, sliding 64×128 window",
+    licence="BSD-3-Clause, shipped with OpenCV",
+    source="https://docs.opencv.org/4.x/d5/d33/structcv_1_1HOGDescriptor.html",
+    labels=("person",),
+)
+
 YAMNET = ModelSpec(
     name="yamnet",
     title="YAMNet (AudioSet sound events)",
@@ -182,7 +201,7 @@ YAMNET = ModelSpec(
 )
 
 CATALOG: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (YOLOX_NANO, MOBILENET_SSD, YUNET, HAAR_FACES, YAMNET)
+    spec.name: spec for spec in (YOLOX_NANO, MOBILENET_SSD, YUNET, HAAR_FACES, HOG_PEOPLE, YAMNET)
 }
 
 

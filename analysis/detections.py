@@ -1,0 +1,148 @@
+"""The one value every detector returns and every consumer (annotator, table, CLI) uses.
+
+Modelled on Roboflow supervision's ``Detections``: parallel arrays, filtered by indexing
+with a boolean mask or an index array, e.g. ``detections[detections.scores >= 0.5]``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from analysis.errors import InputError
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Boxes found in one image.
+
+    Attributes
+    ----------
+    boxes : np.ndarray
+        (N, 4) float32, corners ``x1, y1, x2, y2`` in pixels of the original image.
+    scores : np.ndarray
+        (N,) float32 confidences in [0, 1].
+    class_ids : np.ndarray
+        (N,) int64 indices into ``class_names``.
+    class_names : tuple of str
+        The model's class names (COCO's "sports ball", VOC's "diningtable", "face", ...).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    class_ids: np.ndarray
+    class_names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        class_ids = np.asarray(self.class_ids, dtype=np.int64).reshape(-1)
+        if not len(boxes) == len(scores) == len(class_ids):
+            raise ValueError(
+                f"boxes, scores and class_ids differ in length: "
+                f"{len(boxes)}, {len(scores)}, {len(class_ids)}"
+            )
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "scores", scores)
+        object.__setattr__(self, "class_ids", class_ids)
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+
+    @classmethod
+    def empty(cls, class_names: tuple[str, ...] = ()) -> Detections:
+        return cls(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64), class_names)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
+        """The detections selected by a boolean mask, an index array or a slice."""
+        return Detections(
+            self.boxes[index], self.scores[index], self.class_ids[index], self.class_names
+        )
+
+    @property
+    def labels(self) -> list[str]:
+        """Class name of each detection."""
+        return [self.class_name(i) for i in self.class_ids]
+
+    def class_name(self, class_id: int) -> str:
+        if 0 <= class_id < len(self.class_names):
+            return self.class_names[class_id]
+        return f"class {class_id}"
+
+    def counts(self) -> dict[str, int]:
+        """Number of detections per label, most frequent first."""
+        return dict(Counter(self.labels).most_common())
+
+    def to_records(self) -> list[dict]:
+        """``[{"label", "score", "box": [x1, y1, x2, y2]}]``, highest score first, for JSON."""
+        order = np.argsort(-self.scores, kind="stable")
+        return [
+            {
+                "label": self.class_name(int(self.class_ids[i])),
+                "score": round(float(self.scores[i]), 4),
+                "box": [round(float(v), 1) for v in self.boxes[i]],
+            }
+            for i in order
+        ]
+
+
+def nms_keep(
+    boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, class_ids: np.ndarray | None
+) -> np.ndarray:
+    """Indices kept by non-maximum suppression, highest score first.
+
+    A box is dropped when it overlaps a higher-scoring kept box by IoU above
+    ``iou_threshold``; with ``class_ids`` only boxes of the same class suppress each other.
+    """
+    if len(scores) == 0:
+        return np.zeros(0, dtype=np.int64)
+    boxes = np.asarray(boxes, dtype=np.float32)
+    if class_ids is not None:
+        # Shift each class to its own region so boxes of different classes never overlap.
+        offset = np.asarray(class_ids, dtype=np.float32)[:, None] * (float(boxes.max()) + 1.0)
+        boxes = boxes + offset
+    xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]])
+    keep = cv2.dnn.NMSBoxes(
+        xywh.tolist(), np.asarray(scores, np.float32).tolist(), 0.0, iou_threshold
+    )
+    return np.asarray(keep, dtype=np.int64).reshape(-1)
+
+
+@dataclass(frozen=True)
+class DetectionFilter:
+    """What to show of a model's raw candidates: cheap to apply, no network involved.
+
+    Attributes
+    ----------
+    confidence : float
+        Minimum score in [0, 1].
+    iou : float
+        NMS IoU threshold in (0, 1]: boxes of one class overlapping more are merged; 1 keeps all.
+    classes : tuple of str or None
+        Labels to keep; None keeps every class.
+    """
+
+    confidence: float = 0.5
+    iou: float = 0.45
+    classes: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise InputError(f"The confidence must be between 0 and 1, not {self.confidence}.")
+        if not 0.0 < self.iou <= 1.0:
+            raise InputError(f"The IoU threshold must be above 0 and at most 1, not {self.iou}.")
+
+
+def filter_detections(detections: Detections, params: DetectionFilter) -> Detections:
+    """Keep candidates above the confidence, of the chosen classes, then apply per-class NMS."""
+    mask = detections.scores >= params.confidence
+    if params.classes is not None:
+        mask &= np.isin(np.asarray(detections.labels, dtype=object), list(params.classes))
+    kept = detections[mask]
+    if params.iou < 1.0 and len(kept):
+        kept = kept[nms_keep(kept.boxes, kept.scores, params.iou, kept.class_ids)]
+    return kept[np.argsort(-kept.scores, kind="stable")]
