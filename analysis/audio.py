@@ -1,0 +1,176 @@
+"""Decoding audio files into float32 sample arrays at their native sample rate.
+
+>>> clip = load_audio("speech.flac")
+>>> clip.sample_rate, clip.channels, clip.duration
+(48000, 2, 3.5)
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from analysis.errors import InputError
+
+# Blocks keep peak memory near the size of the decoded array itself (no transposed copy).
+_BLOCK_FRAMES = 1 << 18
+_SMALL_BLOCK_FRAMES = 1 << 12
+
+READABLE_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Decoded audio.
+
+    Attributes
+    ----------
+    samples : np.ndarray
+        float32, shape ``(channels, frames)``, values nominally in [-1, 1].
+    sample_rate : int
+        Hz, the file's native rate (never resampled).
+    format : str
+        Container, e.g. ``"WAV"``, ``"FLAC"``, ``"OGG"``, ``"MP3"``, ``"AIFF"``.
+    subtype : str
+        Encoding, e.g. ``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ``"VORBIS"``, ``"OPUS"``.
+    warnings : tuple of str
+        One-sentence notes for the user (e.g. non-finite samples replaced by 0).
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    format: str
+    subtype: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.samples.shape[1] / self.sample_rate
+
+    @property
+    def channels(self) -> int:
+        """Number of channels."""
+        return self.samples.shape[0]
+
+    @property
+    def frames(self) -> int:
+        """Number of samples per channel."""
+        return self.samples.shape[1]
+
+    def mono(self) -> np.ndarray:
+        """Mean of the channels, float32, shape ``(frames,)``."""
+        if self.channels == 1:
+            return self.samples[0]
+        return self.samples.mean(axis=0, dtype=np.float32)
+
+    def channel(self, index: int) -> np.ndarray:
+        """One channel, float32, shape ``(frames,)``; ``index`` counts from 0."""
+        if not 0 <= index < self.channels:
+            raise InputError(
+                f"Channel {index + 1} does not exist: this audio has {self.channels} channel(s)."
+            )
+        return self.samples[index]
+
+
+def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:
+    """Decode an audio file (path or bytes) without resampling.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or bytes
+        A file path, or the file's content.
+    name : str, optional
+        The file's name, used in messages (defaults to the path's name, or "the file").
+
+    Returns
+    -------
+    AudioClip
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, not audio, or has no samples.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        label = f"“{name}”" if name else "The file"
+        if len(source) == 0:
+            raise InputError(f"{label} is empty.")
+        handle = io.BytesIO(source)
+    else:
+        path = Path(source)
+        label = f"“{name or path.name}”"
+        if not path.is_file():
+            raise InputError(f"{label} does not exist.")
+        if path.stat().st_size == 0:
+            raise InputError(f"{label} is empty.")
+        handle = path
+    try:
+        with sf.SoundFile(handle) as audio:
+            samples, nonfinite, truncated = _read_blocks(audio)
+            sample_rate, container, subtype = audio.samplerate, audio.format, audio.subtype
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise InputError(
+            f"{label} could not be read as audio: it may be damaged, or not a "
+            f"{READABLE_FORMATS} file."
+        ) from error
+    if samples.shape[1] == 0:
+        raise InputError(f"{label} contains no audio samples.")
+    warnings = []
+    if truncated:
+        decoded_s = samples.shape[1] / sample_rate
+        warnings.append(
+            f"The file seems damaged or truncated: only its first {decoded_s:.2f} s could be read."
+        )
+    if nonfinite:
+        warnings.append(f"{nonfinite} invalid samples (NaN or infinity) were replaced by silence.")
+    samples.flags.writeable = False  # clips are shared between caches and sessions
+    return AudioClip(samples, int(sample_rate), container, subtype, tuple(warnings))
+
+
+def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
+    """Read every frame into a ``(channels, frames)`` array.
+
+    Returns the samples, the count of non-finite samples (replaced by 0) and whether decoding
+    stopped early on a damaged or truncated stream.
+    """
+    expected = audio.frames if 0 < audio.frames < 2**40 else 0
+    out = np.empty((audio.channels, expected or _BLOCK_FRAMES), dtype=np.float32)
+    block = np.empty((_BLOCK_FRAMES, audio.channels), dtype=np.float32)
+    position = nonfinite = 0
+    block_frames = _BLOCK_FRAMES
+    damaged = False
+    while True:
+        try:
+            count = audio.read(out=block[:block_frames], dtype="float32", always_2d=True).shape[0]
+        except sf.LibsndfileError:
+            # A damaged stream fails a whole block: retry in small steps to keep what decodes.
+            if block_frames > _SMALL_BLOCK_FRAMES and audio.seekable():
+                audio.seek(position)
+                block_frames = _SMALL_BLOCK_FRAMES
+                continue
+            if position == 0:
+                raise
+            damaged = True
+            break
+        if count == 0:
+            break
+        if position + count > out.shape[1]:  # the header undercounted: grow
+            grown = np.empty((out.shape[0], 2 * out.shape[1] + count), dtype=np.float32)
+            grown[:, :position] = out[:, :position]
+            out = grown
+        chunk = block[:count]
+        bad = ~np.isfinite(chunk)
+        if bad.any():
+            nonfinite += int(bad.sum())
+            chunk[bad] = 0.0
+        out[:, position : position + count] = chunk.T
+        position += count
+    if position < out.shape[1]:  # truncated or overallocated: don't keep a large unused tail
+        out = out[:, :position].copy() if position < out.shape[1] // 2 else out[:, :position]
+    return out, nonfinite, damaged or 0 < position < expected
