@@ -8,7 +8,9 @@ navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/audio.py", title="Audio", icon=":material/graphic_eq:", url_path="audio"),
-        st.Page("pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"),
+        st.Page(
+            "pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"
+        ),
     ]
 )
 navigation.run()

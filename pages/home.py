@@ -13,7 +13,9 @@ def link(page: str, url_path: str, label: str) -> None:
 
 
 st.title("Percept")
-st.write("Drop in a sound or a picture and see what deep learning and signal processing find in it.")
+st.write(
+    "Drop in a sound or a picture and see what deep learning and signal processing find in it."
+)
 
 audio, vision = st.columns(2)
 with audio, st.container(border=True):

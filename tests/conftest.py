@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from models import MissingModelError, get_spec, resolve_files
+from tests.live_app import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROJECT_ROOT,
+    ServerError,
+    drop_file_script,
+    running_app,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
 
 
 def skip_or_fail(reason: str, required_by: str) -> None:
@@ -53,57 +46,26 @@ def require_tool(name: str) -> str:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL."""
-    port = _free_port()
+    """A live ``streamlit run app.py`` on a free loopback port; yields its base URL."""
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "app.py",
-                "--server.address", "127.0.0.1", "--server.port", str(port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            ],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit did not start:\n{log_path.read_text()}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        with running_app(log_path) as url:
+            yield url
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright; skips (fails in CI) when either is missing."""
     if not Path(CHROMIUM).exists():
-        skip_or_fail("Chromium is not installed (apt-get install chromium)", "PERCEPT_REQUIRE_BROWSER")
+        skip_or_fail("Chromium is missing (apt-get install chromium)", "PERCEPT_REQUIRE_BROWSER")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        skip_or_fail("Playwright is not installed (pip install playwright)", "PERCEPT_REQUIRE_BROWSER")
+        skip_or_fail("Playwright is missing (pip install playwright)", "PERCEPT_REQUIRE_BROWSER")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -111,7 +73,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, app_url: str):  # noqa: ANN001 - playwright types are optional
+def page(browser, app_url: str):
     """A fresh browser tab (its own Streamlit session) at a desktop size."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
@@ -120,27 +82,13 @@ def page(browser, app_url: str):  # noqa: ANN001 - playwright types are optional
     context.close()
 
 
-ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
-
-
-def drop_file(page, path: Path, mime: str) -> None:  # noqa: ANN001
+def drop_file(page, path: Path, mime: str) -> None:
     """Drop ``path`` onto the first file uploader's drop zone, as a person dragging a file does."""
-    data = list(path.read_bytes())
     page.wait_for_selector('[data-testid="stFileUploaderDropzone"]')
-    page.evaluate(
-        """([name, mime, bytes]) => {
-            const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
-            for (const type of ['dragenter', 'dragover', 'drop']) {
-                zone.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer}));
-            }
-        }""",
-        [path.name, mime, data],
-    )
+    page.evaluate(drop_file_script(), [path.name, mime, list(path.read_bytes())])
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ (git-ignored) and return its path."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     path = ARTIFACTS_DIR / f"{name}.png"

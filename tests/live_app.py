@@ -1,0 +1,87 @@
+"""Run the app as a real Streamlit server on loopback, and drive it in Debian's Chromium.
+
+Used by the browser tests (through ``tests/conftest.py``) and by ``bench/load_test.py``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class ServerError(RuntimeError):
+    """The Streamlit server did not start; the message holds its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(log_path: Path, startup_timeout_s: float = 60) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free 127.0.0.1 port; yield its base URL."""
+    port = free_port()
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "app.py",
+                "--server.address", "127.0.0.1", "--server.port", str(port),
+                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            ],
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise ServerError(f"Streamlit did not start:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def drop_file_script() -> str:
+    """JavaScript that drops ``[name, mime, bytes]`` onto the first file uploader's drop zone."""
+    return """([name, mime, bytes]) => {
+        const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
+            zone.dispatchEvent(new DragEvent(type, init));
+        }
+    }"""
