@@ -41,7 +41,7 @@ def annotate(rgb: np.ndarray, detections: Detections) -> np.ndarray:
     pad = max(2, round(text_height / 5))
 
     for i in np.argsort(detections.scores, kind="stable"):
-        x1, y1, x2, y2 = (int(round(v)) for v in detections.boxes[i])
+        x1, y1, x2, y2 = np.rint(detections.boxes[i]).astype(int).tolist()
         class_id = int(detections.class_ids[i])
         colour = class_colour(class_id)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness, cv2.LINE_AA)

@@ -150,8 +150,8 @@ class YoloxDetector(Detector):
 
         self.spec = spec
         options = ort.SessionOptions()
-        # A small network: more threads than cores only adds contention between sessions.
-        options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+        # One thread per usable core: more (cpu_count can exceed the affinity mask) thrashes.
+        options.intra_op_num_threads = max(1, min(4, len(os.sched_getaffinity(0))))
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self.session = ort.InferenceSession(
