@@ -7,6 +7,7 @@ dtype uint8, channels in **RGB** order (adapters convert to BGR where a network 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -62,8 +63,10 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))  # lazy: reads the header only
-        except Image.DecompressionBombError:
-            raise _too_large() from None
+        except Image.DecompressionBombError as error:
+            # Pillow's own guard (at twice its limit) fires before we see the size.
+            claimed = re.search(r"\((\d+) pixels\)", str(error))
+            raise _too_large(int(claimed.group(1)) if claimed else 0, max_pixels) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
             raise InputError(
                 "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
@@ -76,7 +79,7 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
                 )
             width, height = image.size
             if width * height > max_pixels:
-                raise _too_large(width, height, max_pixels)
+                raise _too_large(width * height, max_pixels, f"{width}×{height} = ")
             if width < 1 or height < 1:
                 raise InputError("The picture has no pixels.")
             try:
@@ -84,7 +87,7 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
                 image.load()
                 rgb = _to_rgb(ImageOps.exif_transpose(image))
             except Image.DecompressionBombError:
-                raise _too_large() from None
+                raise _too_large(width * height, max_pixels) from None
             except (OSError, ValueError, SyntaxError, EOFError):
                 # Truncated or corrupt pixel data: refuse rather than show a half-grey photo.
                 raise InputError(
@@ -93,8 +96,8 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
     return rgb
 
 
-def _too_large(width: int = 0, height: int = 0, max_pixels: int = MAX_PIXELS) -> InputError:
-    size = f" ({width}×{height} = {width * height / 1e6:.0f} MP)" if width else ""
+def _too_large(pixels: int, max_pixels: int, dimensions: str = "") -> InputError:
+    size = f" ({dimensions}{pixels / 1e6:.0f} MP)" if pixels else ""
     return InputError(
         f"The picture is too large{size}; the limit is {max_pixels / 1e6:.0f} megapixels."
     )
