@@ -34,7 +34,7 @@ def annotate(rgb: np.ndarray, detections: Detections) -> np.ndarray:
     canvas = np.ascontiguousarray(rgb.copy())
     height, width = canvas.shape[:2]
     side = min(height, width)
-    thickness = max(1, round(side / 300))
+    thickness = max(2, round(side / 250))
     text_height = max(12, side / 40)
     font_scale = text_height / 22.0  # Hershey simplex is about 22 px tall at scale 1
     font_thickness = max(1, round(text_height / 12))
@@ -44,7 +44,7 @@ def annotate(rgb: np.ndarray, detections: Detections) -> np.ndarray:
         x1, y1, x2, y2 = np.rint(detections.boxes[i]).astype(int).tolist()
         class_id = int(detections.class_ids[i])
         colour = class_colour(class_id)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness, cv2.LINE_AA)
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness)  # axis-aligned: no AA
 
         tag = f"{detections.class_name(class_id)} {detections.scores[i]:.2f}"
         (tw, th), baseline = cv2.getTextSize(tag, FONT, font_scale, font_thickness)
