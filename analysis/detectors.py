@@ -266,6 +266,7 @@ class YunetDetector(Detector):
 
         start = time.perf_counter()
         faces = np.zeros((0, 15), np.float32) if faces is None else faces
+        faces = faces[np.isfinite(faces).all(axis=1)]  # tiny inputs can yield NaN rows
         boxes = np.column_stack([faces[:, :2], faces[:, :2] + faces[:, 2:4]]).astype(np.float32)
         boxes = _clip_boxes(boxes, width, height)
         detections = Detections(
