@@ -76,7 +76,10 @@ def download(
                         progress(destination.name, done, total)
     except (urllib.error.URLError, OSError, ValueError) as error:
         part.unlink(missing_ok=True)
-        reason = getattr(error, "reason", None) or error
+        if isinstance(error, urllib.error.HTTPError):
+            reason = f"HTTP {error.code} {error.reason}"
+        else:
+            reason = getattr(error, "reason", None) or error
         raise FetchError(
             f"Could not download {destination.name} from {model_file.url}: {reason}. "
             f"Check the connection, or copy the file into {destination.parent} by hand."
@@ -101,8 +104,11 @@ def check_loads(spec: ModelSpec, paths: dict[str, Path]) -> None:
     try:
         if spec.format == "onnx" and spec.name == "yunet":
             import cv2
+            import numpy as np
 
-            cv2.FaceDetectorYN.create(str(paths["model"]), "", (320, 320))
+            # From a buffer: OpenCV picks the importer by file extension, and ours is ".part".
+            model = np.fromfile(paths["model"], dtype=np.uint8)
+            cv2.FaceDetectorYN.create("onnx", model, np.zeros(0, np.uint8), (320, 320))
         elif spec.format == "onnx":
             import onnxruntime as ort
 
