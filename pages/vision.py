@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
-from pathlib import PurePath
 
 import cv2
 import numpy as np
@@ -26,7 +24,7 @@ from analysis.detectors import (
     vision_models,
 )
 from analysis.errors import InputError
-from analysis.image import decode_image, encode_png
+from analysis.image import decode_image, encode_png, safe_stem
 from models.locate import MissingModelError
 
 log = logging.getLogger(__name__)
@@ -79,12 +77,6 @@ def display_copy(key: str, _rgb: np.ndarray) -> tuple[np.ndarray, float]:
         return _rgb, 1.0
     size = (max(1, round(_rgb.shape[1] * scale)), max(1, round(_rgb.shape[0] * scale)))
     return cv2.resize(_rgb, size, interpolation=cv2.INTER_AREA), scale
-
-
-def safe_stem(file_name: str) -> str:
-    """A download-safe stem from a user-supplied file name (letters, digits, . _ - only)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(file_name).stem).strip("._-")
-    return stem[:60] or "image"
 
 
 st.title("Vision")

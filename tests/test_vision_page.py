@@ -1,0 +1,263 @@
+"""The Vision page in AppTest: uploads, sliders that never re-run the network, bad input."""
+
+from __future__ import annotations
+
+import io
+import struct
+import wave
+import zlib
+
+import numpy as np
+import pytest
+import skimage.data
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import analysis.detectors
+from analysis.image import safe_stem
+from tests.test_detectors import write_tiny_ssd
+
+PAGE = "../pages/vision.py"
+NOT_A_PICTURE = "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
+
+
+class Counter:
+    """Counts network runs by wrapping every detector the page loads."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def wrap(self, detector):
+        original = detector.detect
+
+        def counted(rgb):
+            self.runs += 1
+            return original(rgb)
+
+        detector.detect = counted
+        return detector
+
+
+@pytest.fixture
+def runs(monkeypatch) -> Counter:
+    """A fresh cache (no detector or result from an earlier test) and a run counter."""
+    st.cache_resource.clear()
+    counter = Counter()
+    real = analysis.detectors.load_detector
+    monkeypatch.setattr(analysis.detectors, "load_detector", lambda n: counter.wrap(real(n)))
+    yield counter
+    st.cache_resource.clear()
+
+
+def png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def start(model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    if model is not None:
+        model_box(at).set_value(model).run()
+    return at
+
+
+def model_box(at: AppTest):
+    return next(box for box in at.selectbox if box.label == "Model")
+
+
+def slider(at: AppTest, word: str):
+    return next(s for s in at.slider if word in s.label)
+
+
+def shown_labels(at: AppTest) -> list[str]:
+    return list(at.dataframe[0].value["label"])
+
+
+def headline(at: AppTest) -> str:
+    return at.subheader[0].value
+
+
+def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
+    at.file_uploader[0].upload(name, data, mime).run()
+    assert not at.exception
+    return at
+
+
+def test_page_opens_on_a_sample_with_boxes_table_latency_and_downloads(runs):
+    at = start()
+    assert at.title[0].value == "Vision"
+    assert not at.error and not at.camera_input  # the camera is not requested on load
+    assert len(at.get("image")) == 2  # annotated and original tabs
+    assert headline(at).endswith("detection(s)")
+    assert any(m.value.startswith("**Latency** — preprocess") for m in at.markdown)
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Download annotated image (PNG)", "Download detections (JSON)"]
+    assert runs.runs == 1
+
+
+def test_sliders_and_class_filter_never_rerun_the_network(runs):
+    pytest.importorskip("onnxruntime")
+    from tests.conftest import require_model
+
+    require_model("yolox-nano")
+    at = start("yolox-nano")
+    upload(at, "coffee.png", png(skimage.data.coffee()))
+    before = runs.runs
+    assert shown_labels(at) == ["cup", "dining table"]
+
+    slider(at, "Confidence").set_value(0.8).run()
+    assert shown_labels(at) == ["cup"]
+    slider(at, "Confidence").set_value(0.1).run()
+    slider(at, "IoU").set_value(1.0).run()  # no merging: every overlapping candidate shows
+    assert len(shown_labels(at)) > 10
+    slider(at, "IoU").set_value(0.45).run()
+    assert shown_labels(at) == ["cup", "dining table"]
+    classes = at.multiselect[0]
+    assert classes.options[:2] == ["cup", "dining table"]
+    classes.set_value(["dining table"]).run()
+    assert set(shown_labels(at)) == {"dining table"}
+    assert runs.runs == before  # every change above only filtered cached candidates
+    assert not at.exception and not at.error
+
+
+def test_the_same_picture_is_detected_once_per_model(runs):
+    at = start("haar-faces")
+    data = png(skimage.data.astronaut())
+    upload(at, "astronaut.png", data)
+    assert shown_labels(at)[0] == "face"
+    after_first = runs.runs
+    upload(at, "copy-of-astronaut.png", data)  # same bytes, new name: same content hash
+    assert runs.runs == after_first
+    model_box(at).set_value("hog-people").run()
+    assert runs.runs == after_first + 1
+
+
+def wav_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(np.zeros(800, np.int16).tobytes())
+    return buffer.getvalue()
+
+
+def huge_png_header() -> bytes:
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    idat = chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b"")
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(skimage.data.chelsea())
+    return data[: len(data) // 2]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "mime", "message"),
+    [
+        ("empty.png", b"", "image/png", "The file is empty: there is no picture in it."),
+        ("noise.jpg", np.random.default_rng(0).bytes(4096), "image/jpeg", NOT_A_PICTURE),
+        (
+            "cut.jpg",
+            truncated_jpeg(),
+            "image/jpeg",
+            "The picture is damaged or incomplete (truncated file), so it cannot be read.",
+        ),
+        ("notes.png", b"shopping list: eggs, milk\n", "image/png", NOT_A_PICTURE),
+        ("song.wav", wav_bytes(), "audio/wav", NOT_A_PICTURE),
+        (
+            "bomb.png",
+            huge_png_header(),
+            "image/png",
+            "The picture is too large (900 MP); the limit is 50 megapixels.",
+        ),
+    ],
+    ids=["empty", "random", "truncated", "text", "audio", "bomb"],
+)
+def test_bad_upload_is_one_message_and_the_next_picture_works(runs, name, data, mime, message):
+    at = start("haar-faces")
+    upload(at, name, data, mime)
+    assert [e.value for e in at.error] == [message]
+    assert not at.get("image") and not at.dataframe  # nothing half-drawn below the error
+    upload(at, "astronaut.jpg", jpeg(skimage.data.astronaut()), "image/jpeg")
+    assert not at.error
+    assert shown_labels(at)[0] == "face"
+
+
+def test_odd_but_valid_pictures_are_shown(runs):
+    at = start("haar-faces")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shot with the camera turned: shown upright (portrait)
+    buffer = io.BytesIO()
+    Image.fromarray(skimage.data.astronaut()[:, :300]).save(buffer, "JPEG", exif=exif.tobytes())
+    upload(at, "rotated.jpg", buffer.getvalue(), "image/jpeg")
+    assert not at.error
+    assert at.text[0].value == "rotated.jpg — 512×300 px"
+    upload(at, "pano.png", png(np.zeros((300, 8000, 3), np.uint8)))
+    assert not at.error and at.text[0].value == "pano.png — 8000×300 px"
+    upload(at, "tiny.png", png(np.zeros((2, 2, 3), np.uint8)))
+    assert not at.error and headline(at) == "0 detection(s)"
+
+
+def test_model_list_shows_what_is_missing_and_how_to_get_it(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr("models.locate.PROJECT_MODELS_DIR", tmp_path / "project")
+    monkeypatch.setattr("models.locate.SHARED_MODELS_DIR", tmp_path / "shared")
+    monkeypatch.delenv("PERCEPT_MODELS_DIR", raising=False)
+    at = start()
+    assert model_box(at).options == [
+        "Haar cascade faces (built into OpenCV)",
+        "HOG people detector (built into OpenCV)",
+    ]
+    assert "not deep learning" in at.caption[1].value
+    commands = [c.value for c in at.code]
+    assert "python -m models fetch yolox-nano" in commands
+    assert "python -m models fetch mobilenet-ssd" in commands
+    assert not at.error
+
+
+def test_caffe_ssd_is_selectable_when_its_files_are_present(runs, tmp_path, monkeypatch):
+    write_tiny_ssd(tmp_path)
+    monkeypatch.setenv("PERCEPT_MODELS_DIR", str(tmp_path))
+    at = start("mobilenet-ssd")
+    bright = np.full((300, 300, 3), 255, np.uint8)
+    upload(at, "white.png", png(bright))
+    assert not at.error
+    assert set(shown_labels(at)) == {"person"}
+
+
+def test_camera_snapshot_is_analysed_when_the_toggle_is_on(runs):
+    at = start("haar-faces")
+    at.toggle[0].set_value(True).run()
+    assert len(at.camera_input) == 1
+    at.camera_input[0].set_value(("shot.jpg", jpeg(skimage.data.astronaut()), "image/jpeg")).run()
+    assert not at.error
+    assert at.text[0].value.startswith("camera.jpg — 512×512")
+    assert shown_labels(at)[0] == "face"
+
+
+def test_file_names_are_never_rendered_as_markup(runs):
+    at = start("haar-faces")
+    upload(at, "<b>**bold**</b>.png", png(skimage.data.astronaut()))
+    assert at.text[0].value.startswith("<b>**bold**</b>.png — ")  # shown as plain text
+    assert all("<b>" not in m.value for m in at.markdown)
+
+
+def test_download_names_are_safe():
+    assert safe_stem("../../etc/passwd") == "passwd"
+    assert safe_stem("my photo<script>.png") == "my_photo_script"
+    assert safe_stem("日本.jpg") == "image"
+    assert len(safe_stem("a" * 200 + ".png")) == 60
