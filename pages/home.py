@@ -3,6 +3,10 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from ui.navigation import leave_legacy_pages_mode
+
+leave_legacy_pages_mode()
+
 
 def link(page: str, url_path: str, label: str) -> None:
     """Link to another page; run on its own (no st.navigation) the page is a plain URL."""

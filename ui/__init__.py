@@ -1,0 +1,1 @@
+"""Streamlit code shared by the page scripts in ``pages/`` (which hold page scripts only)."""
