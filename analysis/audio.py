@@ -174,3 +174,36 @@ def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
     if position < out.shape[1]:  # truncated or overallocated: don't keep a large unused tail
         out = out[:, :position].copy() if position < out.shape[1] // 2 else out[:, :position]
     return out, nonfinite, damaged or 0 < position < expected
+
+
+def demo_clip(sample_rate: int = 22050, duration: float = 8.0, *, seed: int = 0) -> AudioClip:
+    """A synthesized signal that shows what a spectrogram reveals, for trying the app offline.
+
+    A logarithmic chirp (100 Hz → 8 kHz), a 220 Hz tone with decaying harmonics that steps
+    up a fifth half-way, three short noise bursts and a faint noise floor; mono, float32.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sample_rate * duration)) / sample_rate
+    f0, f1 = 100.0, min(8000.0, sample_rate * 0.45)
+    rate = np.log(f1 / f0) / duration
+    chirp = 0.25 * np.sin(2 * np.pi * f0 * (np.exp(rate * t) - 1) / rate)
+    pitch = np.where(t < duration / 2, 220.0, 330.0)
+    phase = 2 * np.pi * np.cumsum(pitch) / sample_rate
+    harmonics = sum(0.2 / k * np.sin(k * phase) for k in range(1, 9) if k * 330.0 < sample_rate / 2)
+    bursts = np.zeros_like(t)
+    for centre in (duration * 0.2, duration * 0.55, duration * 0.85):
+        inside = np.abs(t - centre) < 0.04
+        bursts[inside] = rng.normal(0.0, 0.3, inside.sum()) * np.hanning(inside.sum())
+    floor = rng.normal(0.0, 0.003, t.size)
+    signal = (chirp + harmonics + bursts + floor).astype(np.float32)
+    signal /= max(1.0, float(np.abs(signal).max()) / 0.9)
+    signal.flags.writeable = False
+    return AudioClip(signal[None, :], sample_rate, "WAV", "FLOAT")
+
+
+def to_wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV of ``(channels, frames)`` or ``(frames,)`` float samples (for playback)."""
+    data = samples.T if samples.ndim == 2 else samples
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(data, -1.0, 1.0), sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()

@@ -1,4 +1,358 @@
+"""Audio: drop in a sound, see its spectrogram and waveform, listen to any part of it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from pathlib import PurePath
+
+import numpy as np
 import streamlit as st
 
+from analysis.audio import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.errors import InputError
+from analysis.render import (
+    COLORMAPS,
+    SPECTROGRAM_LAYOUT,
+    render_spectrogram,
+    render_waveform,
+)
+from analysis.spectrogram import SCALES, WINDOWS, STFTParams, is_silent, spectrogram, to_db
+from models.locate import MissingModelError
+from pages.audio_tags import show_tags
+
+LOG = logging.getLogger(__name__)
+UPLOAD_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
+# Containers a browser's <audio> element plays as they are; others are converted to WAV.
+BROWSER_PLAYABLE = {
+    "WAV": "audio/wav",
+    "FLAC": "audio/flac",
+    "OGG": "audio/ogg",
+    "MP3": "audio/mpeg",
+}
+FFT_SIZES = [256, 512, 1024, 2048, 4096, 8192, 16384]
+HOP_CHOICES = ["auto", 32, 64, 128, 256, 512, 1024, 2048, 4096]
+WIN_CHOICES = ["= FFT size", 128, 256, 512, 1024, 2048, 4096, 8192]
+SCALE_LABELS = {"log": "Log", "linear": "Linear", "mel": "Mel"}
+REFERENCES = {"full scale (0 dB = full-scale sine)": 1.0, "peak (0 dB = loudest point)": "peak"}
+UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
+
+
+# --- caching: decode once per file, compute only what a control changes ------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
+    """The decoded clip, shared by every session that opens the same content."""
+    return load_audio(_data, name=name)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def sample_clip() -> tuple[AudioClip, bytes]:
+    clip = demo_clip()
+    return clip, to_wav_bytes(clip.samples, clip.sample_rate)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.ndarray:
+    """The mono signal the pictures show: the channel mix (None) or one channel."""
+    return _clip.mono() if channel is None else _clip.channel(channel)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
+    """WAV for formats or channel counts a browser may not play as they are."""
+    samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
+    return to_wav_bytes(samples, _clip.sample_rate)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def compute_spectrogram(
+    file_key: str,
+    _signal: np.ndarray,
+    sample_rate: int,
+    channel: int | None,
+    start_s: float,
+    end_s: float,
+    n_fft: int,
+    hop_length: int | None,
+    win_length: int | None,
+    window: str,
+    scale: str,
+    n_mels: int,
+):
+    columns, rows = SPECTROGRAM_LAYOUT.plot_size
+    return spectrogram(
+        _signal,
+        sample_rate,
+        STFTParams(n_fft, hop_length, win_length, window),
+        scale=scale,
+        n_mels=n_mels,
+        start_s=start_s,
+        end_s=end_s,
+        max_columns=columns,
+        max_rows=rows,
+    )
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def waveform_picture(
+    file_key: str,
+    _signal: np.ndarray,
+    sample_rate: int,
+    channel: int | None,
+    start_s: float,
+    end_s: float,
+) -> bytes:
+    first, last = round(start_s * sample_rate), round(end_s * sample_rate)
+    return render_waveform(_signal[first:last], sample_rate, start_s=start_s, image_format="jpeg")
+
+
+def content_key(upload) -> str:
+    """sha256 of an upload's bytes, hashed once per upload (not on every rerun)."""
+    keys = st.session_state.setdefault("audio_content_keys", {})
+    if upload.file_id not in keys:
+        keys.clear()  # only the current upload matters
+        keys[upload.file_id] = hashlib.sha256(upload.getvalue()).hexdigest()[:24]
+    return keys[upload.file_id]
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem safe for downloads, from a user-supplied name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem).strip("._-")
+    return stem[:60] or "audio"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.3g} s" if seconds < 1 else f"{seconds:.1f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f} min"
+
+
+def show_unexpected(error: Exception) -> None:
+    LOG.exception("audio page", exc_info=error)
+    st.error(UNEXPECTED)
+
+
+def spectrogram_caption(spec, sample_rate: int, seconds: float) -> str:
+    p = spec.params
+    hop_ms = 1000 * p.hop_length / sample_rate
+    rows, columns = spec.power.shape
+    return (
+        f"{spec.frames:,} frames of {p.n_fft} samples ({sample_rate / p.n_fft:.1f} Hz per bin, "
+        f"{p.window} window of {p.win_length}, hop {p.hop_length} = {hop_ms:.1f} ms), "
+        f"shown as {columns} columns × {rows} rows over {seconds:.2f} s"
+    )
+
+
+def npy_bytes(db: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, db)
+    return buffer.getvalue()
+
+
+def csv_text(spec, db: np.ndarray) -> str:
+    """Rows: frequencies (Hz); columns: column start times (s); values in dB."""
+    buffer = io.StringIO()
+    buffer.write("frequency_hz," + ",".join(f"{t:.4f}" for t in spec.times[:-1]) + "\n")
+    for hz, values in zip(spec.freqs, db, strict=True):
+        buffer.write(f"{hz:.2f}," + ",".join(f"{v:.2f}" for v in values) + "\n")
+    return buffer.getvalue()
+
+
+# --- the page, top to bottom -------------------------------------------------------------
+
 st.title("Audio")
-st.info("Coming soon.")
+st.caption(
+    "Drop in a sound to see its spectrogram — which frequencies are loud, and when — "
+    "and its waveform. Everything is computed here, at the file's own sample rate."
+)
+
+source = st.radio(
+    "Sound source",
+    ["Upload a file", "Record", "Try a sample"],
+    horizontal=True,
+    label_visibility="collapsed",
+)
+clip: AudioClip | None = None
+file_key = name = ""
+playback: tuple[bytes, str] | None = None
+try:
+    if source == "Upload a file":
+        upload = st.file_uploader(
+            "Drop an audio file here",
+            type=UPLOAD_TYPES,
+            help="WAV, FLAC, OGG/Opus, MP3 or AIFF; any sample rate and number of channels.",
+        )
+        if upload is not None:
+            file_key, name = content_key(upload), upload.name
+            with st.spinner(f"Decoding {name}…"):
+                clip = decode(file_key, upload.getvalue(), name)
+            if clip.format in BROWSER_PLAYABLE and clip.channels <= 2:
+                playback = (upload.getvalue(), BROWSER_PLAYABLE[clip.format])
+    elif source == "Record":
+        recording = st.audio_input("Record from your microphone", sample_rate=None)
+        if recording is not None:
+            file_key, name = content_key(recording), "recording.wav"
+            clip = decode(file_key, recording.getvalue(), name)
+            playback = (recording.getvalue(), "audio/wav")
+    else:
+        st.caption(
+            "A synthesized sample: a rising chirp, a tone with harmonics that steps up a "
+            "fifth half-way, three noise bursts and a faint noise floor."
+        )
+        clip, sample_wav = sample_clip()
+        file_key, name, playback = "sample", "sample.wav", (sample_wav, "audio/wav")
+except (InputError, MissingModelError) as error:
+    st.error(str(error))
+except Exception as error:
+    show_unexpected(error)
+
+if clip is None:
+    if source == "Upload a file":
+        st.info("Drop a file above, record one, or try the sample.")
+    st.stop()
+
+facts = st.columns(4)
+facts[0].metric("Duration", format_duration(clip.duration))
+facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
+facts[2].metric("Channels", clip.channels)
+facts[3].metric("Format", f"{clip.format} · {clip.subtype.replace('_', ' ')}")
+for warning in clip.warnings:
+    st.warning(warning)
+
+# The time range drives everything below it (pictures, playback, tags), so it lives outside
+# the spectrogram fragment; a new file gets a fresh range through the key.
+step = max(round(clip.duration / 2000, 3), 0.001)
+start_s, end_s = st.slider(
+    "Time range (s)",
+    min_value=0.0,
+    max_value=round(clip.duration, 3),
+    value=(0.0, round(clip.duration, 3)),
+    step=step,
+    format="%.3f" if clip.duration < 10 else "%.1f",
+    key=f"time_range_{file_key}",
+)
+if end_s <= start_s:
+    end_s = min(clip.duration, start_s + step)
+if playback is None:
+    playback = (playback_wav(file_key, clip), "audio/wav")
+st.audio(playback[0], format=playback[1], start_time=start_s, end_time=end_s)
+
+
+@st.fragment
+def spectrogram_section(
+    clip: AudioClip, file_key: str, name: str, start_s: float, end_s: float
+) -> None:
+    """Controls and pictures; moving a control reruns only this part of the page."""
+    try:
+        show_spectrogram(clip, file_key, name, start_s, end_s)
+    except (InputError, MissingModelError) as error:
+        st.error(str(error))
+    except Exception as error:
+        show_unexpected(error)
+
+
+def show_spectrogram(
+    clip: AudioClip, file_key: str, name: str, start_s: float, end_s: float
+) -> None:
+    with st.container(border=True):
+        row = st.columns([3, 2, 2, 2])
+        n_fft = row[0].select_slider(
+            "FFT size (samples)",
+            FFT_SIZES,
+            value=2048,
+            help="Longer FFTs resolve frequencies more finely and time more coarsely.",
+        )
+        hop = row[1].select_slider(
+            "Hop length (samples)", HOP_CHOICES, value="auto", help="auto: a quarter of the window."
+        )
+        win = row[2].select_slider("Window length (samples)", WIN_CHOICES, value="= FFT size")
+        window = row[3].selectbox("Window", list(WINDOWS), index=0)
+        row = st.columns([3, 2, 2, 2])
+        scale = row[0].radio(
+            "Frequency scale",
+            SCALES,
+            index=SCALES.index("log"),
+            format_func=SCALE_LABELS.get,
+            horizontal=True,
+        )
+        n_mels = row[0].slider("Mel bands", 16, 256, 128, 8) if scale == "mel" else 128
+        db_range = row[1].slider("dB range", 20, 140, 80, 5, help="Colour floor below the peak.")
+        reference = row[2].selectbox("0 dB reference", list(REFERENCES))
+        cmap = row[3].selectbox("Colour map", COLORMAPS)
+        channel = None
+        if clip.channels > 1:
+            choices = [None, *range(clip.channels)]
+            channel = st.selectbox(
+                "Channel",
+                choices,
+                format_func=lambda c: "mix of all channels" if c is None else f"channel {c + 1}",
+            )
+
+    win_length = None if win == "= FFT size" else min(int(win), n_fft)
+    if win != "= FFT size" and int(win) > n_fft:
+        st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
+    signal = analysed_signal(file_key, clip, channel)
+    with st.spinner("Computing the spectrogram…"):
+        spec = compute_spectrogram(
+            file_key,
+            signal,
+            clip.sample_rate,
+            channel,
+            start_s,
+            end_s,
+            n_fft,
+            None if hop == "auto" else int(hop),
+            win_length,
+            window,
+            scale,
+            n_mels,
+        )
+        db, peak_db = to_db(spec.power, db_range=db_range, ref=REFERENCES[reference])
+        db_label = "dB re full scale" if REFERENCES[reference] == 1.0 else "dB re peak"
+        options = dict(db_floor=peak_db - db_range, db_top=peak_db, db_label=db_label, cmap=cmap)
+        picture = render_spectrogram(spec, db, image_format="jpeg", **options)
+    st.image(picture, caption=spectrogram_caption(spec, clip.sample_rate, end_s - start_s))
+    if is_silent(spec.power):
+        st.info("This selection is silent: every sample is zero, so the spectrogram is flat.")
+    if (end_s - start_s) * clip.sample_rate < n_fft:
+        st.caption(
+            "The selection is shorter than the FFT size: frames are zero-padded, so "
+            "frequencies are smeared."
+        )
+    st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s))
+
+    stem = safe_stem(name)
+    downloads = st.columns(3)
+    downloads[0].download_button(
+        "Spectrogram (PNG)",
+        lambda: render_spectrogram(spec, db, image_format="png", **options),
+        f"{stem}-spectrogram.png",
+        "image/png",
+        on_click="ignore",
+    )
+    downloads[1].download_button(
+        "Values in dB (.npy)",
+        lambda: npy_bytes(db),
+        f"{stem}-spectrogram-db.npy",
+        "application/octet-stream",
+        on_click="ignore",
+    )
+    downloads[2].download_button(
+        "Values in dB (CSV)",
+        lambda: csv_text(spec, db),
+        f"{stem}-spectrogram-db.csv",
+        "text/csv",
+        on_click="ignore",
+    )
+
+
+spectrogram_section(clip, file_key, name, start_s, end_s)
+try:
+    show_tags(clip, start_s, end_s, file_key)
+except Exception as error:
+    show_unexpected(error)

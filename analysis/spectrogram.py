@@ -1,0 +1,374 @@
+"""Short-time Fourier transform at display resolution: frequency scales, dB, time pooling.
+
+A 10-minute file has ~50 000 STFT frames but a screen shows ~1 200 columns, so frames are
+max-pooled into columns while they are computed (transients survive, memory stays small),
+and FFT bins are max-pooled (linear, log) or weighted (mel) into rows.
+
+>>> spec = spectrogram(clip.mono(), clip.sample_rate, STFTParams(n_fft=4096), scale="log")
+>>> db = to_db(spec.power, db_range=80)
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+
+from analysis.errors import InputError
+
+# Names shown to people -> scipy.signal.get_window names.
+WINDOWS = {
+    "hann": "hann",
+    "hamming": "hamming",
+    "blackman": "blackman",
+    "blackman-harris": "blackmanharris",
+    "bartlett": "bartlett",
+    "flat-top": "flattop",
+    "rectangular": "boxcar",
+}
+SCALES = ("linear", "log", "mel")
+N_FFT_RANGE = (16, 65536)
+# Lowest frequency of the log scale: the seed's specshow(y_axis="log") starts near here too.
+LOG_FMIN_HZ = 20.0
+# Samples per FFT batch: small enough to stay in the CPU cache (measured fastest), and it
+# bounds working memory whatever the file length.
+_BATCH_SAMPLES = 1 << 18
+_AMIN = 1e-12  # power floor (-120 dB) so silence never takes log(0)
+
+
+@dataclass(frozen=True)
+class STFTParams:
+    """STFT settings, in samples.
+
+    Attributes
+    ----------
+    n_fft : int
+        FFT size (frequency resolution ``sample_rate / n_fft`` Hz).
+    hop_length : int, optional
+        Samples between frames; default ``win_length // 4``.
+    win_length : int, optional
+        Window length, at most ``n_fft`` (zero-padded to it); default ``n_fft``.
+    window : str
+        One of :data:`WINDOWS`.
+    """
+
+    n_fft: int = 2048
+    hop_length: int | None = None
+    win_length: int | None = None
+    window: str = "hann"
+
+    def resolved(self) -> STFTParams:
+        """These parameters with the defaults filled in, validated (raises InputError)."""
+        lo, hi = N_FFT_RANGE
+        if not lo <= self.n_fft <= hi:
+            raise InputError(f"The FFT size must be between {lo} and {hi} samples.")
+        win_length = self.n_fft if self.win_length is None else self.win_length
+        if not 1 <= win_length <= self.n_fft:
+            raise InputError(
+                f"The window length must be between 1 and the FFT size ({self.n_fft} samples)."
+            )
+        hop_length = max(1, win_length // 4) if self.hop_length is None else self.hop_length
+        if hop_length < 1:
+            raise InputError("The hop length must be at least 1 sample.")
+        if self.window not in WINDOWS:
+            raise InputError(f"Unknown window “{self.window}”: choose one of {', '.join(WINDOWS)}.")
+        return replace(self, hop_length=hop_length, win_length=win_length)
+
+
+@dataclass(frozen=True)
+class Spectrogram:
+    """Power on a display grid.
+
+    Attributes
+    ----------
+    power : np.ndarray
+        float32, shape ``(rows, columns)``; row 0 is the lowest frequency. Power is scaled
+        so that a full-scale sine peaks at 1.0 (0 dB re full scale).
+    times : np.ndarray
+        Column edges in seconds from the start of the file, shape ``(columns + 1,)``.
+    freqs : np.ndarray
+        Row centre frequencies in Hz, shape ``(rows,)``.
+    scale : str
+        ``"linear"``, ``"log"`` or ``"mel"``: rows are evenly spaced in Hz, log Hz or mel.
+    fmin, fmax : float
+        Frequency range covered, Hz.
+    frames : int
+        STFT frames computed (before pooling into columns).
+    params : STFTParams
+        The resolved STFT settings.
+    """
+
+    power: np.ndarray
+    times: np.ndarray
+    freqs: np.ndarray
+    scale: str
+    fmin: float
+    fmax: float
+    frames: int
+    params: STFTParams
+
+
+def window_array(params: STFTParams) -> np.ndarray:
+    """The analysis window, float32, centred and zero-padded to ``n_fft`` samples."""
+    params = params.resolved()
+    window = scipy.signal.get_window(WINDOWS[params.window], params.win_length, fftbins=True)
+    padded = np.zeros(params.n_fft, dtype=np.float32)
+    start = (params.n_fft - params.win_length) // 2
+    padded[start : start + params.win_length] = window
+    return padded
+
+
+def frame_count(n_samples: int, hop_length: int) -> int:
+    """Number of STFT frames of a centred STFT (as librosa's ``center=True``)."""
+    return 1 + n_samples // hop_length
+
+
+def fft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
+    """Centre frequency of each FFT bin, Hz, shape ``(n_fft // 2 + 1,)``."""
+    return np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+
+
+def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    """Hz to mel (HTK formula: 2595 log10(1 + f / 700))."""
+    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
+    """Mel (HTK) to Hz."""
+    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmax: float) -> np.ndarray:
+    """Triangular mel filters with unit peak, float32, shape ``(n_mels, n_fft // 2 + 1)``.
+
+    Unit-peak triangles (not area-normalised) keep a pure tone's level in dB re full scale.
+    """
+    edges = mel_to_hz(np.linspace(0.0, hz_to_mel(fmax), n_mels + 2))
+    bins = fft_frequencies(sample_rate, n_fft)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (bins - lower) / np.maximum(centre - lower, 1e-9)
+    falling = (upper - bins) / np.maximum(upper - centre, 1e-9)
+    weights = np.clip(np.minimum(rising, falling), 0.0, None)
+    # Bands narrower than an FFT bin would be empty: give them their nearest bin.
+    empty = weights.max(axis=1) == 0
+    nearest = np.abs(bins[None, :] - centre).argmin(axis=1)
+    weights[empty, nearest[empty]] = 1.0
+    return weights.astype(np.float32)
+
+
+def _row_plan(
+    scale: str, sample_rate: int, n_fft: int, max_rows: int, n_mels: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float, float]:
+    """How FFT bins become rows: (reduceat starts or None, mel weights or None, centres, range)."""
+    n_bins = n_fft // 2 + 1
+    nyquist = sample_rate / 2
+    bin_hz = sample_rate / n_fft
+    if scale == "mel":
+        weights = mel_filterbank(sample_rate, n_fft, n_mels, nyquist)
+        centres = mel_to_hz(np.linspace(0.0, hz_to_mel(nyquist), n_mels + 2))[1:-1]
+        return None, weights, centres, 0.0, nyquist
+    if scale == "linear":
+        fmin = 0.0
+        edges = np.linspace(-bin_hz / 2, nyquist + bin_hz / 2, min(n_bins, max_rows) + 1)
+    else:
+        fmin = min(LOG_FMIN_HZ, nyquist / 4)
+        edges = np.geomspace(fmin, nyquist, max_rows + 1)
+    centres_hz = (
+        (edges[:-1] + edges[1:]) / 2 if scale == "linear" else np.sqrt(edges[:-1] * edges[1:])
+    )
+    # First bin at or above each row's lower edge; a row with no bin of its own takes the
+    # nearest one (np.maximum.reduceat returns a[start] when the next start is not larger).
+    starts = np.clip(np.ceil(edges[:-1] / bin_hz - 1e-9).astype(np.int64), 0, n_bins - 1)
+    narrow = np.ceil(edges[1:] / bin_hz - 1e-9) <= starts
+    starts[narrow] = np.clip(np.rint(centres_hz[narrow] / bin_hz), 0, n_bins - 1).astype(np.int64)
+    return starts, None, centres_hz, fmin, nyquist
+
+
+def _column_edges(n_frames: int, max_columns: int) -> np.ndarray:
+    """Frame index where each display column starts, plus ``n_frames`` at the end."""
+    columns = min(n_frames, max_columns)
+    return np.linspace(0, n_frames, columns + 1).round().astype(np.int64)
+
+
+def spectrogram(
+    y: np.ndarray,
+    sample_rate: int,
+    params: STFTParams = STFTParams(),
+    *,
+    scale: str = "log",
+    n_mels: int = 128,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    max_columns: int = 1200,
+    max_rows: int = 512,
+    workers: int = -1,
+) -> Spectrogram:
+    """Power spectrogram of ``y`` between two times, pooled to at most the display grid.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono signal, shape ``(samples,)``.
+    sample_rate : int
+        Hz.
+    params : STFTParams
+        FFT size, hop, window length and window type (samples).
+    scale : {"linear", "log", "mel"}
+        Frequency axis of the rows.
+    n_mels : int
+        Number of mel bands (``scale="mel"``).
+    start_s, end_s : float
+        Time range in seconds (``end_s=None``: to the end).
+    max_columns, max_rows : int
+        Display grid: frames are max-pooled into at most ``max_columns`` columns, FFT bins
+        into at most ``max_rows`` rows (linear, log).
+    workers : int
+        Threads computing batches of frames (-1: one per core).
+
+    Returns
+    -------
+    Spectrogram
+    """
+    params = params.resolved()
+    if scale not in SCALES:
+        raise InputError(f"Unknown frequency scale “{scale}”: choose linear, log or mel.")
+    if scale == "mel" and not 1 <= n_mels <= 1024:
+        raise InputError("The number of mel bands must be between 1 and 1024.")
+    if max_columns < 1 or max_rows < 1:
+        raise InputError("The display grid needs at least one column and one row.")
+    if y.ndim != 1:
+        raise InputError("The spectrogram needs one channel: mix down or pick a channel first.")
+    duration = len(y) / sample_rate
+    end_s = duration if end_s is None else min(end_s, duration)
+    start_s = max(0.0, start_s)
+    if not end_s > start_s:
+        raise InputError("The time range is empty: the end must come after the start.")
+    first, last = round(start_s * sample_rate), round(end_s * sample_rate)
+    segment = y[first:last]
+    if segment.size == 0:
+        raise InputError("The time range is shorter than one sample.")
+
+    n_fft, hop = params.n_fft, params.hop_length
+    n_frames = frame_count(segment.size, hop)
+    window = window_array(params)
+    # A full-scale sine then peaks at power 1.0 (0 dB), whatever the window and FFT size.
+    gain = np.float32(2.0 / window.sum())
+    window = window * gain
+    starts, mel_weights, centres, fmin, fmax = _row_plan(
+        scale, sample_rate, n_fft, max_rows, n_mels
+    )
+    column_edges = _column_edges(n_frames, max_columns)
+    columns = len(column_edges) - 1
+    out = np.empty((columns, len(centres)), dtype=np.float32)
+
+    # Batches of whole columns, so each column's max is taken within one batch. Frames are
+    # pooled in time first (a cheap max over rows), then the few columns are mapped to rows.
+    # Batches run on a thread each (numpy and scipy.fft release the GIL): on small batches
+    # this scales better than scipy.fft's own workers.
+    frames_per_batch = max(1, _BATCH_SAMPLES // n_fft)
+    batches = []
+    column = 0
+    while column < columns:
+        stop = int(np.searchsorted(column_edges, column_edges[column] + frames_per_batch, "right"))
+        stop = min(max(stop - 1, column + 1), columns)
+        batches.append((column, stop))
+        column = stop
+
+    def pool_batch(batch: tuple[int, int]) -> None:
+        c0, c1 = batch
+        f0, f1 = int(column_edges[c0]), int(column_edges[c1])
+        magnitude = _frame_magnitude(segment, f0, f1, hop, window)
+        pooled = np.empty((c1 - c0, magnitude.shape[1]), dtype=np.float32)
+        for j, (a, b) in enumerate(pairwise(column_edges[c0 : c1 + 1] - f0)):
+            np.max(magnitude[a:b], axis=0, out=pooled[j])  # faster than reduceat on axis 0
+        power = np.square(pooled, out=pooled)
+        if mel_weights is not None:
+            out[c0:c1] = power @ mel_weights.T
+        else:
+            out[c0:c1] = np.maximum.reduceat(power, starts, axis=1)
+
+    threads = (os.cpu_count() or 1) if workers == -1 else workers
+    if threads > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(pool_batch, batches))
+    else:
+        for batch in batches:
+            pool_batch(batch)
+
+    # Frame k is centred on sample k * hop; a column spans its frames' centres ± hop / 2.
+    times = start_s + (column_edges * hop - hop / 2).clip(0, segment.size) / sample_rate
+    times[0], times[-1] = start_s, start_s + segment.size / sample_rate
+    return Spectrogram(
+        power=np.ascontiguousarray(out.T),
+        times=times,
+        freqs=np.asarray(centres, dtype=np.float64),
+        scale=scale,
+        fmin=float(fmin),
+        fmax=float(fmax),
+        frames=n_frames,
+        params=params,
+    )
+
+
+def _frame_magnitude(y: np.ndarray, f0: int, f1: int, hop: int, window: np.ndarray) -> np.ndarray:
+    """|rfft| of windowed, centred frames ``f0..f1-1`` of ``y`` (zeros outside it), float32."""
+    n_fft = len(window)
+    lo = f0 * hop - n_fft // 2
+    hi = (f1 - 1) * hop - n_fft // 2 + n_fft
+    if lo >= 0 and hi <= len(y):
+        chunk = y[lo:hi]
+    else:  # the first and last frames reach past the signal: zero-pad a copy
+        chunk = np.zeros(hi - lo, dtype=np.float32)
+        src_lo, src_hi = max(lo, 0), min(hi, len(y))
+        if src_hi > src_lo:
+            chunk[src_lo - lo : src_hi - lo] = y[src_lo:src_hi]
+    frames = np.lib.stride_tricks.sliding_window_view(chunk, n_fft)[::hop]
+    spectrum = scipy.fft.rfft(frames * window, axis=1, overwrite_x=True)
+    return np.abs(spectrum)
+
+
+def to_db(
+    power: np.ndarray, *, db_range: float = 80.0, ref: float | str = 1.0
+) -> tuple[np.ndarray, float]:
+    """Power to decibels, floored at ``db_range`` below the peak.
+
+    Parameters
+    ----------
+    power : np.ndarray
+        Power values (≥ 0).
+    db_range : float
+        dB below the peak where values are floored (the colour scale's span), > 0.
+    ref : float or "peak"
+        Power that maps to 0 dB: 1.0 is full scale; ``"peak"`` puts the loudest value at 0 dB.
+
+    Returns
+    -------
+    db : np.ndarray
+        float32 dB values.
+    peak_db : float
+        The peak in dB (the top of the colour scale).
+    """
+    if not db_range > 0:
+        raise InputError("The dB range must be a positive number of decibels.")
+    peak = float(power.max()) if power.size else 0.0
+    if ref == "peak":
+        ref_power = max(peak, _AMIN)
+    elif isinstance(ref, int | float) and ref > 0:
+        ref_power = float(ref)
+    else:
+        raise InputError("The dB reference must be a positive power or “peak”.")
+    db = 10.0 * np.log10(np.maximum(power, _AMIN, dtype=np.float32))
+    db -= np.float32(10.0 * np.log10(ref_power))
+    peak_db = 10.0 * np.log10(max(peak, _AMIN) / ref_power)
+    np.maximum(db, np.float32(peak_db - db_range), out=db)
+    return db, float(peak_db)
+
+
+def is_silent(power: np.ndarray) -> bool:
+    """True when every value is at or below the dB floor of silence (-120 dB re full scale)."""
+    return not power.size or float(power.max()) <= _AMIN
