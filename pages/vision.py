@@ -42,7 +42,10 @@ SAMPLES = {
 @st.cache_resource(show_spinner="Loading the model…")
 def get_detector(name: str) -> Detector:
     """One adapter per model for the whole server; adapters guard their own thread safety."""
-    return load_detector(name)
+    detector = load_detector(name)
+    # The first run allocates and optimises: do it now, not in the first user's latency.
+    detector.detect(np.zeros((64, 64, 3), np.uint8))
+    return detector
 
 
 # cache_resource, not cache_data: these arrays are never mutated, and sharing them avoids
@@ -177,14 +180,13 @@ on_screen = Detections(shown.boxes * scale, shown.scores, shown.class_ids, shown
 annotated = annotate(screen, on_screen)
 
 # -- Results ---------------------------------------------------------------------------------
-image_col, table_col = st.columns([3, 2], gap="large")
-with image_col:
+with source_col:
     annotated_tab, original_tab = st.tabs(["With detections", "Original"])
     annotated_tab.image(annotated, width="stretch")
     original_tab.image(screen, width="stretch")
     st.text(f"{name} — {rgb.shape[1]}×{rgb.shape[0]} px")  # text, not markdown: a user's name
 
-with table_col:
+with settings_col:
     counts = shown.counts()
     st.subheader(f"{len(shown)} detection(s)")
     if counts:

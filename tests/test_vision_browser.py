@@ -1,0 +1,55 @@
+"""The Vision page in real Chromium: drop a photo, wait for the boxes, move a slider."""
+
+from __future__ import annotations
+
+import pytest
+import skimage.data
+from PIL import Image
+
+from tests.conftest import drop_file, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_vision(page, app_url: str) -> None:
+    """Open the app and go to Vision through the sidebar, as a visitor does."""
+    page.goto(app_url)
+    page.get_by_test_id("stSidebarNav").get_by_text("Vision", exact=True).click()
+    page.get_by_role("heading", name="Vision").wait_for()
+
+
+def wait_for_result(page, caption: str) -> None:
+    page.get_by_text(caption).wait_for()
+    page.locator('[data-testid="stImage"] img').first.wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    page.wait_for_load_state("networkidle")
+
+
+def test_drop_a_photo_and_see_labelled_boxes(page, app_url, tmp_path):
+    photo = tmp_path / "cat and coffee.jpg"
+    Image.fromarray(skimage.data.chelsea()).save(photo, quality=92)
+    open_vision(page, app_url)
+    drop_file(page, photo, "image/jpeg")
+    wait_for_result(page, "cat and coffee.jpg — 451×300 px")
+    assert page.get_by_text("Download annotated image (PNG)").is_visible()
+    assert page.get_by_text("Latency").first.is_visible()
+    screenshot(page, "vision_dropped_cat")
+
+
+def test_confidence_slider_updates_the_boxes_in_the_browser(page, app_url, tmp_path):
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(skimage.data.coffee()).save(photo)
+    open_vision(page, app_url)
+    drop_file(page, photo, "image/png")
+    wait_for_result(page, "coffee.png — 600×400 px")
+    page.get_by_role("heading", name="2 detection(s)").wait_for()  # cup and dining table
+    page.get_by_role("slider").first.focus()  # the confidence slider comes first
+    for _ in range(6):  # 0.50 → 0.80: the dining table (0.74) goes, the cup (0.90) stays
+        page.keyboard.press("ArrowRight")
+    page.get_by_role("heading", name="1 detection(s)").wait_for()
+    page.get_by_text("cup: 1").wait_for()
+    wait_for_result(page, "coffee.png — 600×400 px")
+    screenshot(page, "vision_high_confidence")
