@@ -1,0 +1,201 @@
+"""STFT, frequency scales, dB and rendering on generated signals with known answers."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from analysis.errors import InputError
+from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram, render_waveform
+from analysis.spectrogram import (
+    WINDOWS,
+    STFTParams,
+    fft_frequencies,
+    frame_count,
+    hz_to_mel,
+    is_silent,
+    mel_to_hz,
+    spectrogram,
+    to_db,
+)
+
+SR = 16000
+
+
+def tone(hz: float, seconds: float = 1.0, sr: int = SR, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def peak_hz(spec) -> float:
+    return float(spec.freqs[spec.power.mean(axis=1).argmax()])
+
+
+def test_pure_tone_peaks_in_its_fft_bin_at_its_level():
+    n_fft = 1024
+    hz = 40 * SR / n_fft  # exactly bin 40: no scalloping loss
+    spec = spectrogram(tone(hz), SR, STFTParams(n_fft), scale="linear", max_rows=10_000)
+    assert spec.power.shape[0] == n_fft // 2 + 1  # one row per bin when the grid allows
+    assert int(spec.power.mean(axis=1).argmax()) == 40
+    # Full-scale sine = 0 dB, so amplitude 0.5 peaks at -6.02 dB.
+    assert 10 * np.log10(spec.power.max()) == pytest.approx(-6.02, abs=0.05)
+
+
+@pytest.mark.parametrize("window", list(WINDOWS))
+def test_every_window_finds_the_tone(window):
+    spec = spectrogram(tone(1000), SR, STFTParams(2048, window=window), scale="linear")
+    assert peak_hz(spec) == pytest.approx(1000, abs=2 * SR / 2048)
+
+
+def test_linear_chirp_peak_track_follows_its_frequency():
+    seconds, f0, f1 = 2.0, 500.0, 6000.0
+    t = np.arange(int(seconds * SR)) / SR
+    chirp = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * seconds))).astype(np.float32)
+    spec = spectrogram(chirp, SR, STFTParams(1024, hop_length=256), scale="linear")
+    centres = (spec.times[:-1] + spec.times[1:]) / 2
+    inside = (centres > 0.1) & (centres < seconds - 0.1)  # away from the zero-padded ends
+    track = spec.freqs[spec.power.argmax(axis=0)][inside]
+    expected = f0 + (f1 - f0) * centres[inside] / seconds
+    assert np.abs(track - expected).max() < 2 * SR / 1024
+
+
+@pytest.mark.parametrize(
+    ("n_fft", "hop", "win"), [(1024, None, None), (1024, 128, None), (2048, 512, 1024)]
+)
+def test_hop_and_window_set_the_frame_count(n_fft, hop, win):
+    y = tone(440, seconds=1.0)
+    params = STFTParams(n_fft, hop, win)
+    spec = spectrogram(y, SR, params, max_columns=100_000)
+    expected_hop = hop or (win or n_fft) // 4
+    assert spec.params.hop_length == expected_hop
+    assert spec.frames == frame_count(len(y), expected_hop) == 1 + len(y) // expected_hop
+    assert spec.power.shape[1] == spec.frames  # no pooling needed
+
+
+def test_frames_are_max_pooled_to_the_display_width_and_transients_survive():
+    y = np.zeros(SR * 20, dtype=np.float32)
+    y[SR * 13 + 100] = 1.0  # a single-sample click at 13 s
+    spec = spectrogram(y, SR, STFTParams(512), scale="linear", max_columns=300)
+    assert spec.frames > 2000 and spec.power.shape[1] == 300
+    loud = np.flatnonzero(spec.power.max(axis=0) > 0)
+    assert len(loud) <= 2  # only the click's column(s)
+    assert all(spec.times[i] <= 13.01 and spec.times[i + 1] >= 13.0 for i in loud)
+    assert spec.times[0] == 0 and spec.times[-1] == pytest.approx(20.0)
+
+
+def test_log_scale_puts_a_tone_at_its_frequency_on_geometric_rows():
+    spec = spectrogram(tone(440), SR, STFTParams(4096), scale="log", max_rows=200)
+    ratios = spec.freqs[1:] / spec.freqs[:-1]
+    assert np.allclose(ratios, ratios[0])  # evenly spaced in log frequency
+    assert peak_hz(spec) == pytest.approx(440, rel=0.03)
+    assert spec.fmax == SR / 2
+
+
+def test_mel_scale_puts_a_tone_in_the_band_around_it():
+    spec = spectrogram(tone(2000), SR, STFTParams(2048), scale="mel", n_mels=64)
+    assert spec.power.shape[0] == 64
+    step = np.diff(hz_to_mel(spec.freqs))
+    assert np.allclose(step, step[0])  # evenly spaced in mel
+    assert hz_to_mel(peak_hz(spec)) == pytest.approx(float(hz_to_mel(2000)), abs=1.5 * step[0])
+    assert 10 * np.log10(spec.power.max()) == pytest.approx(-6.0, abs=1.5)  # unit-peak bands
+
+
+def test_mel_conversion_round_trips():
+    hz = np.array([0.0, 100.0, 1000.0, 8000.0])
+    assert np.allclose(mel_to_hz(hz_to_mel(hz)), hz)
+    assert hz_to_mel(1000.0) == pytest.approx(1000.0, abs=0.5)
+
+
+def test_time_range_selects_the_part_of_the_signal():
+    y = np.concatenate([tone(500, 1.0), tone(3000, 1.0)])
+    first = spectrogram(y, SR, STFTParams(1024), scale="linear", end_s=0.9)
+    second = spectrogram(y, SR, STFTParams(1024), scale="linear", start_s=1.1)
+    assert peak_hz(first) == pytest.approx(500, abs=20)
+    assert peak_hz(second) == pytest.approx(3000, abs=20)
+    assert second.times[0] == pytest.approx(1.1) and second.times[-1] == pytest.approx(2.0)
+
+
+def test_db_range_floors_at_peak_minus_range():
+    power = np.array([[1e-20, 1e-6, 1e-3, 0.25]], dtype=np.float32)
+    db, peak = to_db(power, db_range=40)
+    assert peak == pytest.approx(10 * np.log10(0.25))
+    assert db.max() == pytest.approx(peak, abs=1e-4)
+    assert db.min() == pytest.approx(peak - 40, abs=1e-4)
+    relative, top = to_db(power, db_range=60, ref="peak")
+    assert top == 0.0 and relative.min() == pytest.approx(-60)
+
+
+def test_silence_is_flat_and_finite():
+    spec = spectrogram(np.zeros(SR, dtype=np.float32), SR, STFTParams(1024))
+    db, peak = to_db(spec.power, db_range=80, ref="peak")
+    assert is_silent(spec.power)
+    assert np.isfinite(db).all() and np.ptp(db) == 0 and peak == 0.0
+
+
+def test_a_clip_shorter_than_the_fft_is_zero_padded():
+    short = tone(1000, seconds=0.02)  # 320 samples, FFT of 2048
+    spec = spectrogram(short, SR, STFTParams(2048), scale="linear")
+    assert spec.frames == frame_count(len(short), 512) == 1
+    assert peak_hz(spec) == pytest.approx(1000, abs=50)
+
+
+@pytest.mark.parametrize(
+    ("params", "kwargs", "message"),
+    [
+        (STFTParams(8), {}, "FFT size"),
+        (STFTParams(1024, win_length=2048), {}, "window length"),
+        (STFTParams(1024, hop_length=0), {}, "hop length"),
+        (STFTParams(1024, window="kaiserish"), {}, "Unknown window"),
+        (STFTParams(1024), {"scale": "bark"}, "frequency scale"),
+        (STFTParams(1024), {"start_s": 0.8, "end_s": 0.2}, "time range"),
+        (STFTParams(1024), {"scale": "mel", "n_mels": 0}, "mel bands"),
+    ],
+)
+def test_bad_parameters_are_one_clear_input_error(params, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        spectrogram(tone(440), SR, params, **kwargs)
+
+
+def test_fft_frequencies_end_at_nyquist():
+    freqs = fft_frequencies(SR, 1024)
+    assert len(freqs) == 513 and freqs[-1] == SR / 2
+
+
+@pytest.mark.parametrize("scale", ["linear", "log", "mel"])
+def test_rendered_image_has_the_layout_size(scale):
+    columns, _rows = SPECTROGRAM_LAYOUT.plot_size
+    spec = spectrogram(tone(440, 2.0), SR, STFTParams(1024), scale=scale, max_columns=columns)
+    db, peak = to_db(spec.power, db_range=80)
+    for image_format, magic in (("png", b"\x89PNG"), ("jpeg", b"\xff\xd8")):
+        data = render_spectrogram(
+            spec, db, db_floor=peak - 80, db_top=peak, image_format=image_format
+        )
+        assert data.startswith(magic)
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.size == (SPECTROGRAM_LAYOUT.width, SPECTROGRAM_LAYOUT.height)
+
+
+def test_waveform_renders_silence_and_sound():
+    for y in (np.zeros(100, dtype=np.float32), tone(440)):
+        with Image.open(io.BytesIO(render_waveform(y, SR))) as image:
+            assert image.width == SPECTROGRAM_LAYOUT.width  # lines up with the spectrogram
+
+
+def test_command_line_writes_a_png(tmp_path):
+    import soundfile as sf
+
+    source = tmp_path / "tone.flac"
+    sf.write(source, tone(440, 1.0), SR)
+    out = tmp_path / "spec.png"
+    command = [sys.executable, "-m", "analysis", "spectrogram", str(source), "-o", str(out)]
+    options = ["--n-fft", "1024", "--hop", "256", "--window", "hamming", "--scale", "mel"]
+    result = subprocess.run(command + options, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"\x89PNG")
+    bad = subprocess.run([*command, "--n-fft", "8"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: The FFT size")
