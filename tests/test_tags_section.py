@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import models.locate
-from analysis.tagging import YamNet
-from tests.conftest import require_model, require_tool
+from analysis.render import SPECTROGRAM_LAYOUT
+from analysis.tagging import FRAME_SAMPLES, HOP_SAMPLES, Tagging, YamNet, frame_times
+from pages.audio_tags import ROW_PX, TIMELINE_CLASSES, short_name, timeline_png
+from tests.conftest import drop_file, require_model, require_tool, screenshot
 
 
 def section_script(path: str) -> None:
@@ -151,3 +156,67 @@ def test_a_failure_inside_tagging_is_one_sentence(speech_wav, monkeypatch):
     assert [e.value for e in at.error] == [
         "Sound-event tagging failed on this file; the rest of the page still works."
     ]
+
+
+# --- the timeline picture -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("Speech", "Speech"),
+        ("Vehicle horn, car horn, honking", "Vehicle horn"),
+        ("Light engine (high frequency)", "Light engine"),
+        ("Electronic dance music", "Electronic dance…"),
+    ],
+)
+def test_timeline_names_fit_the_right_margin(label, shown):
+    assert short_name(label) == shown
+
+
+def test_timeline_has_the_spectrograms_width_and_a_band_per_class():
+    scores = np.random.default_rng(0).uniform(0, 1, (12, 521)).astype(np.float32)
+    starts, ends = frame_times(11 * HOP_SAMPLES + FRAME_SAMPLES)
+    tagging = Tagging(scores, starts, ends, tuple(f"class {i}" for i in range(521)))
+    picture = Image.open(io.BytesIO(timeline_png(tagging.between(1.0, 4.0), 1.0, 4.0)))
+    assert picture.width == SPECTROGRAM_LAYOUT.width
+    assert picture.height == 8 + ROW_PX * TIMELINE_CLASSES + 50
+
+
+# --- on the audio page itself ---------------------------------------------------------
+
+
+def test_audio_page_tags_uploaded_speech_once_whatever_the_controls(speech_wav, inference_calls):
+    require_model("yamnet")
+    at = AppTest.from_file("../pages/audio.py", default_timeout=60).run()
+    at.file_uploader[0].upload("speech.wav", speech_wav.read_bytes(), "audio/wav").run()
+    assert not at.exception and not at.error
+    assert "What's in this sound" in [header.value for header in at.subheader]
+    assert "mostly **Speech** in the whole file" in shown_text(at)
+    assert at.dataframe[0].value["Sound"].iloc[0] == "Speech"
+
+    fft_size = next(s for s in at.select_slider if s.label.startswith("FFT size"))
+    fft_size.set_value(4096).run()
+    assert not at.exception
+    time_range = next(s for s in at.slider if s.label == "Time range (s)")
+    time_range.set_value((1.0, 2.5)).run()
+    assert not at.exception
+    assert "mostly **Speech** in 1.00 s to 2.50 s" in shown_text(at)
+    assert len(inference_calls) == 1
+
+
+@pytest.mark.browser
+def test_dropped_speech_shows_its_tags_under_the_spectrogram(page, app_url, speech_wav):
+    require_model("yamnet")
+    page.goto(app_url)  # arrive as a person does, through the sidebar
+    page.get_by_test_id("stSidebarNav").get_by_text("Audio", exact=True).click()
+    drop_file(page, speech_wav, "audio/wav")
+    summary = page.get_by_text("YAMNet hears mostly")
+    summary.wait_for()
+    assert "Speech" in summary.inner_text()
+    section = page.get_by_role("heading", name="What's in this sound")
+    images = page.get_by_test_id("stImage")
+    images.nth(2).wait_for()  # spectrogram, waveform, tag timeline
+    assert page.get_by_test_id("stException").count() == 0
+    section.scroll_into_view_if_needed()
+    screenshot(page, "audio-tags-speech")
