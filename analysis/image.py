@@ -111,9 +111,14 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if image.mode == "F":
-        values = np.asarray(image, dtype=np.float64)
-        span = float(values.max() - values.min()) or 1.0
-        gray = ((values - values.min()) / span * 255.0).astype(np.uint8)
+        # Float pictures: 0..1 or 0..255 as they are; anything else stretched to 0..255.
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        low, high = float(values.min()), float(values.max())
+        if low >= 0 and high <= 1:
+            values = values * 255.0
+        elif low < 0 or high > 255:
+            values = (values - low) / ((high - low) or 1.0) * 255.0
+        gray = np.clip(values + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if image.mode == "P":
         image = image.convert("RGBA")

@@ -94,6 +94,16 @@ def test_sixteen_bit_grayscale_png_scales_to_eight_bits():
     np.testing.assert_array_equal(out[0, :, 0], (0, 128, 255))
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([[0.0, 0.5, 1.0]], [0, 128, 255]), ([[0.0, 100.0, 255.0]], [0, 100, 255])],
+    ids=["unit-range", "byte-range"],
+)
+def test_float_tiff_keeps_its_range(values, expected):
+    image = Image.fromarray(np.array(values, np.float32), mode="F")
+    np.testing.assert_array_equal(decode_image(encoded(image, "TIFF"))[0, :, 0], expected)
+
+
 def test_cmyk_jpeg_converts_to_rgb():
     cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # full magenta + yellow = red
     out = decode_image(encoded(cmyk, "JPEG", quality=95))
