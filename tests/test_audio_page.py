@@ -1,0 +1,242 @@
+"""The Audio page under AppTest: upload, record, sample; controls; every bad input's outcome."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.testing.v1 import AppTest
+
+import pages.audio_tags
+
+PAGE = "../pages/audio.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def tags_calls(monkeypatch):
+    """Replace the tags section (tested by its owner) with a recorder: faster, and isolates us."""
+    calls = []
+    monkeypatch.setattr(pages.audio_tags, "show_tags", lambda *args: calls.append(args))
+    return calls
+
+
+def wav(samples: np.ndarray, sr: int, subtype: str = "PCM_16", fmt: str = "WAV") -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, sr, format=fmt, subtype=subtype)
+    return buffer.getvalue()
+
+
+def tone(sr: int = 16000, seconds: float = 2.0, hz: float = 1000.0, channels: int = 1):
+    t = np.arange(int(sr * seconds)) / sr
+    wave = (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+    return np.repeat(wave[:, None], channels, axis=1)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes, mime: str = "audio/wav") -> AppTest:
+    at.file_uploader[0].set_value((name, content, mime)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def facts(at: AppTest) -> dict[str, str]:
+    return {m.label: str(m.value) for m in at.metric}
+
+
+def images(at: AppTest) -> list:
+    return list(at.get("image"))
+
+
+def spectrogram_caption(at: AppTest) -> str:
+    return images(at)[0].proto.imgs[0].caption
+
+
+def control(at: AppTest, kind: str, label: str):
+    return next(w for w in getattr(at, kind) if label in w.label)
+
+
+def shows_result(at: AppTest) -> bool:
+    return not at.exception and not at.error and len(images(at)) == 2  # spectrogram + waveform
+
+
+def test_empty_page_invites_a_file(tags_calls):
+    at = open_page()
+    assert at.file_uploader[0].label == "Drop an audio file here"
+    assert set(at.file_uploader[0].allowed_type) >= {".wav", ".flac", ".mp3", ".opus", ".aif"}
+    assert "Drop a file above" in at.info[0].value
+    assert not images(at) and not tags_calls
+
+
+def test_sample_works_offline_and_calls_the_tags_section(tags_calls):
+    at = open_page()
+    at.radio[0].set_value("Try a sample").run()
+    assert shows_result(at)
+    assert facts(at) == {
+        "Duration": "8.0 s",
+        "Sample rate": "22,050 Hz",
+        "Channels": "1",
+        "Format": "WAV · FLOAT",
+    }
+    clip, start_s, end_s, key = tags_calls[-1]
+    assert (clip.sample_rate, start_s, end_s, key) == (22050, 0.0, 8.0, "sample")
+    assert len(at.get("audio")) == 1
+
+
+def test_upload_shows_facts_image_player_and_downloads(tags_calls):
+    at = upload(open_page(), "Tone <b>A</b>.WAV", wav(tone(48000, 3.0, channels=2), 48000))
+    assert shows_result(at)
+    assert facts(at) == {
+        "Duration": "3.0 s",
+        "Sample rate": "48,000 Hz",
+        "Channels": "2",
+        "Format": "WAV · PCM 16",
+    }
+    assert "frames of 2048 samples" in spectrogram_caption(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Spectrogram (PNG)", "Values in dB (.npy)", "Values in dB (CSV)"]
+    assert len(at.get("audio")) == 1
+    assert "<b>" not in " ".join(m.value for m in at.markdown)  # names are never HTML
+
+
+def test_fft_size_and_other_controls_change_the_picture(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(16000, 4.0), 16000))
+    first = images(at)[0].proto.imgs[0].url
+    control(at, "select_slider", "FFT size").set_value(512).run()
+    assert "frames of 512 samples" in spectrogram_caption(at)
+    assert "hop 128" in spectrogram_caption(at) and "31.2 Hz per bin" in spectrogram_caption(at)
+    assert images(at)[0].proto.imgs[0].url != first
+    control(at, "select_slider", "Hop length").set_value(64).run()
+    assert "hop 64" in spectrogram_caption(at)
+    control(at, "select_slider", "Window length").set_value(256).run()
+    assert "window of 256" in spectrogram_caption(at)
+    control(at, "selectbox", "Window").set_value("blackman").run()
+    assert "blackman window" in spectrogram_caption(at)
+    control(at, "radio", "Frequency scale").set_value("mel").run()
+    control(at, "slider", "Mel bands").set_value(40).run()
+    assert "× 40 rows" in spectrogram_caption(at)
+    control(at, "slider", "dB range").set_value(60).run()
+    control(at, "selectbox", "Colour map").set_value("viridis").run()
+    control(at, "selectbox", "0 dB reference").set_value("peak (0 dB = loudest point)").run()
+    assert shows_result(at)
+
+
+def test_window_longer_than_the_fft_is_capped_with_a_note(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(), 16000))
+    control(at, "select_slider", "FFT size").set_value(256).run()
+    control(at, "select_slider", "Window length").set_value(1024).run()
+    assert shows_result(at)
+    assert "window of 256" in spectrogram_caption(at)
+    assert any("capped at the FFT size" in c.value for c in at.caption)
+
+
+def test_time_range_reaches_the_picture_and_the_tags(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=10.0), 16000))
+    control(at, "slider", "Time range").set_value((2.0, 5.0)).run()
+    assert "over 3.00 s" in spectrogram_caption(at)
+    assert tags_calls[-1][1:3] == (2.0, 5.0)
+
+
+def test_eight_channels_offer_a_channel_choice(tags_calls):
+    at = upload(open_page(), "eight.wav", wav(tone(channels=8), 16000))
+    assert facts(at)["Channels"] == "8"
+    channel = control(at, "selectbox", "Channel")
+    assert len(channel.options) == 9
+    channel.set_value(7).run()
+    assert shows_result(at)
+
+
+@pytest.mark.parametrize(
+    ("name", "sr", "subtype", "fmt", "shown"),
+    [
+        ("low.wav", 8000, "PCM_16", "WAV", "8,000 Hz"),
+        ("high.wav", 192000, "PCM_24", "WAV", "192,000 Hz"),
+        ("float.wav", 44100, "FLOAT", "WAV", "44,100 Hz"),
+        ("song.FLAC", 44100, "PCM_16", "FLAC", "44,100 Hz"),
+        ("speech.opus", 48000, "OPUS", "OGG", "48,000 Hz"),
+        ("voice.MP3", 44100, "MPEG_LAYER_III", "MP3", "44,100 Hz"),
+        ("old.aif", 22050, "PCM_16", "AIFF", "22,050 Hz"),
+    ],
+)
+def test_formats_and_rates_show_their_native_rate(tags_calls, name, sr, subtype, fmt, shown):
+    at = upload(open_page(), name, wav(tone(sr), sr, subtype, fmt))
+    assert shows_result(at)
+    assert facts(at)["Sample rate"] == shown
+
+
+def test_silence_shows_a_flat_picture_and_a_note(tags_calls):
+    at = upload(open_page(), "silence.wav", wav(np.zeros((16000, 1), np.float32), 16000))
+    assert shows_result(at)
+    assert "silent" in at.info[0].value
+
+
+def test_a_20_ms_clip_is_padded_and_says_so(tags_calls):
+    at = upload(open_page(), "blip.wav", wav(tone(seconds=0.02), 16000))
+    assert shows_result(at)
+    assert facts(at)["Duration"] == "0.02 s"
+    assert any("shorter than the FFT size" in c.value for c in at.caption)
+
+
+def test_nan_samples_are_replaced_and_the_user_told(tags_calls):
+    samples = tone()
+    samples[100:110] = np.nan
+    at = upload(open_page(), "nan.wav", wav(samples, 16000, "FLOAT"))
+    assert shows_result(at)
+    assert at.warning[0].value == "10 invalid samples (NaN or infinity) were replaced by silence."
+
+
+def test_truncated_files_show_what_decodes(tags_calls):
+    whole = wav(tone(seconds=2.0), 16000)
+    at = upload(open_page(), "cut.wav", whole[: len(whole) // 2])
+    assert shows_result(at) and facts(at)["Duration"] == "0.999 s"  # the header lost with it
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, (88200, 1)).astype(np.float32)
+    flac = wav(noise, 44100, "PCM_16", "FLAC")
+    upload(at, "cut.flac", flac[: len(flac) // 2])
+    assert shows_result(at) and "truncated" in at.warning[0].value
+
+
+def _png_bytes() -> bytes:
+    from PIL import Image
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.wav", b"", "“empty.wav” is empty."),
+        ("noise.mp3", bytes(range(256)) * 40, "“noise.mp3” could not be read as audio"),
+        ("notes.wav", b"These are my meeting notes.\n" * 50, "“notes.wav” could not be read"),
+        ("photo.wav", None, "“photo.wav” could not be read as audio"),
+    ],
+)
+def test_bad_files_give_one_error_then_the_next_file_works(tags_calls, name, content, message):
+    at = upload(open_page(), name, _png_bytes() if content is None else content)
+    assert len(at.error) == 1 and at.error[0].value.startswith(message)
+    assert not images(at) and not tags_calls
+    upload(at, "good.wav", wav(tone(), 16000))
+    assert shows_result(at) and facts(at)["Duration"] == "2.0 s"
+
+
+def test_recording_from_the_microphone(tags_calls):
+    at = open_page()
+    at.radio[0].set_value("Record").run()
+    at.audio_input[0].set_value(("recording.wav", wav(tone(48000), 48000), "audio/wav")).run()
+    assert shows_result(at) and facts(at)["Sample rate"] == "48,000 Hz"
+
+
+def test_the_real_tags_section_runs_under_the_page():
+    at = open_page()
+    at.radio[0].set_value("Try a sample").run()
+    assert not at.exception
+    assert any(h.value == "What's in this sound" for h in at.subheader)
