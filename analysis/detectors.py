@@ -24,7 +24,7 @@ import numpy as np
 
 from analysis.detections import DetectionFilter, Detections, filter_detections
 from analysis.errors import InputError
-from models.catalog import CATALOG, ModelSpec, get_spec
+from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError, resolve_files
 
 FLOOR = 0.05
@@ -67,7 +67,9 @@ def _check_image(rgb: np.ndarray) -> None:
         raise InputError("The detector needs an RGB picture (height × width × 3, uint8).")
 
 
-def _top_candidates(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray):
+def _top_candidates(
+    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(scores) > MAX_CANDIDATES:
         top = np.argpartition(-scores, MAX_CANDIDATES)[:MAX_CANDIDATES]
         return boxes[top], scores[top], class_ids[top]
@@ -236,7 +238,11 @@ class CaffeSsdDetector(Detector):
 
 
 class YunetDetector(Detector):
-    """YuNet through ``cv2.FaceDetectorYN``, its own NMS relaxed so the IoU slider decides."""
+    """YuNet through ``cv2.FaceDetectorYN``.
+
+    Its built-in NMS runs at a permissive IoU of 0.9 (only near-duplicates merge) so that
+    the IoU control decides below that.
+    """
 
     def __init__(self, model_path: Path, spec: ModelSpec = CATALOG["yunet"]) -> None:
         self.spec = spec
@@ -331,8 +337,8 @@ class HogPeopleDetector(Detector):
 
     MAX_SIDE = 800
 
-    def __init__(self, spec: ModelSpec | None = None) -> None:
-        self.spec = spec or get_spec("hog-people")
+    def __init__(self, spec: ModelSpec = CATALOG["hog-people"]) -> None:
+        self.spec = spec
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         self.lock = threading.Lock()

@@ -49,8 +49,9 @@ def get_detector(name: str) -> Detector:
 
 
 # cache_resource, not cache_data: these arrays are never mutated, and sharing them avoids
-# pickling and copying a decoded photo on every slider move.
-@st.cache_resource(max_entries=16, show_spinner=False)
+# pickling and copying a decoded photo on every slider move. Few entries: a 50 MP photo
+# takes 150 MB.
+@st.cache_resource(max_entries=8, ttl="1h", show_spinner=False)
 def decoded(key: str, _data: bytes) -> np.ndarray:
     """The decoded picture for content hash ``key`` (``_data`` is not hashed again)."""
     return decode_image(_data)
