@@ -22,6 +22,9 @@ from analysis.render import (
 from analysis.spectrogram import SCALES, WINDOWS, STFTParams, is_silent, spectrogram, to_db
 from models.locate import MissingModelError
 from pages.audio_tags import show_tags
+from ui.navigation import leave_legacy_pages_mode
+
+leave_legacy_pages_mode()
 
 LOG = logging.getLogger(__name__)
 UPLOAD_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]

@@ -26,6 +26,9 @@ from analysis.detectors import (
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png, safe_stem
 from models.locate import MissingModelError
+from ui.navigation import leave_legacy_pages_mode
+
+leave_legacy_pages_mode()
 
 log = logging.getLogger(__name__)
 
