@@ -9,6 +9,7 @@ from PIL import Image
 from tests.conftest import drop_file, screenshot
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def open_vision(page, app_url: str) -> None:
@@ -53,3 +54,22 @@ def test_confidence_slider_updates_the_boxes_in_the_browser(page, app_url, tmp_p
     page.get_by_text("cup: 1").wait_for()
     wait_for_result(page, "coffee.png — 600×400 px")
     screenshot(page, "vision_high_confidence")
+
+
+def test_a_bad_file_shows_one_message_and_the_next_photo_works(page, app_url, tmp_path):
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("this is not really a photo")
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage.data.astronaut()).save(photo)
+    open_vision(page, app_url)
+    drop_file(page, fake, "image/jpeg")
+    alert = page.get_by_test_id("stAlertContentError")
+    alert.wait_for()
+    assert alert.inner_text() == (
+        "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
+    )
+    screenshot(page, "vision_bad_file")
+    drop_file(page, photo, "image/png")
+    wait_for_result(page, "astronaut.png — 512×512 px")
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    screenshot(page, "vision_after_bad_file")
