@@ -67,7 +67,7 @@ def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
     top = in_range.top(TOP_LABELS)
     where = (
         "the whole file"
-        if start_s <= 0 and end_s >= clip.duration
+        if start_s <= 0 and end_s >= clip.duration - 1e-3  # the page's slider rounds to ms
         else f"{start_s:.2f} s to {end_s:.2f} s"
     )
     st.markdown(
