@@ -198,6 +198,39 @@ def test_bad_upload_is_one_message_and_the_next_picture_works(runs, name, data, 
     assert shown_labels(at)[0] == "face"
 
 
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def valid_odd_pictures() -> list[tuple[str, bytes]]:
+    astronaut = Image.fromarray(skimage.data.astronaut()).resize((256, 256))
+    rgba = astronaut.convert("RGBA")
+    rgba.putalpha(128)
+    frames = [astronaut, astronaut.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    sixteen = (np.asarray(astronaut.convert("L"), np.uint16) * 257).astype(np.uint16)
+    return [
+        ("gray.png", encode(astronaut.convert("L"), "PNG")),
+        ("alpha.png", encode(rgba, "PNG")),
+        ("sixteen-bit.png", encode(Image.fromarray(sixteen), "PNG")),
+        ("cmyk.jpg", encode(astronaut.convert("CMYK"), "JPEG")),
+        ("animated.gif", encode(frames[0], "GIF", save_all=True, append_images=frames[1:])),
+        ("picture.bmp", encode(astronaut, "BMP")),
+        ("picture.webp", encode(astronaut, "WEBP")),
+        ("picture.tiff", encode(astronaut, "TIFF")),
+    ]
+
+
+def test_every_supported_kind_of_picture_is_shown(runs):
+    at = start("haar-faces")
+    for name, data in valid_odd_pictures():
+        upload(at, name, data, "application/octet-stream")
+        assert not at.error, name
+        assert at.text[0].value == f"{name} — 256×256 px"
+        assert len(at.get("image")) == 2 and at.dataframe
+
+
 def test_odd_but_valid_pictures_are_shown(runs):
     at = start("haar-faces")
     exif = Image.Exif()
