@@ -1,7 +1,10 @@
 """The app's frame: navigation, the home page, and each page running on its own."""
 
 import pytest
+from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
+
+from tests.live_app import running_app
 
 
 def test_home_page_describes_and_links_both_pages():
@@ -25,14 +28,23 @@ def test_every_page_runs_on_its_own(name):
 
 
 @pytest.mark.browser
-def test_sidebar_shows_human_titles_and_url_paths(page, app_url):
-    page.goto(app_url)
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.wait_for()
-    assert nav.get_by_text("Audio", exact=True).is_visible()
-    assert nav.get_by_text("Vision", exact=True).is_visible()
-    hrefs = [link.get_attribute("href") for link in nav.locator("a").all()]
-    assert any(h.endswith("/audio") for h in hrefs), hrefs
-    assert any(h.endswith("/vision") for h in hrefs), hrefs
-    page.goto(f"{app_url}/vision")
-    page.get_by_role("heading", name="Vision").wait_for()
+def test_fresh_server_opened_on_a_page_url_shows_the_app_navigation(browser, tmp_path):
+    # A fresh server's first visitor arriving by deep link must get app.py's navigation,
+    # not Streamlit's legacy pages/ listing of file names.
+    with running_app(tmp_path / "server.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/vision")
+        page.get_by_role("heading", name="Vision").first.wait_for(timeout=60_000)
+        nav = page.get_by_test_id("stSidebarNav")
+        # Material icons render as ligature text ("home"), so compare each link's last word.
+        expect(nav.locator("a")).to_have_count(3, timeout=30_000)
+        assert [link.inner_text().split()[-1] for link in nav.locator("a").all()] == [
+            "Home",
+            "Audio",
+            "Vision",
+        ]
+        hrefs = [link.get_attribute("href") for link in nav.locator("a").all()]
+        assert [h.rsplit("/", 1)[-1] for h in hrefs] == ["", "audio", "vision"], hrefs
+        assert page.url.endswith("/vision")
+        context.close()
