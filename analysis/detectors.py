@@ -98,21 +98,26 @@ class Detector:
 # -- YOLOX ---------------------------------------------------------------------------------
 
 
-def letterbox(
-    rgb: np.ndarray, size: tuple[int, int], pad_value: int = 114
+def letterbox_blob(
+    rgb: np.ndarray, size: tuple[int, int], pad_value: float = 114.0
 ) -> tuple[np.ndarray, float]:
-    """Resize keeping the aspect ratio into a ``size`` (width, height) canvas, top-left aligned.
+    """The network input for YOLOX: the picture resized keeping its aspect ratio into a
+    ``size`` (width, height) canvas, top-left aligned, padded with ``pad_value``.
 
-    Returns the padded uint8 image and the scale ``r`` (network pixels per image pixel):
-    an image point (x, y) lands at (x * r, y * r).
+    Returns a (1, 3, height, width) float32 blob in **BGR** order, 0..255, and the scale
+    ``r`` (network pixels per image pixel): an image point (x, y) lands at (x r, y r).
     """
     width, height = size
     h, w = rgb.shape[:2]
     r = min(width / w, height / h)
     new_w, new_h = max(1, round(w * r)), max(1, round(h * r))
-    canvas = np.full((height, width, 3), pad_value, dtype=np.uint8)
-    canvas[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    return canvas, r
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    blob = np.full((1, 3, height, width), pad_value, dtype=np.float32)
+    # Plane by plane: RGB → BGR and HWC → CHW with contiguous copies, 3x faster than
+    # one strided transpose-and-convert.
+    for channel, plane in enumerate(reversed(cv2.split(resized))):
+        blob[0, channel, :new_h, :new_w] = plane
+    return blob, r
 
 
 def yolox_grids(size: tuple[int, int], strides: tuple[int, ...] = (8, 16, 32)):
@@ -134,14 +139,14 @@ def yolox_decode(
     ``output`` is (A, 5 + C): raw (cx, cy, log w, log h) grid offsets, objectness and class
     probabilities; the score of an anchor is objectness × its best class probability.
     """
-    class_ids = output[:, 5:].argmax(axis=1)
-    scores = output[:, 4] * output[np.arange(len(output)), 5 + class_ids]
+    scores = output[:, 4] * output[:, 5:].max(axis=1)
     keep = np.flatnonzero(scores >= floor)
     out, grid, strides = output[keep], grid[keep], strides[keep]
+    class_ids = out[:, 5:].argmax(axis=1)  # only for the few anchors kept
     centres = (out[:, :2] + grid) * strides
     half = np.exp(out[:, 2:4]) * strides / 2
     boxes = np.concatenate([centres - half, centres + half], axis=1) / ratio
-    return boxes.astype(np.float32), scores[keep], class_ids[keep]
+    return boxes.astype(np.float32), scores[keep], class_ids
 
 
 class YoloxDetector(Detector):
@@ -171,9 +176,7 @@ class YoloxDetector(Detector):
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
         _check_image(rgb)
         start = time.perf_counter()
-        canvas, ratio = letterbox(rgb, self.size)
-        # RGB → BGR and HWC → CHW in one float copy: the network was trained on BGR 0..255.
-        blob = canvas.transpose(2, 0, 1)[::-1][None].astype(np.float32)
+        blob, ratio = letterbox_blob(rgb, self.size)
         preprocess = _ms(start)
 
         start = time.perf_counter()

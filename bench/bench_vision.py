@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from analysis.annotate import annotate
 from analysis.detections import DetectionFilter, filter_detections
-from analysis.detectors import detect, letterbox, load_detector
+from analysis.detectors import detect, letterbox_blob, load_detector
 from models import get_spec, resolve_files
 
 
@@ -53,8 +53,7 @@ def main() -> None:
 
     path = resolve_files(get_spec("yolox-nano"))["model"]
     image = skimage.data.astronaut()
-    canvas, _ = letterbox(image, (416, 416))
-    blob = canvas.transpose(2, 0, 1)[::-1][None].astype(np.float32)
+    blob, _ = letterbox_blob(image, (416, 416))
 
     bare = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = bare.get_inputs()[0].name

@@ -18,7 +18,7 @@ from analysis.detectors import (
     CaffeSsdDetector,
     best_available,
     detect,
-    letterbox,
+    letterbox_blob,
     load_detector,
     yolox_decode,
     yolox_grids,
@@ -30,23 +30,26 @@ from tests.conftest import require_model
 # -- Letterbox and YOLOX decoding on drawn images --------------------------------------------
 
 
-def test_letterbox_keeps_aspect_and_pads_bottom_right():
+def test_letterbox_keeps_aspect_pads_bottom_right_and_gives_bgr():
     rgb = np.zeros((200, 400, 3), np.uint8)
-    rgb[50:150, 100:300] = 255  # a white rectangle, 200×100 px
-    canvas, ratio = letterbox(rgb, (416, 416))
-    assert canvas.shape == (416, 416, 3) and ratio == pytest.approx(416 / 400)
-    assert (canvas[208:, :] == 114).all()  # padding below the 208-px-high picture
-    ys, xs = np.nonzero(canvas[:208, :, 0] > 200)
+    rgb[50:150, 100:300] = (255, 0, 0)  # a red rectangle, 200×100 px
+    blob, ratio = letterbox_blob(rgb, (416, 416))
+    assert blob.shape == (1, 3, 416, 416) and blob.dtype == np.float32
+    assert ratio == pytest.approx(416 / 400)
+    assert (blob[0, :, 208:, :] == 114).all()  # padding below the 208-px-high picture
+    blue, green, red = blob[0]
+    assert blue[:208].max() == 0 and green[:208].max() == 0 and red.max() == 255  # BGR
+    ys, xs = np.nonzero(red[:208] > 200)
     # The rectangle's corners map by the ratio: (100, 50) → (104, 52), (300, 150) → (312, 156).
     assert abs(xs.min() - 104) <= 1 and abs(xs.max() + 1 - 312) <= 1
     assert abs(ys.min() - 52) <= 1 and abs(ys.max() + 1 - 156) <= 1
 
 
 def test_letterbox_of_a_tall_and_a_tiny_image():
-    canvas, ratio = letterbox(np.zeros((8000, 300, 3), np.uint8), (416, 416))
-    assert ratio == pytest.approx(416 / 8000) and (canvas[:, 17:] == 114).all()
-    canvas, ratio = letterbox(np.zeros((2, 2, 3), np.uint8), (416, 416))
-    assert ratio == 208 and (canvas == 0).all()
+    blob, ratio = letterbox_blob(np.zeros((8000, 300, 3), np.uint8), (416, 416))
+    assert ratio == pytest.approx(416 / 8000) and (blob[0, :, :, 17:] == 114).all()
+    blob, ratio = letterbox_blob(np.zeros((2, 2, 3), np.uint8), (416, 416))
+    assert ratio == 208 and (blob == 0).all()
 
 
 def test_grids_follow_yolox_anchor_order():
