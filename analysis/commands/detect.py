@@ -31,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=PREFERENCE,
         help="catalog model (default: the best one whose files are present)",
     )
-    parser.add_argument("--conf", type=float, default=0.5, help="minimum score (default 0.5)")
+    parser.add_argument(
+        "--conf", type=float, default=0.5, help="minimum score (default 0.5; adapters keep ≥ 0.05)"
+    )
     parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
