@@ -27,12 +27,12 @@ DPI = 100
 class Layout:
     """Figure size and the plot area inside it, in pixels."""
 
-    width: int = 1400
-    height: int = 520
-    left: int = 80
-    right: int = 130  # room for the colour bar and its label
-    top: int = 20
-    bottom: int = 56
+    width: int = 1200  # about a wide Streamlit column: shown near 1:1, text stays legible
+    height: int = 480
+    left: int = 84
+    right: int = 120  # room for the colour bar and its label
+    top: int = 16
+    bottom: int = 58
 
     @property
     def plot_size(self) -> tuple[int, int]:
@@ -41,7 +41,7 @@ class Layout:
 
 
 SPECTROGRAM_LAYOUT = Layout()
-WAVEFORM_LAYOUT = Layout(height=200, bottom=50, top=12)
+WAVEFORM_LAYOUT = Layout(height=190, bottom=52, top=10)
 
 
 def _figure(layout: Layout) -> tuple[Figure, object]:
@@ -58,7 +58,7 @@ def _figure(layout: Layout) -> tuple[Figure, object]:
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=11)
+    ax.tick_params(labelsize=12)
     return fig, ax
 
 
@@ -159,8 +159,8 @@ def render_spectrogram(
         ax.set_yticks(to_axis(np.asarray(ticks)), [format_hz(hz) for hz in ticks])
         ax.set_ylim(y0, y1)
     scale_name = {"log": "log scale", "mel": "mel scale", "linear": "linear scale"}[spec.scale]
-    ax.set_ylabel(f"Frequency (Hz, {scale_name})", fontsize=12)
-    ax.set_xlabel("Time (s)", fontsize=12)
+    ax.set_ylabel(f"Frequency (Hz, {scale_name})", fontsize=13)
+    ax.set_xlabel("Time (s)", fontsize=13)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=12))
     w, h = layout.width, layout.height
     cax = fig.add_axes(
@@ -172,8 +172,8 @@ def render_spectrogram(
         )
     )
     colorbar = fig.colorbar(image, cax=cax)
-    colorbar.set_label(db_label, fontsize=12)
-    colorbar.ax.tick_params(labelsize=11)
+    colorbar.set_label(db_label, fontsize=13)
+    colorbar.ax.tick_params(labelsize=12)
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}" if v else "0"))
     return _encode(fig, image_format)
 
@@ -220,8 +220,8 @@ def render_waveform(
     peak = float(max(np.abs(y).max(), 1e-3)) if len(y) else 1.0
     ax.set_ylim(-peak * 1.05, peak * 1.05)
     ax.axhline(0.0, color="#999999", linewidth=0.5)
-    ax.set_xlabel("Time (s)", fontsize=12)
-    ax.set_ylabel("Amplitude", fontsize=12)
+    ax.set_xlabel("Time (s)", fontsize=13)
+    ax.set_ylabel("Amplitude", fontsize=13)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=12))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
     return _encode(fig, image_format)

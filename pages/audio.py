@@ -39,7 +39,19 @@ FFT_SIZES = [256, 512, 1024, 2048, 4096, 8192, 16384]
 HOP_CHOICES = ["auto", 32, 64, 128, 256, 512, 1024, 2048, 4096]
 WIN_CHOICES = ["= FFT size", 128, 256, 512, 1024, 2048, 4096, 8192]
 SCALE_LABELS = {"log": "Log", "linear": "Linear", "mel": "Mel"}
-REFERENCES = {"full scale (0 dB = full-scale sine)": 1.0, "peak (0 dB = loudest point)": "peak"}
+REFERENCES = {"full scale": 1.0, "peak": "peak"}
+ENCODINGS = {
+    "PCM_U8": "8-bit PCM",
+    "PCM_S8": "8-bit PCM",
+    "PCM_16": "16-bit PCM",
+    "PCM_24": "24-bit PCM",
+    "PCM_32": "32-bit PCM",
+    "FLOAT": "32-bit float",
+    "DOUBLE": "64-bit float",
+    "VORBIS": "Vorbis",
+    "OPUS": "Opus",
+    "MPEG_LAYER_III": "MP3",
+}
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
@@ -215,15 +227,16 @@ except Exception as error:
     show_unexpected(error)
 
 if clip is None:
-    if source == "Upload a file":
+    if not file_key and source == "Upload a file":
         st.info("Drop a file above, record one, or try the sample.")
     st.stop()
 
-facts = st.columns(4)
+facts = st.columns(5)
 facts[0].metric("Duration", format_duration(clip.duration))
 facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
 facts[2].metric("Channels", clip.channels)
-facts[3].metric("Format", f"{clip.format} · {clip.subtype.replace('_', ' ')}")
+facts[3].metric("Format", clip.format)
+facts[4].metric("Encoding", ENCODINGS.get(clip.subtype, clip.subtype.replace("_", " ")))
 for warning in clip.warnings:
     st.warning(warning)
 
@@ -271,9 +284,17 @@ def show_spectrogram(
             help="Longer FFTs resolve frequencies more finely and time more coarsely.",
         )
         hop = row[1].select_slider(
-            "Hop length (samples)", HOP_CHOICES, value="auto", help="auto: a quarter of the window."
+            "Hop length",
+            HOP_CHOICES,
+            value="auto",
+            help="Samples between frames; auto is a quarter of the window length.",
         )
-        win = row[2].select_slider("Window length (samples)", WIN_CHOICES, value="= FFT size")
+        win = row[2].select_slider(
+            "Window length",
+            WIN_CHOICES,
+            value="= FFT size",
+            help="Samples inside the window; a shorter window is zero-padded to the FFT size.",
+        )
         window = row[3].selectbox("Window", list(WINDOWS), index=0)
         row = st.columns([3, 2, 2, 2])
         scale = row[0].radio(
@@ -285,7 +306,12 @@ def show_spectrogram(
         )
         n_mels = row[0].slider("Mel bands", 16, 256, 128, 8) if scale == "mel" else 128
         db_range = row[1].slider("dB range", 20, 140, 80, 5, help="Colour floor below the peak.")
-        reference = row[2].selectbox("0 dB reference", list(REFERENCES))
+        reference = row[2].selectbox(
+            "0 dB reference",
+            list(REFERENCES),
+            help="Full scale: 0 dB is a full-scale sine (levels comparable between files). "
+            "Peak: 0 dB is the loudest point shown.",
+        )
         cmap = row[3].selectbox("Colour map", COLORMAPS)
         channel = None
         if clip.channels > 1:
