@@ -27,8 +27,8 @@ TARGET_RERUN_S = 0.5
 TARGET_SPEEDUP = 30.0
 TARGET_PEAK_RSS_MB = 1500.0
 
-MEMORY_PROBE = """
-import resource, sys, time
+MEMORY_PROBE = r"""
+import re, sys, time
 sys.path.insert(0, {root!r})
 from analysis.audio import load_audio
 from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram
@@ -40,7 +40,9 @@ spec = spectrogram(clip.mono(), clip.sample_rate, STFTParams(n_fft=2048), scale=
                    max_columns=columns, max_rows=rows)
 db, peak = to_db(spec.power, db_range=80)
 render_spectrogram(spec, db, db_floor=peak - 80, db_top=peak)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time.perf_counter() - start)
+# VmHWM is this process's own peak (ru_maxrss would include the parent's, inherited at fork).
+peak_kb = int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1))
+print(peak_kb / 1024, time.perf_counter() - start)
 """
 
 
