@@ -269,3 +269,10 @@ def test_cli_reports_a_corrupt_file_in_one_line(tmp_path, capsys):
     assert cli.main(["tags", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_without_the_model_says_how_to_get_it(speech_wav, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(models.locate, "model_dirs", lambda: [tmp_path])
+    assert cli.main(["tags", str(speech_wav)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "python -m models fetch yamnet" in err
