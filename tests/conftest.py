@@ -57,15 +57,22 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(str(error))
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright; skips (fails in CI) when either is missing."""
+def require_browser() -> None:
+    """Skip (fail in CI) unless Debian's Chromium and Playwright are installed."""
     if not Path(CHROMIUM).exists():
         skip_or_fail("Chromium is missing (apt-get install chromium)", "PERCEPT_REQUIRE_BROWSER")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright  # noqa: F401
     except ImportError:
         skip_or_fail("Playwright is missing (pip install playwright)", "PERCEPT_REQUIRE_BROWSER")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright's sync API."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -5,11 +5,14 @@ import tomllib
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted(
-    path
-    for folder in ("pages", "analysis", "models")
-    for path in (PROJECT_ROOT / folder).rglob("*.py")
-) + [PROJECT_ROOT / "app.py"]
+SOURCES = [
+    PROJECT_ROOT / "app.py",
+    *sorted(
+        path
+        for folder in ("pages", "ui", "analysis", "models")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+    ),
+]
 
 
 def calls(path: Path) -> list[ast.Call]:
