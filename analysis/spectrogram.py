@@ -37,7 +37,7 @@ N_FFT_RANGE = (16, 65536)
 LOG_FMIN_HZ = 20.0
 # Samples per FFT batch: small enough to stay in the CPU cache (measured fastest), and it
 # bounds working memory whatever the file length.
-_BATCH_SAMPLES = 1 << 18
+_BATCH_SAMPLES = 1 << 19
 _AMIN = 1e-12  # power floor (-120 dB) so silence never takes log(0)
 
 
