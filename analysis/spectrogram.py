@@ -10,6 +10,7 @@ and FFT bins are max-pooled (linear, log) or weighted (mel) into rows.
 
 from __future__ import annotations
 
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -367,6 +368,18 @@ def to_db(
     peak_db = 10.0 * np.log10(max(peak, _AMIN) / ref_power)
     np.maximum(db, np.float32(peak_db - db_range), out=db)
     return db, float(peak_db)
+
+
+def to_csv(spec: Spectrogram, values: np.ndarray) -> str:
+    """A table of ``values`` (e.g. dB, shape ``(rows, columns)``) as CSV text.
+
+    The header row holds each column's start time (s), the first column each row's centre
+    frequency (Hz); row order is low to high frequency.
+    """
+    buffer = io.StringIO()
+    buffer.write("frequency_hz," + ",".join(f"{t:.4f}" for t in spec.times[:-1]) + "\n")
+    np.savetxt(buffer, np.column_stack([spec.freqs, values]), fmt="%.2f", delimiter=",")
+    return buffer.getvalue()
 
 
 def is_silent(power: np.ndarray) -> bool:

@@ -19,7 +19,15 @@ from analysis.render import (
     render_spectrogram,
     render_waveform,
 )
-from analysis.spectrogram import SCALES, WINDOWS, STFTParams, is_silent, spectrogram, to_db
+from analysis.spectrogram import (
+    SCALES,
+    WINDOWS,
+    STFTParams,
+    is_silent,
+    spectrogram,
+    to_csv,
+    to_db,
+)
 from models.locate import MissingModelError
 from pages.audio_tags import show_tags
 from ui.navigation import leave_legacy_pages_mode
@@ -166,15 +174,6 @@ def spectrogram_caption(spec, sample_rate: int, seconds: float) -> str:
 def npy_bytes(db: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, db)
-    return buffer.getvalue()
-
-
-def csv_text(spec, db: np.ndarray) -> str:
-    """Rows: frequencies (Hz); columns: column start times (s); values in dB."""
-    buffer = io.StringIO()
-    buffer.write("frequency_hz," + ",".join(f"{t:.4f}" for t in spec.times[:-1]) + "\n")
-    for hz, values in zip(spec.freqs, db, strict=True):
-        buffer.write(f"{hz:.2f}," + ",".join(f"{v:.2f}" for v in values) + "\n")
     return buffer.getvalue()
 
 
@@ -373,7 +372,7 @@ def show_spectrogram(
     )
     downloads[2].download_button(
         "Values in dB (CSV)",
-        lambda: csv_text(spec, db),
+        lambda: to_csv(spec, db),
         f"{stem}-spectrogram-db.csv",
         "text/csv",
         on_click="ignore",

@@ -21,6 +21,7 @@ from analysis.spectrogram import (
     is_silent,
     mel_to_hz,
     spectrogram,
+    to_csv,
     to_db,
 )
 
@@ -199,3 +200,16 @@ def test_command_line_writes_a_png(tmp_path):
     assert out.read_bytes().startswith(b"\x89PNG")
     bad = subprocess.run([*command, "--n-fft", "8"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: The FFT size")
+
+
+def test_csv_has_times_across_and_frequencies_down():
+    spec = spectrogram(tone(1000, 0.5), SR, STFTParams(512), scale="mel", n_mels=20)
+    db, _ = to_db(spec.power)
+    lines = to_csv(spec, db).splitlines()
+    header = lines[0].split(",")
+    assert header[0] == "frequency_hz" and len(header) == spec.power.shape[1] + 1
+    assert float(header[1]) == 0.0
+    assert len(lines) == 21
+    first = [float(v) for v in lines[1].split(",")]
+    assert first[0] == pytest.approx(spec.freqs[0], abs=0.01)
+    assert first[1:] == pytest.approx(db[0], abs=0.01)
