@@ -97,6 +97,15 @@ def _nice_hz_ticks(fmin: float, fmax: float) -> list[float]:
     return ticks
 
 
+def _spaced(ticks: list[float], to_axis, span: float, min_gap: float = 0.05) -> list[float]:
+    """Ticks at least ``min_gap`` of the axis apart, keeping the higher ones (mel crowds low)."""
+    kept: list[float] = []
+    for hz in reversed(ticks):
+        if not kept or float(to_axis(kept[-1]) - to_axis(hz)) >= min_gap * span:
+            kept.append(hz)
+    return kept[::-1]
+
+
 def render_spectrogram(
     spec: Spectrogram,
     db: np.ndarray,
@@ -155,7 +164,7 @@ def render_spectrogram(
         ax.yaxis.set_major_formatter(FuncFormatter(format_hz))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
     else:
-        ticks = _nice_hz_ticks(max(spec.fmin, 20.0), spec.fmax)
+        ticks = _spaced(_nice_hz_ticks(max(spec.fmin, 20.0), spec.fmax), to_axis, y1 - y0)
         ax.set_yticks(to_axis(np.asarray(ticks)), [format_hz(hz) for hz in ticks])
         ax.set_ylim(y0, y1)
     scale_name = {"log": "log scale", "mel": "mel scale", "linear": "linear scale"}[spec.scale]

@@ -250,12 +250,12 @@ def spectrogram(
     if not end_s > start_s:
         raise InputError("The time range is empty: the end must come after the start.")
     first, last = round(start_s * sample_rate), round(end_s * sample_rate)
-    segment = y[first:last]
-    if segment.size == 0:
+    n_samples = last - first
+    if n_samples <= 0:
         raise InputError("The time range is shorter than one sample.")
 
     n_fft, hop = params.n_fft, params.hop_length
-    n_frames = frame_count(segment.size, hop)
+    n_frames = frame_count(n_samples, hop)
     window = window_array(params)
     # A full-scale sine then peaks at power 1.0 (0 dB), whatever the window and FFT size.
     gain = np.float32(2.0 / window.sum())
@@ -283,7 +283,7 @@ def spectrogram(
     def pool_batch(batch: tuple[int, int]) -> None:
         c0, c1 = batch
         f0, f1 = int(column_edges[c0]), int(column_edges[c1])
-        magnitude = _frame_magnitude(segment, f0, f1, hop, window)
+        magnitude = _frame_magnitude(y, first, f0, f1, hop, window)
         pooled = np.empty((c1 - c0, magnitude.shape[1]), dtype=np.float32)
         for j, (a, b) in enumerate(pairwise(column_edges[c0 : c1 + 1] - f0)):
             np.max(magnitude[a:b], axis=0, out=pooled[j])  # faster than reduceat on axis 0
@@ -302,8 +302,8 @@ def spectrogram(
             pool_batch(batch)
 
     # Frame k is centred on sample k * hop; a column spans its frames' centres ± hop / 2.
-    times = start_s + (column_edges * hop - hop / 2).clip(0, segment.size) / sample_rate
-    times[0], times[-1] = start_s, start_s + segment.size / sample_rate
+    times = start_s + (column_edges * hop - hop / 2).clip(0, n_samples) / sample_rate
+    times[0], times[-1] = start_s, start_s + n_samples / sample_rate
     return Spectrogram(
         power=np.ascontiguousarray(out.T),
         times=times,
@@ -316,11 +316,17 @@ def spectrogram(
     )
 
 
-def _frame_magnitude(y: np.ndarray, f0: int, f1: int, hop: int, window: np.ndarray) -> np.ndarray:
-    """|rfft| of windowed, centred frames ``f0..f1-1`` of ``y`` (zeros outside it), float32."""
+def _frame_magnitude(
+    y: np.ndarray, first: int, f0: int, f1: int, hop: int, window: np.ndarray
+) -> np.ndarray:
+    """|rfft| of windowed frames ``f0..f1-1``, frame k centred on sample ``first + k * hop``.
+
+    Frames at the edges of a time range see the signal around it (no artificial onset);
+    only beyond the ends of ``y`` are they zero-padded. float32, shape ``(frames, bins)``.
+    """
     n_fft = len(window)
-    lo = f0 * hop - n_fft // 2
-    hi = (f1 - 1) * hop - n_fft // 2 + n_fft
+    lo = first + f0 * hop - n_fft // 2
+    hi = first + (f1 - 1) * hop - n_fft // 2 + n_fft
     if lo >= 0 and hi <= len(y):
         chunk = y[lo:hi]
     else:  # the first and last frames reach past the signal: zero-pad a copy

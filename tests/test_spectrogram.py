@@ -213,3 +213,12 @@ def test_csv_has_times_across_and_frequencies_down():
     first = [float(v) for v in lines[1].split(",")]
     assert first[0] == pytest.approx(spec.freqs[0], abs=0.01)
     assert first[1:] == pytest.approx(db[0], abs=0.01)
+
+
+def test_a_time_range_sees_the_signal_around_it_so_its_edges_stay_clean():
+    y = tone(1000, seconds=2.0)
+    spec = spectrogram(y, SR, STFTParams(1024), scale="linear", start_s=0.5, end_s=1.5)
+    high = spec.freqs > 4000
+    # A zero-padded cut would splash the onset across all frequencies in the edge columns.
+    edges = spec.power[high][:, [0, -1]]
+    assert 10 * np.log10(edges.max() + 1e-30) < -80
