@@ -27,7 +27,7 @@ import numpy as np
 import skimage.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.live_app import CHROMIUM, CHROMIUM_ARGS, drop_file_script, running_app
+from tests.live_app import CHROMIUM, CHROMIUM_ARGS, DROP_FILE_JS, drop_file_arg, running_app
 
 PHOTOS = ("astronaut", "chelsea", "coffee")
 ACTION_TIMEOUT_MS = 60_000
@@ -102,23 +102,32 @@ async def run_session(
         await page.locator(ANNOTATED_IMAGE).first.wait_for()  # the sample photo's result
         before = await runs_done(page)
         start = time.perf_counter()
-        await page.evaluate(drop_file_script(), [photo.name, "image/png", list(photo.read_bytes())])
+        await page.evaluate(DROP_FILE_JS, drop_file_arg(photo, "image/png"))
         await wait_for_run_after(page, before)
         await page.get_by_text(photo.name).wait_for()
         result.upload_ms = (time.perf_counter() - start) * 1000
         await check_identity(page, photo, others, result)
-        confidence = page.get_by_role("slider").first
+        confidence = page.get_by_role("slider", name="Confidence threshold")
         for move in range(moves):
             before = await runs_done(page)
+            value = await confidence.get_attribute("aria-valuetext")
             start = time.perf_counter()
             await confidence.focus()
             # Alternate down and up so each move shows a different set of boxes.
             await page.keyboard.press("ArrowLeft" if move % 2 == 0 else "ArrowRight")
+            await page.wait_for_function(
+                "old => document.querySelector('input[type=range]').ariaValueText !== old",
+                arg=value,
+                timeout=ACTION_TIMEOUT_MS,
+            )
             await wait_for_run_after(page, before)
             result.move_ms.append((time.perf_counter() - start) * 1000)
             await check_identity(page, photo, others, result)
     except Exception as error:  # a load test reports failures instead of stopping at the first
-        result.errors.append(f"{photo.name}: {type(error).__name__}: {error}".splitlines()[0])
+        step = f"move {len(result.move_ms) + 1}" if result.upload_ms else "upload"
+        result.errors.append(
+            f"{photo.name}, {step}: {type(error).__name__}: {error}".splitlines()[0]
+        )
     finally:
         await context.close()
     return result

@@ -13,9 +13,10 @@ from models import MissingModelError, get_spec, resolve_files
 from tests.live_app import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    DROP_FILE_JS,
     PROJECT_ROOT,
     ServerError,
-    drop_file_script,
+    drop_file_arg,
     running_app,
 )
 
@@ -92,7 +93,7 @@ def page(browser, app_url: str):
 def drop_file(page, path: Path, mime: str) -> None:
     """Drop ``path`` onto the first file uploader's drop zone, as a person dragging a file does."""
     page.wait_for_selector('[data-testid="stFileUploaderDropzone"]')
-    page.evaluate(drop_file_script(), [path.name, mime, list(path.read_bytes())])
+    page.evaluate(DROP_FILE_JS, drop_file_arg(path, mime))
 
 
 def screenshot(page, name: str) -> Path:

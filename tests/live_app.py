@@ -5,6 +5,7 @@ Used by the browser tests (through ``tests/conftest.py``) and by ``bench/load_te
 
 from __future__ import annotations
 
+import base64
 import socket
 import subprocess
 import sys
@@ -74,14 +75,20 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def drop_file_script() -> str:
-    """JavaScript that drops ``[name, mime, bytes]`` onto the first file uploader's drop zone."""
-    return """([name, mime, bytes]) => {
-        const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-            const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
-            zone.dispatchEvent(new DragEvent(type, init));
-        }
-    }"""
+# Drops a file onto the first file uploader's drop zone, as a person dragging a file does.
+# Its argument is [name, mime, base64 bytes] (base64: a JSON list of numbers is slow to pass).
+DROP_FILE_JS = """([name, mime, base64]) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], name, {type: mime}));
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+        const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
+        zone.dispatchEvent(new DragEvent(type, init));
+    }
+}"""
+
+
+def drop_file_arg(path: Path, mime: str) -> list[str]:
+    """The argument of :data:`DROP_FILE_JS` for the file at ``path``."""
+    return [path.name, mime, base64.b64encode(path.read_bytes()).decode("ascii")]
