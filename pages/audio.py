@@ -69,7 +69,7 @@ UNEXPECTED = "Something went wrong while analysing this audio; try another file 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
     """The decoded clip, shared by every session that opens the same content."""
-    return load_audio(_data, name=name)
+    return load_audio(_data, name=markdown_literal(name))
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -142,6 +142,11 @@ def content_key(upload) -> str:
     return keys[upload.file_id]
 
 
+def markdown_literal(text: str) -> str:
+    """User text (a file name) shown literally in Streamlit's markdown: no links, no styling."""
+    return re.sub(r"([\\`*_\[\]<>#~$|:])", r"\\\1", text)
+
+
 def safe_stem(name: str) -> str:
     """A file-name stem safe for downloads, from a user-supplied name."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem).strip("._-")
@@ -203,7 +208,7 @@ try:
         )
         if upload is not None:
             file_key, name = content_key(upload), upload.name
-            with st.spinner(f"Decoding {name}…"):
+            with st.spinner("Decoding the file…"):
                 clip = decode(file_key, upload.getvalue(), name)
             if clip.format in BROWSER_PLAYABLE and clip.channels <= 2:
                 playback = (upload.getvalue(), BROWSER_PLAYABLE[clip.format])

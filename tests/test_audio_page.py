@@ -248,3 +248,10 @@ def test_the_real_tags_section_runs_under_the_page():
     at.radio[0].set_value("Try a sample").run()
     assert not at.exception
     assert any(h.value == "What's in this sound" for h in at.subheader)
+
+
+def test_file_names_are_shown_literally_never_as_markup(tags_calls):
+    at = upload(open_page(), "[click](https://example.com) **now**.wav", b"not audio at all" * 10)
+    message = at.error[0].value
+    assert message.startswith(r"“\[click\](https\://example.com) \*\*now\*\*.wav” could not")
+    assert "[click](" not in message and "**now**" not in message
