@@ -25,6 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import skimage.data
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import async_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.live_app import CHROMIUM, CHROMIUM_ARGS, DROP_FILE_JS, drop_file_arg, running_app
@@ -32,19 +35,6 @@ from tests.live_app import CHROMIUM, CHROMIUM_ARGS, DROP_FILE_JS, drop_file_arg,
 PHOTOS = ("astronaut", "chelsea", "coffee")
 ACTION_TIMEOUT_MS = 60_000
 ANNOTATED_IMAGE = '[data-testid="stImage"] img'
-# Counts finished script runs: stApp's data-test-script-state turning to "notRunning".
-COUNT_RUNS = """
-window.perceptRunsDone = 0;
-new MutationObserver((records) => {
-    for (const record of records) {
-        const state = record.target.getAttribute('data-test-script-state');
-        if (state === 'notRunning' && record.oldValue !== 'notRunning') window.perceptRunsDone++;
-    }
-}).observe(document, {
-    subtree: true, attributes: true, attributeOldValue: true,
-    attributeFilter: ['data-test-script-state'],
-});
-"""
 
 
 @dataclass
@@ -67,15 +57,40 @@ def make_photos(folder: Path, sessions: int) -> list[Path]:
     return paths
 
 
-async def runs_done(page) -> int:
-    return await page.evaluate("window.perceptRunsDone")
+class RunCounter:
+    """Counts the app's completed script runs for one page, read off its websocket.
 
+    Streamlit tells the browser ``script_finished`` after every run; counting those messages
+    is exact, where watching the page's "running" indicator misses runs that finish quickly.
+    """
 
-async def wait_for_run_after(page, before: int) -> None:
-    """Wait until a script run that started after ``before`` runs had finished is done."""
-    await page.wait_for_function(
-        "before => window.perceptRunsDone > before", arg=before, timeout=ACTION_TIMEOUT_MS
+    DONE = frozenset(
+        {
+            ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY,
+            ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+        }
     )
+
+    def __init__(self, page) -> None:
+        self.done = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._count))
+
+    def _count(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            if (
+                message.WhichOneof("type") == "script_finished"
+                and message.script_finished in self.DONE
+            ):
+                self.done += 1
+
+    async def wait_after(self, before: int) -> None:
+        """Wait until a run that finished after ``before`` runs had is done."""
+        deadline = time.monotonic() + ACTION_TIMEOUT_MS / 1000
+        while self.done <= before:
+            if time.monotonic() > deadline:
+                raise RuntimeError("no script run finished")
+            await asyncio.sleep(0.01)
 
 
 async def check_identity(page, own: Path, others: list[Path], result: SessionResult) -> None:
@@ -95,32 +110,35 @@ async def run_session(
     result = SessionResult(photo.name)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        await context.add_init_script(COUNT_RUNS)
         page = await context.new_page()
+        runs = RunCounter(page)
         page.set_default_timeout(ACTION_TIMEOUT_MS)
         await page.goto(f"{url}/vision")
         await page.locator(ANNOTATED_IMAGE).first.wait_for()  # the sample photo's result
-        before = await runs_done(page)
+        before = runs.done
         start = time.perf_counter()
         await page.evaluate(DROP_FILE_JS, drop_file_arg(photo, "image/png"))
-        await wait_for_run_after(page, before)
+        await runs.wait_after(before)
         await page.get_by_text(photo.name).wait_for()
         result.upload_ms = (time.perf_counter() - start) * 1000
         await check_identity(page, photo, others, result)
         confidence = page.get_by_role("slider", name="Confidence threshold")
         for move in range(moves):
-            before = await runs_done(page)
+            before = runs.done
             value = await confidence.get_attribute("aria-valuetext")
             start = time.perf_counter()
             await confidence.focus()
             # Alternate down and up so each move shows a different set of boxes.
             await page.keyboard.press("ArrowLeft" if move % 2 == 0 else "ArrowRight")
-            await page.wait_for_function(
-                "old => document.querySelector('input[type=range]').ariaValueText !== old",
-                arg=value,
-                timeout=ACTION_TIMEOUT_MS,
-            )
-            await wait_for_run_after(page, before)
+            try:
+                await page.wait_for_function(
+                    "old => document.querySelector('input[type=range]').ariaValueText !== old",
+                    arg=value,
+                    timeout=10_000,
+                )
+            except PlaywrightTimeout:
+                raise RuntimeError(f"the slider did not move from {value}") from None
+            await runs.wait_after(before)
             result.move_ms.append((time.perf_counter() - start) * 1000)
             await check_identity(page, photo, others, result)
     except Exception as error:  # a load test reports failures instead of stopping at the first
@@ -138,8 +156,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_level(url: str, photos: list[Path], moves: int) -> list[SessionResult]:
-    from playwright.async_api import async_playwright
-
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
