@@ -22,6 +22,7 @@ from analysis.render import (
 from analysis.spectrogram import (
     SCALES,
     WINDOWS,
+    Spectrogram,
     STFTParams,
     is_silent,
     spectrogram,
@@ -105,7 +106,8 @@ def compute_spectrogram(
     window: str,
     scale: str,
     n_mels: int,
-):
+) -> Spectrogram:
+    """The spectrogram pooled to the figure's plot area (``_signal`` is named by its key)."""
     columns, rows = SPECTROGRAM_LAYOUT.plot_size
     return spectrogram(
         _signal,
@@ -165,7 +167,7 @@ def show_unexpected(error: Exception) -> None:
     st.error(UNEXPECTED)
 
 
-def spectrogram_caption(spec, sample_rate: int, seconds: float) -> str:
+def spectrogram_caption(spec: Spectrogram, sample_rate: int, seconds: float) -> str:
     p = spec.params
     hop_ms = 1000 * p.hop_length / sample_rate
     rows, columns = spec.power.shape
@@ -351,11 +353,11 @@ def show_spectrogram(
         picture = render_spectrogram(spec, db, image_format="jpeg", **options)
     st.image(picture, caption=spectrogram_caption(spec, clip.sample_rate, end_s - start_s))
     if is_silent(spec.power):
-        st.info("This selection is silent: every sample is zero, so the spectrogram is flat.")
+        st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
         st.caption(
-            "The selection is shorter than the FFT size: frames are zero-padded, so "
-            "frequencies are smeared."
+            f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
+            "past it, into the sound around it or zero padding beyond the file's ends."
         )
     st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s))
 
