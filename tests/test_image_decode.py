@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import struct
 import tracemalloc
-import wave
-import zlib
 
 import numpy as np
 import pytest
@@ -14,12 +10,7 @@ from PIL import Image
 
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png
-
-
-def encoded(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
+from tests.corpus import encoded_image, png_header, wav
 
 
 def colour_blocks(width: int = 40, height: int = 20) -> np.ndarray:
@@ -30,50 +21,34 @@ def colour_blocks(width: int = 40, height: int = 20) -> np.ndarray:
     return rgb
 
 
-def png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims width × height RGB pixels, with one tiny IDAT chunk."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize(
     ("fmt", "options"),
     [("PNG", {}), ("BMP", {}), ("TIFF", {}), ("WEBP", {"lossless": True}), ("GIF", {})],
 )
 def test_lossless_formats_decode_exactly_as_rgb(fmt, options):
     rgb = colour_blocks()
-    out = decode_image(encoded(Image.fromarray(rgb), fmt, **options))
+    out = decode_image(encoded_image(Image.fromarray(rgb), fmt, **options))
     assert out.dtype == np.uint8 and out.shape == (20, 40, 3)
     np.testing.assert_array_equal(out, rgb)
 
 
 def test_jpeg_decodes_close_to_the_original_in_rgb_order():
     rgb = colour_blocks()
-    out = decode_image(encoded(Image.fromarray(rgb), "JPEG", quality=95))
+    out = decode_image(encoded_image(Image.fromarray(rgb), "JPEG", quality=95))
     assert np.abs(out.astype(int) - rgb).mean() < 8
     assert out[10, 5, 0] > 200 and out[10, 5, 2] < 60  # red stays red: RGB, not BGR
 
 
 def test_path_and_bytes_give_the_same_array(tmp_path):
     path = tmp_path / "blocks.png"
-    path.write_bytes(encoded(Image.fromarray(colour_blocks()), "PNG"))
+    path.write_bytes(encoded_image(Image.fromarray(colour_blocks()), "PNG"))
     np.testing.assert_array_equal(decode_image(path), decode_image(path.read_bytes()))
     np.testing.assert_array_equal(decode_image(str(path)), decode_image(path.read_bytes()))
 
 
 def test_grayscale_becomes_three_equal_channels():
     gray = np.tile(np.arange(0, 256, 16, dtype=np.uint8), (4, 1))
-    out = decode_image(encoded(Image.fromarray(gray, mode="L"), "PNG"))
+    out = decode_image(encoded_image(Image.fromarray(gray, mode="L"), "PNG"))
     assert out.shape == (4, 16, 3)
     np.testing.assert_array_equal(out[..., 0], gray)
     np.testing.assert_array_equal(out[..., 1], out[..., 2])
@@ -83,14 +58,14 @@ def test_alpha_is_composited_on_white():
     rgba = np.zeros((2, 2, 4), np.uint8)
     rgba[0, 0] = (255, 0, 0, 255)  # opaque red
     rgba[0, 1] = (255, 0, 0, 0)  # fully transparent
-    out = decode_image(encoded(Image.fromarray(rgba, mode="RGBA"), "PNG"))
+    out = decode_image(encoded_image(Image.fromarray(rgba, mode="RGBA"), "PNG"))
     np.testing.assert_array_equal(out[0, 0], (255, 0, 0))
     np.testing.assert_array_equal(out[0, 1], (255, 255, 255))
 
 
 def test_sixteen_bit_grayscale_png_scales_to_eight_bits():
     values = np.array([[0, 32768, 65535]], dtype=np.uint16)
-    out = decode_image(encoded(Image.fromarray(values), "PNG"))
+    out = decode_image(encoded_image(Image.fromarray(values), "PNG"))
     np.testing.assert_array_equal(out[0, :, 0], (0, 128, 255))
 
 
@@ -101,12 +76,12 @@ def test_sixteen_bit_grayscale_png_scales_to_eight_bits():
 )
 def test_float_tiff_keeps_its_range(values, expected):
     image = Image.fromarray(np.array(values, np.float32), mode="F")
-    np.testing.assert_array_equal(decode_image(encoded(image, "TIFF"))[0, :, 0], expected)
+    np.testing.assert_array_equal(decode_image(encoded_image(image, "TIFF"))[0, :, 0], expected)
 
 
 def test_cmyk_jpeg_converts_to_rgb():
     cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # full magenta + yellow = red
-    out = decode_image(encoded(cmyk, "JPEG", quality=95))
+    out = decode_image(encoded_image(cmyk, "JPEG", quality=95))
     assert out.shape == (8, 8, 3)
     assert out[4, 4, 0] > 200 and out[4, 4, 1] < 60 and out[4, 4, 2] < 60
 
@@ -116,7 +91,7 @@ def test_exif_orientation_is_applied():
     image = Image.fromarray(colour_blocks())
     exif = Image.Exif()
     exif[0x0112] = 6
-    out = decode_image(encoded(image, "JPEG", quality=95, exif=exif.tobytes()))
+    out = decode_image(encoded_image(image, "JPEG", quality=95, exif=exif.tobytes()))
     assert out.shape == (40, 20, 3)
     # Rotated 90° clockwise: the red left half ends up on top.
     assert out[5, 10, 0] > 200 and out[35, 10, 2] > 200
@@ -124,7 +99,7 @@ def test_exif_orientation_is_applied():
 
 def test_animated_gif_gives_its_first_frame():
     frames = [Image.new("RGB", (6, 6), colour) for colour in ((255, 0, 0), (0, 0, 255))]
-    data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    data = encoded_image(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
     out = decode_image(data)
     np.testing.assert_array_equal(out[3, 3], (255, 0, 0))
 
@@ -159,16 +134,6 @@ def test_header_just_over_our_limit_is_refused_with_its_size():
     )
 
 
-def wav_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(np.zeros(800, np.int16).tobytes())
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -182,7 +147,7 @@ def wav_bytes() -> bytes:
             "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF).",
         ),
         (
-            wav_bytes(),
+            wav(seconds=0.1, rate=8000),
             "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF).",
         ),
     ],
@@ -196,7 +161,7 @@ def test_not_a_picture_gives_one_clear_sentence(data, message):
 
 def test_truncated_jpeg_is_refused():
     rgb = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    data = encoded(Image.fromarray(rgb), "JPEG")
+    data = encoded_image(Image.fromarray(rgb), "JPEG")
     with pytest.raises(InputError, match="damaged or incomplete"):
         decode_image(data[: len(data) // 2])
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import wave
-import zlib
 
 import numpy as np
 import pytest
@@ -16,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import analysis.detectors
 from analysis.image import safe_stem
+from tests.corpus import jpeg, png, png_header, truncated, wav
 from tests.test_detectors import write_tiny_ssd
 
 PAGE = "../pages/vision.py"
@@ -48,18 +46,6 @@ def runs(monkeypatch) -> Counter:
     monkeypatch.setattr(analysis.detectors, "load_detector", lambda n: counter.wrap(real(n)))
     yield counter
     st.cache_resource.clear()
-
-
-def png(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def jpeg(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
 
 
 def start(model: str | None = None) -> AppTest:
@@ -141,31 +127,6 @@ def test_the_same_picture_is_detected_once_per_model(runs):
     assert runs.runs == after_first + 2  # the new model's warm-up, then this picture
 
 
-def wav_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(8000)
-        out.writeframes(np.zeros(800, np.int16).tobytes())
-    return buffer.getvalue()
-
-
-def huge_png_header() -> bytes:
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
-    idat = chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b"")
-
-
-def truncated_jpeg() -> bytes:
-    data = jpeg(skimage.data.chelsea())
-    return data[: len(data) // 2]
-
-
 @pytest.mark.parametrize(
     ("name", "data", "mime", "message"),
     [
@@ -173,15 +134,15 @@ def truncated_jpeg() -> bytes:
         ("noise.jpg", np.random.default_rng(0).bytes(4096), "image/jpeg", NOT_A_PICTURE),
         (
             "cut.jpg",
-            truncated_jpeg(),
+            truncated(jpeg(skimage.data.chelsea())),
             "image/jpeg",
             "The picture is damaged or incomplete (truncated file), so it cannot be read.",
         ),
         ("notes.png", b"shopping list: eggs, milk\n", "image/png", NOT_A_PICTURE),
-        ("song.wav", wav_bytes(), "audio/wav", NOT_A_PICTURE),
+        ("song.wav", wav(seconds=0.1, rate=8000), "audio/wav", NOT_A_PICTURE),
         (
             "bomb.png",
-            huge_png_header(),
+            png_header(30_000, 30_000),
             "image/png",
             "The picture is too large (900 MP); the limit is 50 megapixels.",
         ),
