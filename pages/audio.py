@@ -204,9 +204,9 @@ playback: tuple[bytes, str] | None = None
 try:
     if source == "Upload a file":
         upload = st.file_uploader(
-            "Drop an audio file here",
+            "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
             type=UPLOAD_TYPES,
-            help="WAV, FLAC, OGG/Opus, MP3 or AIFF; any sample rate and number of channels.",
+            help="Any sample rate and number of channels; other kinds of file are refused.",
         )
         if upload is not None:
             file_key, name = content_key(upload), upload.name
