@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -134,9 +134,3 @@ def encode_png(rgb: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def safe_stem(file_name: str) -> str:
-    """A download-safe stem of a user-supplied file name: letters, digits, ``._-``, ≤ 60 chars."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(file_name).stem).strip("._-")
-    return stem[:60] or "image"

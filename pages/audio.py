@@ -6,13 +6,13 @@ import hashlib
 import io
 import logging
 import re
-from pathlib import PurePath
 
 import numpy as np
 import streamlit as st
 
 from analysis.audio import AudioClip, demo_clip, load_audio, to_wav_bytes
 from analysis.errors import InputError
+from analysis.filenames import safe_stem
 from analysis.render import (
     COLORMAPS,
     SPECTROGRAM_LAYOUT,
@@ -36,7 +36,6 @@ from ui.navigation import leave_legacy_pages_mode
 leave_legacy_pages_mode()
 
 LOG = logging.getLogger(__name__)
-UPLOAD_TYPES = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif"]
 # Containers a browser's <audio> element plays as they are; others are converted to WAV.
 BROWSER_PLAYABLE = {
     "WAV": "audio/wav",
@@ -149,12 +148,6 @@ def markdown_literal(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#~$|:])", r"\\\1", text)
 
 
-def safe_stem(name: str) -> str:
-    """A file-name stem safe for downloads, from a user-supplied name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", PurePath(name).stem).strip("._-")
-    return stem[:60] or "audio"
-
-
 def format_duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.3g} s" if seconds < 1 else f"{seconds:.1f} s"
@@ -205,7 +198,8 @@ try:
     if source == "Upload a file":
         upload = st.file_uploader(
             "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
-            type=UPLOAD_TYPES,
+            # No type filter: Streamlit would drop a wrong file without a word, where the
+            # decoder says what is wrong with it.
             help="Any sample rate and number of channels; other kinds of file are refused.",
         )
         if upload is not None:
@@ -361,7 +355,7 @@ def show_spectrogram(
         )
     st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s))
 
-    stem = safe_stem(name)
+    stem = safe_stem(name, default="audio")
     downloads = st.columns(3)
     downloads[0].download_button(
         "Spectrogram (PNG)",

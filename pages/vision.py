@@ -24,7 +24,8 @@ from analysis.detectors import (
     vision_models,
 )
 from analysis.errors import InputError
-from analysis.image import decode_image, encode_png, safe_stem
+from analysis.filenames import safe_stem
+from analysis.image import decode_image, encode_png
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode
 
@@ -215,7 +216,7 @@ with settings_col:
         "The network ran once for this picture and model; moving a slider only filters "
         f"its {len(raw)} candidates ({filter_ms:.1f} ms)."
     )
-    stem = safe_stem(name)
+    stem = safe_stem(name, default="image")
     st.download_button(
         "Download annotated image (PNG)",
         lambda: encode_png(annotate(rgb, shown)),  # full resolution, drawn on click

@@ -70,7 +70,7 @@ def shows_result(at: AppTest) -> bool:
 def test_empty_page_invites_a_file(tags_calls):
     at = open_page()
     assert at.file_uploader[0].label.startswith("Drop an audio file here: WAV, FLAC")
-    assert set(at.file_uploader[0].allowed_type) >= {".wav", ".flac", ".mp3", ".opus", ".aif"}
+    assert not at.file_uploader[0].allowed_type  # any file reaches the decoder, which explains
     assert "Drop a file above" in at.info[0].value
     assert not images(at) and not tags_calls
 

@@ -12,7 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import analysis.detectors
-from analysis.image import safe_stem
+from analysis.filenames import safe_stem
 from tests.corpus import jpeg, png, png_header, truncated, wav
 from tests.test_detectors import write_tiny_ssd
 
@@ -251,7 +251,7 @@ def test_file_names_are_never_rendered_as_markup(runs):
 
 
 def test_download_names_are_safe():
-    assert safe_stem("../../etc/passwd") == "passwd"
-    assert safe_stem("my photo<script>.png") == "my_photo_script"
-    assert safe_stem("日本.jpg") == "image"
-    assert len(safe_stem("a" * 200 + ".png")) == 60
+    assert safe_stem("../../etc/passwd", "image") == "passwd"
+    assert safe_stem("my photo<script>.png", "image") == "my_photo_script"
+    assert safe_stem("日本.jpg", "image") == "image"
+    assert len(safe_stem("a" * 200 + ".png", "image")) == 60
