@@ -231,6 +231,7 @@ if clip is None:
         st.info("Drop a file above, record one, or try the sample.")
     st.stop()
 
+st.text(name)  # text, not markdown: a user's file name
 facts = st.columns(5)
 facts[0].metric("Duration", format_duration(clip.duration))
 facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
