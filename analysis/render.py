@@ -221,12 +221,14 @@ def render_waveform(
         Encoding of the returned bytes.
     """
     fig, ax = _figure(layout)
+    peak = 1.0
     if len(y):
         low, high = waveform_envelope(y, layout.plot_size[0])
         times = start_s + np.linspace(0, len(y) / sample_rate, len(low))
         ax.fill_between(times, low, high, color=color, linewidth=0.6, edgecolor=color)
         ax.set_xlim(start_s, start_s + len(y) / sample_rate)
-    peak = float(max(np.abs(y).max(), 1e-3)) if len(y) else 1.0
+        # From the envelope: np.abs(y) would copy the whole signal (300 MB for 30 minutes).
+        peak = max(float(-low.min()), float(high.max()), 1e-3)
     ax.set_ylim(-peak * 1.05, peak * 1.05)
     ax.axhline(0.0, color="#999999", linewidth=0.5)
     ax.set_xlabel("Time (s)", fontsize=13)
