@@ -39,8 +39,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(log_path: Path, startup_timeout_s: float = 60) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free 127.0.0.1 port; yield its base URL."""
+def running_app(log_path: Path, *options: str, startup_timeout_s: float = 60) -> Iterator[str]:
+    """Start ``streamlit run app.py [options]`` on a free 127.0.0.1 port; yield its base URL."""
     port = free_port()
     with log_path.open("w") as log:
         server = subprocess.Popen(
@@ -48,6 +48,7 @@ def running_app(log_path: Path, startup_timeout_s: float = 60) -> Iterator[str]:
                 sys.executable, "-m", "streamlit", "run", "app.py",
                 "--server.address", "127.0.0.1", "--server.port", str(port),
                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                *options,
             ],
             cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -77,15 +78,18 @@ def _healthy(url: str) -> bool:
 
 # Drops a file onto the first file uploader's drop zone, as a person dragging a file does.
 # Its argument is [name, mime, base64 bytes] (base64: a JSON list of numbers is slow to pass).
-DROP_FILE_JS = """([name, mime, base64]) => {
+DROP_FILE_JS = """async ([name, mime, base64]) => {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
     const transfer = new DataTransfer();
     transfer.items.add(new File([bytes], name, {type: mime}));
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-        const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
-        zone.dispatchEvent(new DragEvent(type, init));
-    }
+    const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
+    zone.dispatchEvent(new DragEvent('dragenter', init));
+    zone.dispatchEvent(new DragEvent('dragover', init));
+    // The drop zone handles dragenter asynchronously: a drop in the same tick would be
+    // overtaken by it, leaving the zone stuck in its "drag active" look.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    zone.dispatchEvent(new DragEvent('drop', init));
 }"""
 
 

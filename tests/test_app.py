@@ -4,6 +4,8 @@ import pytest
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import drop_file, screenshot
+from tests.corpus import wav
 from tests.live_app import running_app
 
 
@@ -47,4 +49,22 @@ def test_fresh_server_opened_on_a_page_url_shows_the_app_navigation(browser, tmp
         hrefs = [link.get_attribute("href") for link in nav.locator("a").all()]
         assert [h.rsplit("/", 1)[-1] for h in hrefs] == ["", "audio", "vision"], hrefs
         assert page.url.endswith("/vision")
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_file_over_the_upload_limit_gets_a_clear_message(browser, tmp_path):
+    # The same check Streamlit makes at .streamlit/config.toml's limit, at 1 MB to stay quick.
+    big = tmp_path / "long.wav"
+    big.write_bytes(wav(seconds=40, rate=16_000))  # 1.3 MB
+    with running_app(tmp_path / "server.log", "--server.maxUploadSize", "1") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/audio")
+        drop_file(page, big, "audio/wav")
+        # Streamlit marks the file as refused (its reason on hover); the label gives the limit.
+        expect(page.get_by_text("File must be 1.0MB or smaller")).to_be_attached(timeout=30_000)
+        assert "up to 1 MB" in page.get_by_test_id("stFileUploader").inner_text()
+        screenshot(page, "upload-over-limit")
+        assert not page.get_by_test_id("stException").count()
         context.close()
