@@ -197,8 +197,7 @@ playback: tuple[bytes, str] | None = None
 try:
     if source == "Upload a file":
         upload = st.file_uploader(
-            "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF, up to "
-            f"{st.get_option('server.maxUploadSize')} MB",
+            "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
             # No type filter: Streamlit would drop a wrong file without a word, where the
             # decoder says what is wrong with it.
             help="Any sample rate and number of channels; other kinds of file are refused.",

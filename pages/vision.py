@@ -97,7 +97,7 @@ st.caption(
 source_col, settings_col = st.columns([3, 2], gap="large")
 with source_col:
     upload = st.file_uploader(
-        f"Drop a picture here (up to {st.get_option('server.maxUploadSize')} MB)",
+        "Drop a picture here",
         help="JPEG, PNG, WebP, BMP, TIFF or GIF (first frame), up to 50 megapixels.",
     )
     use_camera = st.toggle("Take a photo with the camera", help="Asks for camera access.")
