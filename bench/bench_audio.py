@@ -69,9 +69,9 @@ TAGS_SECONDS: list[float] = []  # time spent in the tags section (another module
 
 def time_tags_section() -> None:
     """Wrap the Audio page's tags section to report its share of each rerun."""
-    import pages.audio_tags
+    import ui.audio_tags
 
-    show_tags = pages.audio_tags.show_tags
+    show_tags = ui.audio_tags.show_tags
 
     def timed(*args, **kwargs):
         start = time.perf_counter()
@@ -80,7 +80,7 @@ def time_tags_section() -> None:
         finally:
             TAGS_SECONDS.append(time.perf_counter() - start)
 
-    pages.audio_tags.show_tags = timed
+    ui.audio_tags.show_tags = timed
 
 
 def time_page(page: str, data: bytes, repetitions: int) -> tuple[float, list[float]]:
@@ -187,7 +187,7 @@ def main() -> int:
     )
     if len(TAGS_SECONDS) > len(reruns):
         tags = statistics.median(TAGS_SECONDS[-len(reruns) :])
-        print(f"  of which the tags section (pages/audio_tags.py): median {tags:.3f} s per rerun")
+        print(f"  of which the tags section (ui/audio_tags.py): median {tags:.3f} s per rerun")
     ok = ours < TARGET_RERUN_S
     if not args.skip_seed:
         seed_first, seed_reruns = time_page("bench/seed_audio_page.py", data, args.repetitions)

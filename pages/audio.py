@@ -30,7 +30,7 @@ from analysis.spectrogram import (
     to_db,
 )
 from models.locate import MissingModelError
-from pages.audio_tags import show_tags
+from ui.audio_tags import show_tags
 from ui.navigation import leave_legacy_pages_mode
 
 leave_legacy_pages_mode()

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from streamlit.testing.v1 import AppTest
 
-import pages.audio_tags
+import ui.audio_tags
 
 PAGE = "../pages/audio.py"
 TIMEOUT = 60
@@ -19,7 +19,7 @@ TIMEOUT = 60
 def tags_calls(monkeypatch):
     """Replace the tags section (tested by its owner) with a recorder: faster, and isolates us."""
     calls = []
-    monkeypatch.setattr(pages.audio_tags, "show_tags", lambda *args: calls.append(args))
+    monkeypatch.setattr(ui.audio_tags, "show_tags", lambda *args: calls.append(args))
     return calls
 
 

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 import models.locate
 from analysis.render import SPECTROGRAM_LAYOUT
 from analysis.tagging import FRAME_SAMPLES, HOP_SAMPLES, Tagging, YamNet, frame_times
-from pages.audio_tags import ROW_PX, TIMELINE_CLASSES, short_name, timeline_png
 from tests.conftest import drop_file, require_model, require_tool, screenshot
+from ui.audio_tags import ROW_PX, TIMELINE_CLASSES, short_name, timeline_png
 
 
 def section_script(path: str) -> None:
@@ -27,7 +27,7 @@ def section_script(path: str) -> None:
     import streamlit as st
 
     from analysis.audio import load_audio
-    from pages.audio_tags import show_tags
+    from ui.audio_tags import show_tags
 
     data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script
     clip = load_audio(data, name=path)
