@@ -109,6 +109,7 @@ MOBILENET_SSD = ModelSpec(
             names=("MobileNetSSD_deploy.prototxt",),
             url="https://raw.githubusercontent.com/chuanqi305/MobileNet-SSD/master/voc/MobileNetSSD_deploy.prototxt",
         ),
+        # chuanqi305 published the weights on Google Drive; this is a widely used mirror of them.
         ModelFile(
             role="weights",
             names=("MobileNetSSD_deploy.caffemodel",),
