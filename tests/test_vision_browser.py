@@ -68,6 +68,8 @@ def test_a_bad_file_shows_one_message_and_the_next_photo_works(page, app_url, tm
     assert alert.inner_text() == (
         "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
     )
+    # The sample's result goes once the run ends: nothing stale is left below the error.
+    expect(page.get_by_test_id("stImage")).to_have_count(0)
     screenshot(page, "vision_bad_file")
     drop_file(page, photo, "image/png")
     wait_for_result(page, "astronaut.png — 512×512 px")
