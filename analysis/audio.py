@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from analysis.errors import InputError
+from analysis.sniff import SNIFF_BYTES, file_kind
 
 # Blocks keep peak memory near the size of the decoded array itself (no transposed copy).
 _BLOCK_FRAMES = 1 << 18
@@ -78,6 +79,14 @@ class AudioClip:
         return self.samples[index]
 
 
+def _head(source: str | os.PathLike | bytes) -> bytes:
+    """The first bytes of a file given by path or content."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:SNIFF_BYTES])
+    with open(source, "rb") as file:
+        return file.read(SNIFF_BYTES)
+
+
 def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:
     """Decode an audio file (path or bytes) without resampling.
 
@@ -115,6 +124,10 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
             samples, nonfinite, truncated = _read_blocks(audio)
             sample_rate, container, subtype = audio.samplerate, audio.format, audio.subtype
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        if file_kind(_head(source)) == "picture":
+            raise InputError(
+                f"{label} is a picture, not a sound: open it on the Vision page."
+            ) from error
         raise InputError(
             f"{label} could not be read as audio: it may be damaged, or not a "
             f"{READABLE_FORMATS} file."

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from analysis.errors import InputError
+from analysis.sniff import SNIFF_BYTES, file_kind
 
 MAX_PIXELS = 50_000_000
 """Refuse pictures whose header declares more pixels than this (50 MP), before decoding."""
@@ -68,6 +69,10 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
             claimed = re.search(r"\((\d+) pixels\)", str(error))
             raise _too_large(int(claimed.group(1)) if claimed else 0, max_pixels) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            if file_kind(data[:SNIFF_BYTES]) == "sound":
+                raise InputError(
+                    "This file is a sound, not a picture: open it on the Audio page."
+                ) from None
             raise InputError(
                 "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
             ) from None

@@ -76,6 +76,6 @@ def test_an_image_dropped_on_the_audio_page_gets_one_message(page, app_url, tmp_
     error.wait_for()
     screenshot(page, "audio-image-refused")
     assert error.count() == 1
-    assert "“cat.png” could not be read as audio" in error.inner_text()
+    assert error.inner_text() == "“cat.png” is a picture, not a sound: open it on the Vision page."
     assert not page.get_by_test_id("stException").count()
     assert not page.locator('[data-testid="stImage"] img').count()

@@ -159,7 +159,9 @@ def test_an_image_is_not_audio(tmp_path):
 
     path = tmp_path / "photo.wav"
     Image.fromarray(data.astronaut()).save(path, format="PNG")
-    with pytest.raises(InputError, match=r"“photo\.wav” could not be read as audio"):
+    with pytest.raises(
+        InputError, match=r"“photo\.wav” is a picture, not a sound: open it on the Vision page\."
+    ):
         load_audio(path)
 
 

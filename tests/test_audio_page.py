@@ -225,7 +225,7 @@ def _png_bytes() -> bytes:
             "“noise.mp3” could not be read as audio",
         ),
         ("notes.wav", b"These are my meeting notes.\n" * 50, "“notes.wav” could not be read"),
-        ("photo.wav", None, "“photo.wav” could not be read as audio"),
+        ("photo.wav", None, "“photo.wav” is a picture, not a sound: open it on the Vision page."),
     ],
 )
 def test_bad_files_give_one_error_then_the_next_file_works(tags_calls, name, content, message):

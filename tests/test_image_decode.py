@@ -148,7 +148,7 @@ def test_header_just_over_our_limit_is_refused_with_its_size():
         ),
         (
             wav(seconds=0.1, rate=8000),
-            "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF).",
+            "This file is a sound, not a picture: open it on the Audio page.",
         ),
     ],
     ids=["empty", "random", "text", "audio"],

@@ -139,7 +139,12 @@ def test_the_same_picture_is_detected_once_per_model(runs):
             "The picture is damaged or incomplete (truncated file), so it cannot be read.",
         ),
         ("notes.png", b"shopping list: eggs, milk\n", "image/png", NOT_A_PICTURE),
-        ("song.wav", wav(seconds=0.1, rate=8000), "audio/wav", NOT_A_PICTURE),
+        (
+            "song.wav",
+            wav(seconds=0.1, rate=8000),
+            "audio/wav",
+            "This file is a sound, not a picture: open it on the Audio page.",
+        ),
         (
             "bomb.png",
             png_header(30_000, 30_000),
