@@ -7,7 +7,7 @@ The spectrogram arrives already pooled to the plot's pixel grid (see
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib
 import numpy as np
@@ -18,6 +18,7 @@ from PIL import Image
 
 from analysis.errors import InputError
 from analysis.spectrogram import Spectrogram, hz_to_mel
+from analysis.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging
 
 COLORMAPS = ("magma", "inferno", "viridis", "plasma", "cividis", "gray_r", "turbo")
 DPI = 100
@@ -236,3 +237,56 @@ def render_waveform(
     ax.xaxis.set_major_locator(MaxNLocator(nbins=12))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
     return _encode(fig, image_format)
+
+
+TIMELINE_CLASSES = 8  # rows of the tag timeline
+ROW_PX = 26  # height of one class's band in the tag timeline
+
+
+def short_name(label: str, max_chars: int = 17) -> str:
+    """A class name that fits the timeline's right margin: its first synonym without the
+    bracketed note ("Light engine (high frequency)" -> "Light engine"), cut if still long."""
+    name = label.split(",")[0].split(" (")[0]
+    return name if len(name) <= max_chars else name[: max_chars - 1] + "…"
+
+
+def render_tag_timeline(tagging: Tagging, start_s: float, end_s: float) -> bytes:
+    """Heatmap of the sound classes that peak highest, from ``start_s`` to ``end_s`` s, as PNG.
+
+    Same pixel width and horizontal margins as the spectrogram above it, so the time axes
+    line up; class names sit in the right margin where the spectrogram has its colour bar.
+    """
+    peaks = tagging.scores.max(axis=0)
+    rows = np.argsort(peaks)[::-1][:TIMELINE_CLASSES]
+    # Each frame fills the time nearest its centre; the ends stretch to the range's edges.
+    half_hop = HOP_SAMPLES / SAMPLE_RATE / 2
+    edges = np.concatenate(([start_s], tagging.centers[:-1] + half_hop, [end_s]))
+
+    layout = replace(SPECTROGRAM_LAYOUT, top=8, bottom=50)
+    layout = replace(layout, height=layout.top + ROW_PX * len(rows) + layout.bottom)
+    plot_width, plot_height = layout.plot_size
+    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes(
+        (
+            layout.left / layout.width,
+            layout.bottom / layout.height,
+            plot_width / layout.width,
+            plot_height / layout.height,
+        )
+    )
+    axes.pcolormesh(
+        edges, np.arange(len(rows) + 1), tagging.scores[:, rows].T, cmap="magma", vmin=0, vmax=1
+    )
+    axes.set_xlim(start_s, end_s)
+    axes.xaxis.set_major_locator(MaxNLocator(nbins=12))
+    axes.set_xlabel("Time (s)", fontsize=12)
+    axes.set_ylabel("Sound", fontsize=12)
+    axes.yaxis.tick_right()
+    axes.set_yticks(np.arange(len(rows)) + 0.5, [short_name(tagging.class_names[i]) for i in rows])
+    axes.invert_yaxis()  # highest-peaking class on top
+    axes.tick_params(labelsize=11)
+    axes.tick_params(axis="y", length=0, labelsize=9)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()

@@ -14,10 +14,15 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import models.locate
-from analysis.render import SPECTROGRAM_LAYOUT
+from analysis.render import (
+    ROW_PX,
+    SPECTROGRAM_LAYOUT,
+    TIMELINE_CLASSES,
+    render_tag_timeline,
+    short_name,
+)
 from analysis.tagging import FRAME_SAMPLES, HOP_SAMPLES, Tagging, YamNet, frame_times
 from tests.conftest import drop_file, require_model, require_tool, screenshot
-from ui.audio_tags import ROW_PX, TIMELINE_CLASSES, short_name, timeline_png
 
 
 def section_script(path: str) -> None:
@@ -181,7 +186,7 @@ def test_timeline_has_the_spectrograms_width_and_a_band_per_class():
     scores = np.random.default_rng(0).uniform(0, 1, (12, 521)).astype(np.float32)
     starts, ends = frame_times(11 * HOP_SAMPLES + FRAME_SAMPLES)
     tagging = Tagging(scores, starts, ends, tuple(f"class {i}" for i in range(521)))
-    picture = Image.open(io.BytesIO(timeline_png(tagging.between(1.0, 4.0), 1.0, 4.0)))
+    picture = Image.open(io.BytesIO(render_tag_timeline(tagging.between(1.0, 4.0), 1.0, 4.0)))
     assert picture.width == SPECTROGRAM_LAYOUT.width
     assert picture.height == 8 + ROW_PX * TIMELINE_CLASSES + 50
 

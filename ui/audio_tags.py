@@ -5,23 +5,14 @@
 
 from __future__ import annotations
 
-import io
-from dataclasses import replace
-
-import numpy as np
 import streamlit as st
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from analysis.errors import InputError
-from analysis.render import DPI, SPECTROGRAM_LAYOUT
-from analysis.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging, YamNet, load_yamnet, tag_audio
+from analysis.render import render_tag_timeline
+from analysis.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from models.locate import MissingModelError
 
 TOP_LABELS = 5
-TIMELINE_CLASSES = 8
-ROW_PX = 26  # height of one class's band in the timeline
 
 
 @st.cache_resource(show_spinner="Loading the YAMNet sound-event model…")
@@ -42,6 +33,12 @@ def _tag_file(file_key: str, _clip, _yamnet: YamNet) -> Tagging:
     tagging = tag_audio(_clip.samples, _clip.sample_rate, _yamnet, progress)
     bar.empty()
     return tagging
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def timeline_picture(file_key: str, _tagging: Tagging, start_s: float, end_s: float) -> bytes:
+    """The timeline PNG of a file's range (``_tagging`` is named by the key and the range)."""
+    return render_tag_timeline(_tagging, start_s, end_s)
 
 
 def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
@@ -83,58 +80,9 @@ def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
         },
         hide_index=True,
     )
-    st.image(timeline_png(in_range, start_s, end_s))
+    st.image(timeline_picture(file_key, in_range, start_s, end_s))
     st.caption(
         "Score over time, from 0 (black) to 1 (pale yellow): each column is one 0.975 s "
         "frame, centred on its time, every 0.48 s. The rows are the classes that score "
         "highest anywhere in the range."
     )
-
-
-def short_name(label: str, max_chars: int = 17) -> str:
-    """A class name that fits the timeline's right margin: its first synonym without the
-    bracketed note ("Light engine (high frequency)" -> "Light engine"), cut if still long."""
-    name = label.split(",")[0].split(" (")[0]
-    return name if len(name) <= max_chars else name[: max_chars - 1] + "…"
-
-
-def timeline_png(tagging: Tagging, start_s: float, end_s: float) -> bytes:
-    """Heatmap of the classes that peak highest, from ``start_s`` to ``end_s`` s, as a PNG.
-
-    Same pixel width and horizontal margins as the spectrogram above it, so the time axes
-    line up; class names sit in the right margin where the spectrogram has its colour bar.
-    """
-    peaks = tagging.scores.max(axis=0)
-    rows = np.argsort(peaks)[::-1][:TIMELINE_CLASSES]
-    # Each frame fills the time nearest its centre; the ends stretch to the range's edges.
-    half_hop = HOP_SAMPLES / SAMPLE_RATE / 2
-    edges = np.concatenate(([start_s], tagging.centers[:-1] + half_hop, [end_s]))
-
-    layout = replace(SPECTROGRAM_LAYOUT, top=8, bottom=50)
-    layout = replace(layout, height=layout.top + ROW_PX * len(rows) + layout.bottom)
-    plot_width, plot_height = layout.plot_size
-    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.add_axes(
-        (
-            layout.left / layout.width,
-            layout.bottom / layout.height,
-            plot_width / layout.width,
-            plot_height / layout.height,
-        )
-    )
-    axes.pcolormesh(
-        edges, np.arange(len(rows) + 1), tagging.scores[:, rows].T, cmap="magma", vmin=0, vmax=1
-    )
-    axes.set_xlim(start_s, end_s)
-    axes.xaxis.set_major_locator(MaxNLocator(nbins=12))
-    axes.set_xlabel("Time (s)", fontsize=12)
-    axes.set_ylabel("Sound", fontsize=12)
-    axes.yaxis.tick_right()
-    axes.set_yticks(np.arange(len(rows)) + 0.5, [short_name(tagging.class_names[i]) for i in rows])
-    axes.invert_yaxis()  # highest-peaking class on top
-    axes.tick_params(labelsize=11)
-    axes.tick_params(axis="y", length=0, labelsize=9)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
