@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.load_test import make_photos, report, run_level
+from bench.load_test import make_visits, report, run_level
 from tests.conftest import require_browser
 
 pytestmark = pytest.mark.browser
@@ -13,11 +13,11 @@ pytestmark = pytest.mark.browser
 
 def test_concurrent_sessions_each_see_only_their_own_results(app_url, tmp_path):
     require_browser()
-    photos = make_photos(tmp_path, 3)
+    visits = make_visits(tmp_path, 4)  # two on the Vision page, two on the Audio page
     # Its own thread: the sync Playwright of other browser tests may own this thread's loop.
     with ThreadPoolExecutor(1) as worker:
-        results = worker.submit(asyncio.run, run_level(app_url, photos, moves=2)).result()
-    summary = report(len(photos), results)
+        results = worker.submit(asyncio.run, run_level(app_url, visits, moves=2)).result()
+    summary = report(len(visits), results)
     assert [error for r in results for error in r.errors] == []
     assert all(r.upload_ms > 0 and len(r.move_ms) == 2 for r in results)
     assert summary["move_p95"] >= summary["move_p50"] > 0
