@@ -145,8 +145,8 @@ def test_top_labels_are_mean_scores_sorted_best_first():
 
 def test_segments_hold_each_frames_times_and_best_labels():
     segments = known_tagging().segments(2)
-    times = [(segment.start, segment.end) for segment in segments]
-    assert times == pytest.approx([(0, 0.975), (0.48, 1.455), (0.96, 1.935)])
+    assert [s.start for s in segments] == pytest.approx([0, 0.48, 0.96])
+    assert [s.end for s in segments] == pytest.approx([0.975, 1.455, 1.935])
     labels = [[tag.label for tag in segment.labels] for segment in segments]
     assert labels == [["a", "b"], ["a", "b"], ["c", "a"]]
 
