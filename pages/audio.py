@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
 
 import numpy as np
@@ -60,6 +61,8 @@ ENCODINGS = {
     "OPUS": "Opus",
     "MPEG_LAYER_III": "MP3",
 }
+# Longer selections play from the whole file, from whole seconds (st.audio's resolution).
+EXACT_PLAYBACK_S = 300
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
@@ -88,6 +91,16 @@ def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.
 def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     """WAV for formats or channel counts a browser may not play as they are."""
     samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
+    return to_wav_bytes(samples, _clip.sample_rate)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
+    """WAV of the selected range only, for exact playback of it."""
+    first, last = round(start_s * _clip.sample_rate), round(end_s * _clip.sample_rate)
+    samples = _clip.samples[:, first:last]
+    if _clip.channels > 2:
+        samples = samples.mean(axis=0, dtype=np.float32)
     return to_wav_bytes(samples, _clip.sample_rate)
 
 
@@ -244,20 +257,28 @@ for warning in clip.warnings:
 # The time range drives everything below it (pictures, playback, tags), so it lives outside
 # the spectrogram fragment; a new file gets a fresh range through the key.
 step = max(round(clip.duration / 2000, 3), 0.001)
+slider_end = max(round(clip.duration, 3), step)  # a clip under a millisecond still gets a range
 start_s, end_s = st.slider(
     "Time range (s)",
     min_value=0.0,
-    max_value=round(clip.duration, 3),
-    value=(0.0, round(clip.duration, 3)),
+    max_value=slider_end,
+    value=(0.0, slider_end),
     step=step,
     format="%.3f" if clip.duration < 10 else "%.1f",
     key=f"time_range_{file_key}",
 )
-if end_s <= start_s:
-    end_s = min(clip.duration, start_s + step)
-if playback is None:
-    playback = (playback_wav(file_key, clip), "audio/wav")
-st.audio(playback[0], format=playback[1], start_time=start_s, end_time=end_s)
+if end_s <= start_s:  # both handles together: keep the step of sound before them
+    start_s, end_s = (end_s - step, end_s) if end_s >= step else (0.0, step)
+end_s = min(end_s, clip.duration)
+whole_file = start_s <= 0 and end_s >= min(slider_end, clip.duration)
+if not whole_file and end_s - start_s <= EXACT_PLAYBACK_S:
+    # st.audio starts and ends on whole seconds, so a selection plays as a WAV of its own.
+    st.audio(selection_wav(file_key, clip, start_s, end_s), format="audio/wav")
+else:
+    if playback is None:
+        playback = (playback_wav(file_key, clip), "audio/wav")
+    end_time = None if whole_file else math.ceil(end_s)
+    st.audio(playback[0], format=playback[1], start_time=math.floor(start_s), end_time=end_time)
 
 
 @st.fragment

@@ -146,6 +146,28 @@ def test_time_range_reaches_the_picture_and_the_tags(tags_calls):
     assert tags_calls[-1][1:3] == (2.0, 5.0)
 
 
+def test_a_sub_second_selection_plays_exactly_itself(tags_calls):
+    # st.audio's start and end are whole seconds: 2.1-2.9 s would play nothing from the file.
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    whole = at.get("audio")[0].proto
+    control(at, "slider", "Time range").set_value((2.1, 2.9)).run()
+    selection = at.get("audio")[0].proto
+    assert selection.url != whole.url  # a WAV of the selection, not the file
+    assert (selection.start_time, selection.end_time) == (0, 0)
+
+
+def test_both_range_handles_together_keep_a_step_of_sound(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    control(at, "slider", "Time range").set_value((4.0, 4.0)).run()
+    assert shows_result(at)
+    assert spectrogram_caption(at).endswith("over 0.00 s")  # the last 2 ms (one slider step)
+
+
+def test_a_clip_of_ten_samples_is_shown(tags_calls):
+    at = upload(open_page(), "blip.wav", wav(np.full((10, 1), 0.1, np.float32), 16000))
+    assert shows_result(at)
+
+
 def test_eight_channels_offer_a_channel_choice(tags_calls):
     at = upload(open_page(), "eight.wav", wav(tone(channels=8), 16000))
     assert facts(at)["Channels"] == "8"
