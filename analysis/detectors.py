@@ -350,12 +350,15 @@ class HogPeopleDetector(Detector):
         _check_image(rgb)
         start = time.perf_counter()
         scale = min(1.0, self.MAX_SIDE / max(rgb.shape[:2]))
-        small = cv2.resize(rgb, None, fx=scale, fy=scale) if scale < 1 else rgb
+        # Smaller than the 64×128 detection window once scaled: no person fits (and a sliver
+        # like 5000×1 would scale to zero rows, which cv2.resize refuses).
+        too_small = min(rgb.shape[:2]) * scale < 128
+        small = cv2.resize(rgb, None, fx=scale, fy=scale) if scale < 1 and not too_small else rgb
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         preprocess = _ms(start)
 
         start = time.perf_counter()
-        if min(gray.shape) < 128:  # smaller than the 64×128 detection window
+        if too_small:
             rects, weights = np.zeros((0, 4)), np.zeros(0)
         else:
             with self.lock:

@@ -123,6 +123,11 @@ def check_loads(spec: ModelSpec, paths: dict[str, Path]) -> None:
             from ai_edge_litert.interpreter import Interpreter
 
             Interpreter(model_path=str(paths["model"])).allocate_tensors()
+    except ImportError as error:
+        raise FetchError(
+            f"{spec.name} needs the {spec.runtime} runtime to load, and it is not installed "
+            f"({error.name or error}); the downloaded files were not installed."
+        ) from None
     except Exception as error:
         raise FetchError(
             f"The downloaded files of {spec.name} do not load ({type(error).__name__}); "

@@ -355,3 +355,20 @@ def test_detect_command_on_a_text_file_is_one_error_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "error: This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
     )
+
+
+@pytest.mark.parametrize("shape", [(1, 5000, 3), (5000, 1, 3), (2, 2, 3)])
+def test_people_detector_finds_nobody_in_a_sliver(shape):
+    # Scaled to HOG's 800-px working size, a 5000×1 picture would have no rows at all.
+    detections, _ = load_detector("hog-people").detect(np.zeros(shape, np.uint8))
+    assert len(detections) == 0
+
+
+def test_detect_command_cannot_write_its_output_is_one_error_line(tmp_path, capsys):
+    image = tmp_path / "card.png"
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(image)
+    out = tmp_path / "missing-folder" / "out.png"
+    assert cli_main(["detect", str(image), "--model", "haar-faces", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: Could not write the output: No such file or directory."
+    )

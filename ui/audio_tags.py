@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from analysis.errors import InputError
@@ -12,6 +14,7 @@ from analysis.render import render_tag_timeline
 from analysis.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from models.locate import MissingModelError
 
+LOG = logging.getLogger(__name__)
 TOP_LABELS = 5
 
 
@@ -57,6 +60,7 @@ def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
         st.error(str(error))
         return
     except Exception:  # the page edge: one sentence, the rest of the page keeps working
+        LOG.exception("sound-event tagging failed")
         st.error("Sound-event tagging failed on this file; the rest of the page still works.")
         return
 

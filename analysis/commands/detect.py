@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     timings = median_timings([t for _, t in runs])
 
     if args.output:
-        args.output.write_bytes(encode_png(annotate(rgb, detections)))
+        try:
+            args.output.write_bytes(encode_png(annotate(rgb, detections)))
+        except OSError as error:
+            raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:
         print(json.dumps(result_json(model, rgb, detections, timings)))
     else:
