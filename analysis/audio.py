@@ -59,11 +59,6 @@ class AudioClip:
         """Number of channels."""
         return self.samples.shape[0]
 
-    @property
-    def frames(self) -> int:
-        """Number of samples per channel."""
-        return self.samples.shape[1]
-
     def mono(self) -> np.ndarray:
         """Mean of the channels, float32, shape ``(frames,)``."""
         if self.channels == 1:

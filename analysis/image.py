@@ -23,8 +23,6 @@ MAX_PIXELS = 50_000_000
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 """Pillow format names we accept; MPO is how some cameras' JPEGs identify themselves."""
 
-IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif")
-
 
 def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode a picture to an upright RGB uint8 array.

@@ -38,7 +38,6 @@ class ModelSpec:
     source: str
     files: tuple[ModelFile, ...] = ()
     labels: tuple[str, ...] = ()
-    how_to_get: str | None = None
 
     @property
     def builtin(self) -> bool:

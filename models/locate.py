@@ -64,5 +64,7 @@ def resolve_files(spec: ModelSpec) -> dict[str, Path]:
 def missing_message(spec: ModelSpec, missing: list[ModelFile]) -> str:
     names = ", ".join(f.names[0] for f in missing)
     where = " or ".join(str(d) for d in model_dirs())
-    how = spec.how_to_get or f"run `python -m models fetch {spec.name}`"
-    return f"{spec.title} needs {names}, which is not in {where}. To get it, {how}."
+    return (
+        f"{spec.title} needs {names}, which is not in {where}. "
+        f"To get it, run `python -m models fetch {spec.name}`."
+    )

@@ -30,7 +30,6 @@ from analysis.spectrogram import (
     to_csv,
     to_db,
 )
-from models.locate import MissingModelError
 from ui.audio_tags import show_tags
 from ui.navigation import leave_legacy_pages_mode
 
@@ -234,7 +233,7 @@ try:
         )
         clip, sample_wav = sample_clip()
         file_key, name, playback = "sample", "sample.wav", (sample_wav, "audio/wav")
-except (InputError, MissingModelError) as error:
+except InputError as error:
     st.error(str(error))
 except Exception as error:
     show_unexpected(error)
@@ -288,7 +287,7 @@ def spectrogram_section(
     """Controls and pictures; moving a control reruns only this part of the page."""
     try:
         show_spectrogram(clip, file_key, name, start_s, end_s)
-    except (InputError, MissingModelError) as error:
+    except InputError as error:
         st.error(str(error))
     except Exception as error:
         show_unexpected(error)
