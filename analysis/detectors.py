@@ -13,7 +13,6 @@ Thread safety: one adapter may serve several app sessions at once. onnxruntime's
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from analysis.cores import usable_cores
 from analysis.detections import DetectionFilter, Detections, filter_detections
 from analysis.errors import InputError
 from models.catalog import CATALOG, ModelSpec
@@ -157,8 +157,8 @@ class YoloxDetector(Detector):
 
         self.spec = spec
         options = ort.SessionOptions()
-        # One thread per usable core: more (cpu_count can exceed the affinity mask) thrashes.
-        options.intra_op_num_threads = max(1, min(4, len(os.sched_getaffinity(0))))
+        # One thread per usable core (more thrashes), and no gain past four for this model.
+        options.intra_op_num_threads = min(4, usable_cores())
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self.session = ort.InferenceSession(

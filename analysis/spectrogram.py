@@ -11,7 +11,6 @@ and FFT bins are max-pooled (linear, log) or weighted (mel) into rows.
 from __future__ import annotations
 
 import io
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -20,6 +19,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
+from analysis.cores import usable_cores
 from analysis.errors import InputError
 
 # Names shown to people -> scipy.signal.get_window names.
@@ -293,7 +293,7 @@ def spectrogram(
         else:
             out[c0:c1] = np.maximum.reduceat(power, starts, axis=1)
 
-    threads = (os.cpu_count() or 1) if workers == -1 else workers
+    threads = usable_cores() if workers == -1 else workers
     if threads > 1 and len(batches) > 1:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(pool_batch, batches))

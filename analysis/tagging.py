@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.cores import usable_cores
 from analysis.errors import InputError
 from models.catalog import get_spec
 from models.locate import MissingModelError, resolve_files
@@ -226,7 +227,7 @@ class YamNet:
             ) from None
         self.class_names = read_class_map(class_map_path)
         self._interpreter = Interpreter(
-            model_path=str(model_path), num_threads=num_threads or os.cpu_count()
+            model_path=str(model_path), num_threads=num_threads or usable_cores()
         )
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
