@@ -435,6 +435,13 @@ def detect(
 ) -> tuple[Detections, Timings]:
     """Run ``detector`` and filter its candidates; the filtering counts as postprocessing."""
     raw, timings = detector.detect(rgb)
+    return filter_candidates(raw, timings, params)
+
+
+def filter_candidates(
+    raw: Detections, timings: Timings, params: DetectionFilter
+) -> tuple[Detections, Timings]:
+    """Filter a run's raw candidates (e.g. cached ones); the filtering adds to postprocessing."""
     start = time.perf_counter()
     shown = filter_detections(raw, params)
     postprocess = timings.postprocess + _ms(start)

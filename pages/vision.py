@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 
 import cv2
 import numpy as np
@@ -13,12 +12,13 @@ import streamlit as st
 
 from analysis.annotate import annotate
 from analysis.commands.detect import result_json
-from analysis.detections import DetectionFilter, Detections, filter_detections
+from analysis.detections import DetectionFilter, Detections
 from analysis.detectors import (
     FLOOR,
     Detector,
     Timings,
     best_available,
+    filter_candidates,
     is_available,
     load_detector,
     vision_models,
@@ -175,10 +175,9 @@ with settings_col:
         help="Classes among the model's candidates, most confident first.",
     )
 
-start = time.perf_counter()
 params = DetectionFilter(confidence, iou, tuple(chosen) if chosen else None)
-shown = filter_detections(raw, params)
-filter_ms = (time.perf_counter() - start) * 1000
+shown, total = filter_candidates(raw, timings, params)
+filter_ms = total.postprocess - timings.postprocess
 # Draw on the screen-sized copy so slider moves stay fast on a 50 MP photo.
 screen, scale = display_copy(key, rgb)
 on_screen = Detections(shown.boxes * scale, shown.scores, shown.class_ids, shown.class_names)
@@ -206,7 +205,6 @@ with settings_col:
         ],
         hide_index=True,
     )
-    total = Timings(timings.preprocess, timings.inference, timings.postprocess + filter_ms)
     st.markdown(
         f"**Latency** — preprocess {total.preprocess:.1f} ms · inference "
         f"{total.inference:.1f} ms · postprocess {total.postprocess:.1f} ms · "
