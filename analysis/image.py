@@ -106,13 +106,26 @@ def _too_large(pixels: int, max_pixels: int, dimensions: str = "") -> InputError
     )
 
 
+def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    """(height, width) uint8 to (height, width, 3): the same value on every channel."""
+    return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+
+
+def sample_photo(name: str) -> np.ndarray:
+    """One of the photos inside scikit-image's wheel (``"astronaut"``, ``"chelsea"``,
+    ``"coffee"``, ``"camera"``, …) as RGB uint8; works offline."""
+    import skimage.data  # only for the samples
+
+    image = getattr(skimage.data, name)()
+    return gray_to_rgb(image) if image.ndim == 2 else image
+
+
 def _to_rgb(image: Image.Image) -> np.ndarray:
     """RGB uint8 array from any Pillow mode (16-bit scaled, alpha composited on white)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
-        gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return gray_to_rgb(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
     if image.mode == "F":
         # Float pictures: 0..1 or 0..255 as they are; anything else stretched to 0..255.
         values = np.nan_to_num(np.asarray(image, dtype=np.float64))
@@ -121,8 +134,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
             values = values * 255.0
         elif low < 0 or high > 255:
             values = (values - low) / ((high - low) or 1.0) * 255.0
-        gray = np.clip(values + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return gray_to_rgb(np.clip(values + 0.5, 0, 255).astype(np.uint8))
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -25,7 +25,7 @@ from analysis.detectors import (
 )
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
-from analysis.image import decode_image, encode_png
+from analysis.image import decode_image, encode_png, sample_photo
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode
 
@@ -63,12 +63,7 @@ def decoded(key: str, _data: bytes) -> np.ndarray:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def sample_image(name: str) -> np.ndarray:
-    import skimage.data
-
-    image = getattr(skimage.data, name)()
-    return np.ascontiguousarray(
-        np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image
-    )
+    return sample_photo(name)
 
 
 @st.cache_resource(max_entries=64, show_spinner="Running the detector…")

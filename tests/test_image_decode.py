@@ -169,3 +169,15 @@ def test_truncated_jpeg_is_refused():
 def test_missing_path_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="Cannot read the image file"):
         decode_image(tmp_path / "nope.jpg")
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"), [("astronaut", (512, 512, 3)), ("camera", (512, 512, 3))]
+)
+def test_sample_photos_are_rgb_even_when_the_original_is_gray(name, shape):
+    from analysis.image import sample_photo
+
+    rgb = sample_photo(name)
+    assert rgb.shape == shape and rgb.dtype == np.uint8
+    if name == "camera":
+        assert (rgb[..., 0] == rgb[..., 2]).all()
