@@ -264,17 +264,7 @@ def render_tag_timeline(tagging: Tagging, start_s: float, end_s: float) -> bytes
 
     layout = replace(SPECTROGRAM_LAYOUT, top=8, bottom=50)
     layout = replace(layout, height=layout.top + ROW_PX * len(rows) + layout.bottom)
-    plot_width, plot_height = layout.plot_size
-    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.add_axes(
-        (
-            layout.left / layout.width,
-            layout.bottom / layout.height,
-            plot_width / layout.width,
-            plot_height / layout.height,
-        )
-    )
+    figure, axes = _figure(layout)
     axes.pcolormesh(
         edges, np.arange(len(rows) + 1), tagging.scores[:, rows].T, cmap="magma", vmin=0, vmax=1
     )
@@ -287,6 +277,4 @@ def render_tag_timeline(tagging: Tagging, start_s: float, end_s: float) -> bytes
     axes.invert_yaxis()  # highest-peaking class on top
     axes.tick_params(labelsize=11)
     axes.tick_params(axis="y", length=0, labelsize=9)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+    return _encode(figure, "png")
