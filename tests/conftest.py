@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,19 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         skip_or_fail(f"{name} is not installed (apt-get install {name})", "PERCEPT_REQUIRE_TOOLS")
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few seconds of English speech from espeak-ng (22.05 kHz mono), upper-case extension."""
+    espeak = require_tool("espeak-ng")
+    path = tmp_path_factory.mktemp("speech") / "HELLO.WAV"
+    text = (
+        "Hello, and welcome to the demonstration. "
+        "The quick brown fox jumps over the lazy dog, and then it runs away."
+    )
+    subprocess.run([espeak, "-w", str(path), text], check=True, capture_output=True)
     return path
 
 

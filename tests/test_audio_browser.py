@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
-from tests.conftest import drop_file, require_tool, screenshot
+from tests.conftest import drop_file, screenshot
 
 SPECTROGRAM = '[data-testid="stImage"] img'
-
-
-@pytest.fixture
-def speech_wav(tmp_path):
-    """Real speech from espeak-ng, saved with an upper-case extension."""
-    espeak = require_tool("espeak-ng")
-    path = tmp_path / "HELLO.WAV"
-    text = "Percept shows what is in a sound. Five, four, three, two, one."
-    subprocess.run([espeak, "-w", str(path), text], check=True, capture_output=True)
-    return path
 
 
 @pytest.mark.browser

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,21 +28,7 @@ from analysis.tagging import (
     to_model_input,
 )
 from models.locate import MissingModelError
-from tests.conftest import require_model, require_tool
-
-SPEECH_TEXT = (
-    "Hello, and welcome to the demonstration. "
-    "The quick brown fox jumps over the lazy dog, and then it runs away."
-)
-
-
-@pytest.fixture(scope="module")
-def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A few seconds of English speech from espeak-ng (22.05 kHz mono WAV)."""
-    espeak = require_tool("espeak-ng")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    subprocess.run([espeak, "-w", str(path), SPEECH_TEXT], check=True, capture_output=True)
-    return path
+from tests.conftest import require_model
 
 
 @pytest.fixture(scope="module")

@@ -51,15 +51,6 @@ def fresh_caches():
     st.cache_resource.clear()
 
 
-@pytest.fixture(scope="module")
-def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    espeak = require_tool("espeak-ng")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    text = "Good morning everyone. Today we are going to listen to a few sounds together."
-    subprocess.run([espeak, "-w", str(path), text], check=True, capture_output=True)
-    return path
-
-
 @pytest.fixture
 def inference_calls(monkeypatch) -> list[int]:
     """Counts YamNet.score_frames calls (one per tagged recording)."""
