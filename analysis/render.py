@@ -22,6 +22,7 @@ from analysis.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging
 
 COLORMAPS = ("magma", "inferno", "viridis", "plasma", "cividis", "gray_r", "turbo")
 DPI = 100
+WAVEFORM_COLOR = "#6c5ce7"  # the app theme's primary colour
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,6 @@ def render_waveform(
     *,
     start_s: float = 0.0,
     layout: Layout = WAVEFORM_LAYOUT,
-    color: str = "#6c5ce7",
     image_format: str = "png",
 ) -> bytes:
     """The waveform's min/max envelope at pixel resolution as an image; time axis in seconds.
@@ -216,8 +216,6 @@ def render_waveform(
         Time of ``y[0]`` in the file, seconds (labels the axis).
     layout : Layout
         Pixel size (use the spectrogram's width and margins so the time axes line up).
-    color : str
-        Fill colour.
     image_format : {"png", "jpeg"}
         Encoding of the returned bytes.
     """
@@ -226,7 +224,9 @@ def render_waveform(
     if len(y):
         low, high = waveform_envelope(y, layout.plot_size[0])
         times = start_s + np.linspace(0, len(y) / sample_rate, len(low))
-        ax.fill_between(times, low, high, color=color, linewidth=0.6, edgecolor=color)
+        ax.fill_between(
+            times, low, high, color=WAVEFORM_COLOR, linewidth=0.6, edgecolor=WAVEFORM_COLOR
+        )
         ax.set_xlim(start_s, start_s + len(y) / sample_rate)
         # From the envelope: np.abs(y) would copy the whole signal (300 MB for 30 minutes).
         peak = max(float(-low.min()), float(high.max()), 1e-3)

@@ -207,7 +207,6 @@ def spectrogram(
     end_s: float | None = None,
     max_columns: int = 1200,
     max_rows: int = 512,
-    workers: int = -1,
 ) -> Spectrogram:
     """Power spectrogram of ``y`` between two times, pooled to at most the display grid.
 
@@ -228,8 +227,6 @@ def spectrogram(
     max_columns, max_rows : int
         Display grid: frames are max-pooled into at most ``max_columns`` columns, FFT bins
         into at most ``max_rows`` rows (linear, log).
-    workers : int
-        Threads computing batches of frames (-1: one per core).
 
     Returns
     -------
@@ -293,7 +290,7 @@ def spectrogram(
         else:
             out[c0:c1] = np.maximum.reduceat(power, starts, axis=1)
 
-    threads = usable_cores() if workers == -1 else workers
+    threads = usable_cores()
     if threads > 1 and len(batches) > 1:
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(pool_batch, batches))

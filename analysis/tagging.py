@@ -216,7 +216,6 @@ class YamNet:
         self,
         model_path: str | os.PathLike,
         class_map_path: str | os.PathLike,
-        num_threads: int | None = None,
     ) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
@@ -226,9 +225,7 @@ class YamNet:
                 "To get it, run `pip install ai-edge-litert`."
             ) from None
         self.class_names = read_class_map(class_map_path)
-        self._interpreter = Interpreter(
-            model_path=str(model_path), num_threads=num_threads or usable_cores()
-        )
+        self._interpreter = Interpreter(model_path=str(model_path), num_threads=usable_cores())
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         # Two outputs: the [1, 521] scores and a [96, 64] log-mel patch we don't use.
@@ -254,7 +251,7 @@ class YamNet:
         return scores
 
 
-def load_yamnet(num_threads: int | None = None) -> YamNet:
+def load_yamnet() -> YamNet:
     """YAMNet from the model catalog's files.
 
     Raises
@@ -264,7 +261,7 @@ def load_yamnet(num_threads: int | None = None) -> YamNet:
         or (as :class:`MissingRuntimeError`) if ai-edge-litert is not installed.
     """
     paths = resolve_files(get_spec("yamnet"))
-    return YamNet(paths["model"], paths["class_map"], num_threads=num_threads)
+    return YamNet(paths["model"], paths["class_map"])
 
 
 def tag_audio(
