@@ -22,8 +22,10 @@ def open_vision(page, app_url: str) -> None:
 def wait_for_result(page, caption: str) -> None:
     page.get_by_text(caption).wait_for()
     page.locator('[data-testid="stImage"] img').first.wait_for()
+    # Visible images only: the hidden "Original" tab's image may load lazily, or never.
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        ".filter(img => img.offsetParent !== null)"
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
     page.wait_for_load_state("networkidle")
