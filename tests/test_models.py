@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import shutil
+import sys
 import threading
 
 import pytest
@@ -160,6 +161,17 @@ def test_fetch_rejects_a_file_that_does_not_load(server, install_dir, monkeypatc
     assert models_main(["fetch", "yunet"]) == 1
     assert "do not load" in capsys.readouterr().err
     assert not any(install_dir.iterdir())
+
+
+def test_fetch_names_a_missing_runtime(server, install_dir, monkeypatch):
+    served, url = server
+    shutil.copy(require_model("yolox-nano")["model"], served / "yolox.onnx")
+    model_file = ModelFile(role="model", names=("yolox_fetched.onnx",), url=f"{url}/yolox.onnx")
+    spec = dataclasses.replace(get_spec("yolox-nano"), files=(model_file,))
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` fails
+    with pytest.raises(FetchError, match="needs the onnxruntime runtime to load"):
+        fetch(spec, progress=False)
+    assert not install_dir.exists() or not any(install_dir.iterdir())
 
 
 def test_fetch_reports_an_unreachable_server(install_dir, monkeypatch, capsys):
