@@ -17,7 +17,6 @@ from analysis.detectors import (
     FLOOR,
     Detector,
     Timings,
-    best_available,
     filter_candidates,
     is_available,
     load_detector,
@@ -26,6 +25,7 @@ from analysis.detectors import (
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.image import decode_image, encode_png, sample_photo
+from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode
 
@@ -107,14 +107,9 @@ with settings_col:
     specs = vision_models()
     available = [spec.name for spec in specs if is_available(spec)]
     missing = [spec for spec in specs if spec.name not in available]
-    default = best_available()
-    model = st.selectbox(
-        "Model",
-        available,
-        index=available.index(default) if default in available else 0,
-        format_func=lambda name: next(s.title for s in specs if s.name == name),
-    )
-    spec = next(s for s in specs if s.name == model)
+    # `available` keeps the preference order, so the first entry is the best model present.
+    model = st.selectbox("Model", available, format_func=lambda name: CATALOG[name].title)
+    spec = CATALOG[model]
     st.caption(f"{spec.description} Licence: {spec.licence}.")
     if missing:
         with st.expander(f"{len(missing)} more model(s) not installed"):
