@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import math
@@ -32,6 +31,7 @@ from analysis.spectrogram import (
 )
 from ui.audio_tags import show_tags
 from ui.navigation import leave_legacy_pages_mode
+from ui.state import kept_file, remember
 
 leave_legacy_pages_mode()
 
@@ -146,15 +146,6 @@ def waveform_picture(
     return render_waveform(_signal[first:last], sample_rate, start_s=start_s, image_format="jpeg")
 
 
-def content_key(upload) -> str:
-    """sha256 of an upload's bytes, hashed once per upload (not on every rerun)."""
-    keys = st.session_state.setdefault("audio_content_keys", {})
-    if upload.file_id not in keys:
-        keys.clear()  # only the current upload matters
-        keys[upload.file_id] = hashlib.sha256(upload.getvalue()).hexdigest()[:24]
-    return keys[upload.file_id]
-
-
 def markdown_literal(text: str) -> str:
     """User text (a file name) shown literally in Streamlit's markdown: no links, no styling."""
     return re.sub(r"([\\`*_\[\]<>#~$|:])", r"\\\1", text)
@@ -197,35 +188,44 @@ st.caption(
     "and its waveform. Everything is computed here, at the file's own sample rate."
 )
 
+SOURCES = ["Upload a file", "Record", "Try a sample"]
 source = st.radio(
     "Sound source",
-    ["Upload a file", "Record", "Try a sample"],
+    SOURCES,
     horizontal=True,
     label_visibility="collapsed",
+    key=remember("audio_source", SOURCES[0]),
 )
 clip: AudioClip | None = None
 file_key = name = ""
 playback: tuple[bytes, str] | None = None
 try:
     if source == "Upload a file":
-        upload = st.file_uploader(
-            "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
-            # No type filter: Streamlit would drop a wrong file without a word, where the
-            # decoder says what is wrong with it.
-            help="Any sample rate and number of channels; other kinds of file are refused.",
+        kept = kept_file(
+            "audio_upload",
+            lambda key: st.file_uploader(
+                "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
+                # No type filter: Streamlit would drop a wrong file without a word, where the
+                # decoder says what is wrong with it.
+                help="Any sample rate and number of channels; other kinds of file are refused.",
+                key=key,
+            ),
         )
-        if upload is not None:
-            file_key, name = content_key(upload), upload.name
+        if kept is not None:
+            file_key, name = kept.digest, kept.name
             with st.spinner("Decoding the file…"):
-                clip = decode(file_key, upload.getvalue(), name)
+                clip = decode(file_key, kept.data, name)
             if clip.format in BROWSER_PLAYABLE and clip.channels <= 2:
-                playback = (upload.getvalue(), BROWSER_PLAYABLE[clip.format])
+                playback = (kept.data, BROWSER_PLAYABLE[clip.format])
     elif source == "Record":
-        recording = st.audio_input("Record from your microphone", sample_rate=None)
-        if recording is not None:
-            file_key, name = content_key(recording), "recording.wav"
-            clip = decode(file_key, recording.getvalue(), name)
-            playback = (recording.getvalue(), "audio/wav")
+        kept = kept_file(
+            "audio_recording",
+            lambda key: st.audio_input("Record from your microphone", sample_rate=None, key=key),
+        )
+        if kept is not None:
+            file_key, name = kept.digest, "recording.wav"
+            clip = decode(file_key, kept.data, name)
+            playback = (kept.data, "audio/wav")
     else:
         st.caption(
             "A synthesized sample: a rising chirp, a tone with harmonics that steps up a "
@@ -261,10 +261,9 @@ start_s, end_s = st.slider(
     "Time range (s)",
     min_value=0.0,
     max_value=slider_end,
-    value=(0.0, slider_end),
     step=step,
     format="%.3f" if clip.duration < 10 else "%.1f",
-    key=f"time_range_{file_key}",
+    key=remember(f"audio_time_range_{file_key}", (0.0, slider_end)),
 )
 if end_s <= start_s:  # both handles together: keep the step of sound before them
     start_s, end_s = (end_s - step, end_s) if end_s >= step else (0.0, step)
@@ -299,50 +298,80 @@ def show_spectrogram(
     with st.container(border=True):
         row = st.columns([3, 2, 2, 2])
         n_fft = row[0].select_slider(
-            "FFT size (samples)",
+            "Frequency detail (FFT size)",
             FFT_SIZES,
-            value=2048,
-            help="Longer FFTs resolve frequencies more finely and time more coarsely.",
+            key=remember("audio_n_fft", 2048),
+            help="Samples in each analysis frame. More: finer detail in pitch, blurrier in "
+            "time. Fewer: sharp in time, coarse in pitch.",
         )
-        hop = row[1].select_slider(
-            "Hop length",
-            HOP_CHOICES,
-            value="auto",
-            help="Samples between frames; auto is a quarter of the window length.",
-        )
-        win = row[2].select_slider(
-            "Window length",
-            WIN_CHOICES,
-            value="= FFT size",
-            help="Samples inside the window; a shorter window is zero-padded to the FFT size.",
-        )
-        window = row[3].selectbox("Window", list(WINDOWS), index=0)
-        row = st.columns([3, 2, 2, 2])
-        scale = row[0].radio(
+        scale = row[1].radio(
             "Frequency scale",
             SCALES,
-            index=SCALES.index("log"),
             format_func=SCALE_LABELS.get,
             horizontal=True,
+            key=remember("audio_scale", "log"),
+            help="Log spreads the low notes out, as hearing does; linear is even in Hz; mel "
+            "follows perceived pitch.",
         )
-        n_mels = row[0].slider("Mel bands", 16, 256, 128, 8) if scale == "mel" else 128
-        db_range = row[1].slider("dB range", 20, 140, 80, 5, help="Colour floor below the peak.")
-        reference = row[2].selectbox(
-            "0 dB reference",
-            list(REFERENCES),
-            help="Full scale: 0 dB is a full-scale sine (levels comparable between files). "
-            "Peak: 0 dB is the loudest point shown.",
+        db_range = row[2].slider(
+            "Loudness range (dB)",
+            20,
+            140,
+            step=5,
+            key=remember("audio_db_range", 80),
+            help="How far below the loudest sound still gets a colour; quieter is drawn dark.",
         )
-        cmap = row[3].selectbox("Colour map", COLORMAPS)
+        cmap = row[3].selectbox("Colours", COLORMAPS, key=remember("audio_cmap", COLORMAPS[0]))
         channel = None
         if clip.channels > 1:
             choices = [None, *range(clip.channels)]
+            channel_key = remember(f"audio_channel_{clip.channels}", None)
             channel = st.selectbox(
                 "Channel",
                 choices,
                 format_func=lambda c: "mix of all channels" if c is None else f"channel {c + 1}",
+                key=channel_key,
+            )
+        with st.expander("Advanced"):
+            row = st.columns(5)
+            hop = row[0].select_slider(
+                "Hop length",
+                HOP_CHOICES,
+                key=remember("audio_hop", "auto"),
+                help="Samples from one frame to the next; auto is a quarter of the window.",
+            )
+            win = row[1].select_slider(
+                "Window length",
+                WIN_CHOICES,
+                key=remember("audio_win", "= FFT size"),
+                help="Samples inside the window; a shorter window is zero-padded to the FFT "
+                "size (sharper in time, same number of frequency bins).",
+            )
+            window = row[2].selectbox(
+                "Window shape",
+                list(WINDOWS),
+                key=remember("audio_window", "hann"),
+                help="How each frame fades in and out: hann suits most sounds; flat-top "
+                "measures levels; rectangular is sharpest and leaks most.",
+            )
+            n_mels = row[3].slider(
+                "Mel bands",
+                16,
+                256,
+                step=8,
+                key=remember("audio_n_mels", 128),
+                disabled=scale != "mel",
+                help="Rows of the mel scale (used when the frequency scale is mel).",
+            )
+            reference = row[4].selectbox(
+                "0 dB means",
+                list(REFERENCES),
+                key=remember("audio_reference", "full scale"),
+                help="Full scale: 0 dB is a full-scale sine, so levels compare between files. "
+                "Peak: 0 dB is the loudest point shown.",
             )
 
+    n_mels = n_mels if scale == "mel" else 128  # other scales ignore it: keep caches warm
     win_length = None if win == "= FFT size" else min(int(win), n_fft)
     if win != "= FFT size" and int(win) > n_fft:
         st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")

@@ -119,14 +119,14 @@ def test_fft_size_and_other_controls_change_the_picture(tags_calls):
     assert "hop 64" in spectrogram_caption(at)
     control(at, "select_slider", "Window length").set_value(256).run()
     assert "window of 256" in spectrogram_caption(at)
-    control(at, "selectbox", "Window").set_value("blackman").run()
+    control(at, "selectbox", "Window shape").set_value("blackman").run()
     assert "blackman window" in spectrogram_caption(at)
     control(at, "radio", "Frequency scale").set_value("mel").run()
     control(at, "slider", "Mel bands").set_value(40).run()
     assert "× 40 rows" in spectrogram_caption(at)
-    control(at, "slider", "dB range").set_value(60).run()
-    control(at, "selectbox", "Colour map").set_value("viridis").run()
-    control(at, "selectbox", "0 dB reference").set_value("peak").run()
+    control(at, "slider", "Loudness range").set_value(60).run()
+    control(at, "selectbox", "Colours").set_value("viridis").run()
+    control(at, "selectbox", "0 dB means").set_value("peak").run()
     assert shows_result(at)
 
 
@@ -277,3 +277,42 @@ def test_file_names_are_shown_literally_never_as_markup(tags_calls):
     message = at.error[0].value
     assert message.startswith(r"“\[click\](https\://example.com) \*\*now\*\*.wav” could not")
     assert "[click](" not in message and "**now**" not in message
+
+
+def test_switching_source_and_back_keeps_the_file_and_settings(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    control(at, "select_slider", "FFT size").set_value(512).run()
+    control(at, "slider", "Time range").set_value((1.0, 3.0)).run()
+    at.radio[0].set_value("Try a sample").run()
+    assert facts(at)["Duration"] == "8.0 s"
+    at.radio[0].set_value("Upload a file").run()
+    assert shows_result(at)
+    assert at.text[0].value == "Still loaded: tone.wav"  # the uploader itself is empty now
+    assert facts(at)["Duration"] == "4.0 s"
+    assert "frames of 512 samples" in spectrogram_caption(at)
+    assert "over 2.00 s" in spectrogram_caption(at)
+
+
+def test_remove_forgets_a_kept_file_and_the_uploaders_own_x_too(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(), 16000))
+    at.radio[0].set_value("Try a sample").run()
+    at.radio[0].set_value("Upload a file").run()
+    assert shows_result(at)
+    at.button(key="audio_upload_remove").click().run()
+    assert not images(at) and "Drop a file above" in at.info[0].value
+    upload(at, "tone.wav", wav(tone(), 16000))
+    at.file_uploader[0].clear().run()  # the uploader's own ✕
+    assert not images(at) and "Drop a file above" in at.info[0].value
+
+
+def test_file_and_settings_survive_a_visit_to_another_page(tags_calls):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
+    at.switch_page("pages/audio.py").run()
+    upload(at, "tone.wav", wav(tone(seconds=3.0), 16000))
+    control(at, "radio", "Frequency scale").set_value("mel").run()
+    at.switch_page("pages/vision.py").run()
+    assert not at.exception and not images(at) or at.title[0].value == "Vision"
+    at.switch_page("pages/audio.py").run()
+    assert shows_result(at)
+    assert facts(at)["Duration"] == "3.0 s"
+    assert control(at, "radio", "Frequency scale").value == "mel"

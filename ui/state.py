@@ -1,0 +1,83 @@
+"""Page input and settings that survive navigation between pages and switching sources.
+
+Streamlit forgets a widget's value, and an uploaded file, as soon as a run does not draw that
+widget: going Audio → Vision → Audio, or switching the sound source to "Try a sample" and
+back, would reset everything. A presenter must never have to upload again, so each page
+keeps its own copy in the session:
+
+- ``remember(key, default)`` for a control: pass the returned key to the widget, without
+  ``value=`` / ``index=``, and its value comes back when the widget is drawn again.
+- ``kept_file(slot, draw)`` for a file from an uploader, camera or microphone:
+  the last one stays loaded until the person removes it or drops another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+_VALUES = "_remembered_values"
+_FILES = "_kept_files"
+
+
+def remember(key: str, default: Any) -> str:
+    """The widget key ``key``, its value restored from earlier runs (else ``default``).
+
+    Call it just before drawing the widget, every run; the widget must not also get a
+    ``value=`` or ``index=``.
+    """
+    values = st.session_state.setdefault(_VALUES, {})
+    if key in st.session_state:  # the widget was drawn last run: its value is the truth
+        values[key] = st.session_state[key]
+    else:  # first run, or the widget was away (another page, another source)
+        st.session_state[key] = values.get(key, default)
+    return key
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A file a person gave the page: its name, bytes and a content hash for caches."""
+
+    name: str
+    data: bytes
+    digest: str  # sha256 of ``data``, hex (shortened)
+    file_id: str  # Streamlit's id of the upload it came from
+
+
+def kept_file(slot: str, draw: Callable[[str], Any]) -> KeptFile | None:
+    """The file of ``slot`` ("audio_upload", "vision_camera", ...) once its widget is drawn.
+
+    ``draw(key)`` draws the uploader, camera or microphone widget with that key and returns
+    what it holds (an ``UploadedFile`` or None). A new file replaces the kept one. An empty
+    widget that held a file on the previous run means the person removed it; a widget drawn
+    afresh (back from another page or source) is empty too, but then the kept file stays,
+    named under the widget with a "Remove" button.
+    """
+    files: dict[str, KeptFile] = st.session_state.setdefault(_FILES, {})
+    key, holding = f"{slot}_widget", f"_{slot}_widget_holds_a_file"
+    drawn_last_run = key in st.session_state  # Streamlit drops the state of undrawn widgets
+    new = draw(key)
+    kept = files.get(slot)
+    if new is not None:
+        if kept is None or kept.file_id != new.file_id:
+            data = new.getvalue()
+            digest = hashlib.sha256(data).hexdigest()[:24]
+            kept = files[slot] = KeptFile(new.name, data, digest, new.file_id)
+    elif drawn_last_run and st.session_state.get(holding):
+        files.pop(slot, None)  # the person removed the file from the widget
+        kept = None
+    st.session_state[holding] = new is not None
+    if kept is not None and new is None:  # the widget looks empty: say what is still loaded
+        note, remove = st.columns([4, 1], vertical_alignment="center")
+        note.text(f"Still loaded: {kept.name}")  # text, not markdown: a user's file name
+        remove.button("Remove", key=f"{slot}_remove", on_click=forget_file, args=(slot,))
+    return kept
+
+
+def forget_file(slot: str) -> None:
+    """Drop the kept file of ``slot`` (for a "Remove" button's ``on_click``)."""
+    st.session_state.setdefault(_FILES, {}).pop(slot, None)
