@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Percept", page_icon=":material/insights:", layout="wide")
+# An emoji favicon is drawn in the browser; a Material one would be fetched from Google.
+st.set_page_config(page_title="Percept", page_icon="🔍", layout="wide")
 
 navigation = st.navigation(
     [
