@@ -1,0 +1,25 @@
+"""ui.reruns reads Streamlit's private rerun state: check it still means what we rely on."""
+
+from types import SimpleNamespace
+
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+import ui.reruns
+
+
+def test_a_queued_fragment_rerun_is_seen_and_consumed_runs_are_not(monkeypatch):
+    requests = ScriptRequests()
+    context = SimpleNamespace(script_requests=requests)
+    monkeypatch.setattr(ui.reruns, "get_script_run_ctx", lambda **_: context)
+    assert not ui.reruns.newer_run_waiting()
+    # A slider inside a fragment moved while the fragment runs: queued, not preempting.
+    requests.request_rerun(RerunData(fragment_id="spectrogram"))
+    assert requests.on_scriptrunner_yield() is None  # Streamlit lets the old run go on...
+    assert ui.reruns.newer_run_waiting()  # ...so we must notice it ourselves
+    requests.on_scriptrunner_ready()  # the run ended: the queued one starts
+    assert not ui.reruns.newer_run_waiting()
+
+
+def test_outside_a_script_run_nothing_is_waiting(monkeypatch):
+    monkeypatch.setattr(ui.reruns, "get_script_run_ctx", lambda **_: None)
+    assert not ui.reruns.newer_run_waiting()
