@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import io
+import mmap
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +20,18 @@ import soundfile as sf
 
 from analysis.errors import InputError
 from analysis.sniff import SNIFF_BYTES, file_kind
+from analysis.truncation import Bytes, is_cut_short
 
 # Blocks keep peak memory near the size of the decoded array itself (no transposed copy).
 _BLOCK_FRAMES = 1 << 18
 _SMALL_BLOCK_FRAMES = 1 << 12
+# libsndfile reports an unknown length as a huge count (SF_COUNT_MAX).
+_UNKNOWN_FRAMES = 1 << 40
 
 READABLE_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
+
+VIDEO_MESSAGE = "{label} is a video, not a sound: Percept cannot analyse videos yet."
+"""What a video dropped on the Audio page is told; ``label`` is the quoted file name."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,16 @@ def _head(source: str | os.PathLike | bytes) -> bytes:
         return file.read(SNIFF_BYTES)
 
 
+@contextmanager
+def _content(source: str | os.PathLike | bytes) -> Iterator[Bytes]:
+    """A file's whole content: the bytes given, or the file mapped (not read) into memory."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield source
+        return
+    with open(source, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        yield data
+
+
 def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:
     """Decode an audio file (path or bytes) without resampling.
 
@@ -99,7 +118,8 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
     Raises
     ------
     InputError
-        When the file is missing, empty, not audio, or has no samples.
+        When the file is missing, empty, not audio (a picture or a video names itself as
+        such), or has no samples.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         label = f"“{name}”" if name else "The file"
@@ -114,12 +134,16 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
         if path.stat().st_size == 0:
             raise InputError(f"{label} is empty.")
         handle = path
+    kind = file_kind(_head(source))
+    if kind == "video":  # before decoding: whatever a decoder makes of it, it is a video
+        raise InputError(VIDEO_MESSAGE.format(label=label))
     try:
         with sf.SoundFile(handle) as audio:
-            samples, nonfinite, truncated = _read_blocks(audio)
+            samples, nonfinite, stopped = _read_blocks(audio)
             sample_rate, container, subtype = audio.samplerate, audio.format, audio.subtype
+            counted = audio.frames if audio.frames < _UNKNOWN_FRAMES else 0
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
-        if file_kind(_head(source)) == "picture":
+        if kind == "picture":
             raise InputError(
                 f"{label} is a picture, not a sound: open it on the Vision page."
             ) from error
@@ -127,7 +151,11 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
             f"{label} could not be read as audio: it may be damaged, or not a "
             f"{READABLE_FORMATS} file."
         ) from error
+    with _content(source) as data:
+        truncated = stopped or is_cut_short(data, container, samples.shape[1], counted)
     if samples.shape[1] == 0:
+        if truncated:
+            raise InputError(f"{label} seems damaged or truncated: no audio could be read from it.")
         raise InputError(f"{label} contains no audio samples.")
     warnings = []
     if truncated:
@@ -145,9 +173,9 @@ def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
     """Read every frame into a ``(channels, frames)`` array.
 
     Returns the samples, the count of non-finite samples (replaced by 0) and whether decoding
-    stopped early on a damaged or truncated stream.
+    stopped early on a damaged or truncated stream (an error, not the end of the stream).
     """
-    expected = audio.frames if 0 < audio.frames < 2**40 else 0
+    expected = audio.frames if 0 < audio.frames < _UNKNOWN_FRAMES else 0
     out = np.empty((audio.channels, expected or _BLOCK_FRAMES), dtype=np.float32)
     block = np.empty((_BLOCK_FRAMES, audio.channels), dtype=np.float32)
     position = nonfinite = 0
@@ -181,7 +209,7 @@ def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
         position += count
     if position < out.shape[1]:  # truncated or overallocated: don't keep a large unused tail
         out = out[:, :position].copy() if position < out.shape[1] // 2 else out[:, :position]
-    return out, nonfinite, damaged or 0 < position < expected
+    return out, nonfinite, damaged
 
 
 def demo_clip(sample_rate: int = 22050, duration: float = 8.0, *, seed: int = 0) -> AudioClip:

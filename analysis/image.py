@@ -23,6 +23,9 @@ MAX_PIXELS = 50_000_000
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 """Pillow format names we accept; MPO is how some cameras' JPEGs identify themselves."""
 
+VIDEO_MESSAGE = "This file is a video, not a picture: Percept cannot analyse videos yet."
+"""What a video dropped on the Vision page is told."""
+
 
 def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode a picture to an upright RGB uint8 array.
@@ -45,7 +48,8 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
     Raises
     ------
     InputError
-        If the input is empty, not a supported picture, truncated, or too large.
+        If the input is empty, not a supported picture (a sound or a video names itself as
+        such), truncated, or too large.
     """
     if isinstance(source, str | Path):
         try:
@@ -56,6 +60,9 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
         data = bytes(source)
     if not data:
         raise InputError("The file is empty: there is no picture in it.")
+    kind = file_kind(data[:SNIFF_BYTES])
+    if kind == "video":  # before decoding: Pillow opens a bare MPEG video as an "MPEG" picture
+        raise InputError(VIDEO_MESSAGE)
 
     with warnings.catch_warnings():
         # Pillow warns between its limit and twice it; our own limit decides instead.
@@ -67,7 +74,7 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
             claimed = re.search(r"\((\d+) pixels\)", str(error))
             raise _too_large(int(claimed.group(1)) if claimed else 0, max_pixels) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            if file_kind(data[:SNIFF_BYTES]) == "sound":
+            if kind == "sound":
                 raise InputError(
                     "This file is a sound, not a picture: open it on the Audio page."
                 ) from None

@@ -2,7 +2,8 @@
 
 Each :class:`Case` is a file as a user would upload it: a name, its bytes, its MIME type,
 and whether Percept should analyse it (``ok``) or refuse it with one clear message.
-Used by the page tests, the CLI tests and ``bench/bench_memory.py``.
+Used by the page tests, the CLI tests and ``bench/bench_memory.py``. Videos and some MP3s are
+encoded by FFmpeg through PyAV (a test-only dependency, in requirements-dev.txt).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import soundfile as sf
@@ -103,6 +105,13 @@ AUDIO_CASES = [
         True,
     ),
     Case(
+        "mp3-no-info-header",  # as sox and many encoders write it: libsndfile guesses its length
+        "radio.mp3",
+        lambda: mp3_without_info_header(3.0),
+        "audio/mpeg",
+        True,
+    ),
+    Case(
         "aiff",
         "tone.aiff",
         lambda: encoded_audio(tone(1, 22_050), 22_050, "AIFF"),
@@ -124,10 +133,17 @@ AUDIO_CASES = [
     Case("image-audio", "photo.wav", lambda: png(gradient(64, 48)), "image/png", False),
 ]
 
-# A WAV whose data stops half-way, and a FLAC cut mid-frame: either decoded up to the cut with
-# a note, or refused with one sentence; never a crash (checked in the tests' own terms).
+# Files cut half-way (a WAV and an AIFF inside their data, a FLAC, an Opus and two MP3s inside a
+# frame or page): decoded up to the cut, with a note that says so.
 TRUNCATED_AUDIO_CASES = [
     Case("truncated-wav", "cut.wav", lambda: truncated(wav(seconds=2)), "audio/wav", True),
+    Case(
+        "truncated-aiff",
+        "cut.aiff",
+        lambda: truncated(encoded_audio(tone(2, 22_050), 22_050, "AIFF")),
+        "audio/aiff",
+        True,
+    ),
     Case(
         "truncated-flac",
         "cut.flac",
@@ -135,7 +151,101 @@ TRUNCATED_AUDIO_CASES = [
         "audio/flac",
         True,
     ),
+    Case(
+        "truncated-opus",
+        "cut.opus",
+        lambda: truncated(encoded_audio(tone(4, 48_000), 48_000, "OGG", "OPUS")),
+        "audio/ogg",
+        True,
+    ),
+    Case(
+        "truncated-mp3",
+        "cut.mp3",
+        lambda: truncated(encoded_audio(tone(2, 44_100, 2), 44_100, "MP3")),
+        "audio/mpeg",
+        True,
+    ),
+    Case(
+        "truncated-mp3-no-info-header",
+        "cut-radio.mp3",
+        lambda: truncated(mp3_without_info_header(2.0)),
+        "audio/mpeg",
+        True,
+    ),
 ]
+
+
+# -- Encoded by FFmpeg: videos, and an MP3 that does not state its length -----------------------
+
+
+def media(
+    container: str,
+    video: str | None = None,
+    sound: str | None = None,
+    *,
+    seconds: float = 0.4,
+    rate: int = 48_000,
+    options: dict[str, str] | None = None,
+) -> bytes:
+    """A short file encoded by FFmpeg through PyAV.
+
+    Parameters
+    ----------
+    container : str
+        FFmpeg muxer name: ``"mp4"``, ``"mov"``, ``"webm"``, ``"avi"``, ``"ipod"`` (M4A)…
+    video : str, optional
+        Video encoder of a 64×48 test card sliding sideways at 25 frames/s (``"libx264"``…).
+    sound : str, optional
+        Audio encoder of a 440 Hz mono tone (``"aac"``, ``"libopus"``, ``"libmp3lame"``…).
+    seconds : float
+        Duration, s.
+    rate : int
+        The tone's sample rate, Hz.
+    options : dict, optional
+        Options of the FFmpeg muxer, e.g. ``{"write_xing": "0"}`` for an MP3 without a Xing/Info
+        header.
+    """
+    import av  # test-only dependency (requirements-dev.txt)
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container, options=options or {}) as out:
+        streams = []  # every stream is added before the first packet is written
+        if video:
+            picture_stream = out.add_stream(video, rate=25)
+            picture_stream.width, picture_stream.height = 64, 48
+            picture_stream.pix_fmt = "yuvj420p" if video == "mjpeg" else "yuv420p"
+            cards = [np.roll(gradient(64, 48), 2 * k, axis=1) for k in range(round(seconds * 25))]
+            frames = [av.VideoFrame.from_ndarray(card, format="rgb24") for card in cards]
+            streams.append((picture_stream, frames))
+        if sound:
+            sound_stream = out.add_stream(sound, rate=rate, layout="mono")
+            wave = tone(seconds, rate)[:, 0][None, :]
+            frame = av.AudioFrame.from_ndarray(wave, format="fltp", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+            streams.append((sound_stream, [frame]))
+        for stream, frames in streams:
+            for frame in [*frames, None]:  # None flushes the encoder
+                out.mux(stream.encode(frame))
+    return buffer.getvalue()
+
+
+def mp3_without_info_header(seconds: float) -> bytes:
+    """A 44.1 kHz MP3 from LAME with no Xing/Info header, so nothing in it states its length."""
+    return media(
+        "mp3", sound="libmp3lame", seconds=seconds, rate=44_100, options={"write_xing": "0"}
+    )
+
+
+# Real videos dropped on the Audio or the Vision page: named as videos, not called damaged.
+VIDEO_CASES = [
+    Case("video-mp4", "clip.mp4", lambda: media("mp4", "libx264", "aac"), "video/mp4", False),
+    Case("video-mov", "clip.mov", lambda: media("mov", "mpeg4"), "video/quicktime", False),
+    Case(
+        "video-webm", "clip.webm", lambda: media("webm", "libvpx", "libopus"), "video/webm", False
+    ),
+    Case("video-avi", "clip.avi", lambda: media("avi", "mjpeg"), "video/x-msvideo", False),
+]
+AUDIO_CASES += VIDEO_CASES
 
 
 # -- Images ------------------------------------------------------------------------------------
@@ -264,4 +374,9 @@ IMAGE_CASES = [
     ),
     Case("audio-image", "song.jpg", lambda: wav(seconds=0.5), "audio/wav", False),
     Case("bomb", "bomb.png", lambda: png_header(30_000, 30_000), "image/png", False),
+    # Strips a few thousand pixels long and one or two wide, either way round.
+    Case("strip-3000x1", "line.png", lambda: png(gradient(3000, 1)), "image/png", True),
+    Case("strip-1x3000", "column.png", lambda: png(gradient(1, 3000)), "image/png", True),
+    Case("strip-2x5000", "thread.jpg", lambda: jpeg(gradient(2, 5000)), "image/jpeg", True),
+    *VIDEO_CASES,
 ]

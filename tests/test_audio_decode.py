@@ -10,7 +10,9 @@ import soundfile as sf
 
 from analysis.audio import AudioClip, demo_clip, load_audio, to_wav_bytes
 from analysis.errors import InputError
+from analysis.truncation import mp3_cut_short
 from tests.conftest import require_tool
+from tests.corpus import VIDEO_CASES, encoded_audio, media
 
 
 def tone(sr: int, seconds: float = 0.5, hz: float = 440.0, channels: int = 2) -> np.ndarray:
@@ -94,12 +96,57 @@ def test_sox_conversions_decode(tmp_path):
     sox = require_tool("sox")
     source = tmp_path / "source.wav"
     sf.write(source, tone(44100, channels=1), 44100)
-    for name in ("from-sox.aiff", "from-sox-24.flac"):
+    for name in ("from-sox.aiff", "from-sox-24.flac", "from-sox.ogg", "from-sox-float.wav"):
         target = tmp_path / name
-        extra = ["-b", "24"] if "24" in name else []
-        subprocess.run([sox, str(source), *extra, str(target)], check=True)
+        extra = {"from-sox-24.flac": ["-b", "24"], "from-sox-float.wav": ["-e", "float"]}
+        subprocess.run([sox, str(source), *extra.get(name, []), str(target)], check=True)
         clip = load_audio(target)
         assert clip.sample_rate == 44100 and dominant_hz(clip) == pytest.approx(440, abs=5)
+        assert not clip.warnings, name
+
+
+def sox_mp3(path, rate: int, seconds: float, channels: int) -> bytes:
+    """An MP3 encoded by LAME inside sox (constant bitrate, no Xing/Info header)."""
+    sox = require_tool("sox")
+    command = [sox, "-n", "-r", str(rate), "-c", str(channels), str(path)]
+    subprocess.run([*command, "synth", str(seconds), "sine", "440"], check=True)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 32000, 44100, 48000])
+@pytest.mark.parametrize("seconds", [1.3, 24.8])
+def test_valid_mp3s_from_sox_are_not_called_truncated(tmp_path, rate, seconds):
+    # Without a Xing/Info header libsndfile estimates the length from the file size and the
+    # first frame: 1,098,071 frames for 1,095,552 decoded at 44.1 kHz (0.23 % over).
+    channels = 2 if rate >= 32000 else 1
+    data = sox_mp3(tmp_path / "tone.mp3", rate, seconds, channels)
+    for clip in (load_audio(tmp_path / "tone.mp3"), load_audio(data, name="tone.mp3")):
+        assert clip.format == "MP3" and clip.sample_rate == rate and clip.channels == channels
+        assert not clip.warnings
+        assert clip.duration == pytest.approx(seconds, abs=0.25)  # sox pads, at 8 kHz most
+
+
+def lame_mp3(rate: int, seconds: float) -> bytes:
+    """An MP3 encoded by LAME inside FFmpeg, whose Xing/Info header states its length."""
+    return media("mp3", sound="libmp3lame", seconds=seconds, rate=rate)
+
+
+@pytest.mark.parametrize("rate", [16000, 22050, 44100, 48000])
+def test_valid_mp3s_with_an_info_header_are_not_called_truncated(rate):
+    clip = load_audio(lame_mp3(rate, 24.8), name="tone.mp3")
+    assert not clip.warnings and clip.duration == pytest.approx(24.8, abs=0.001)
+
+
+@pytest.mark.parametrize("info_header", [False, True])
+def test_an_mp3_cut_to_half_its_bytes_is_reported(tmp_path, info_header):
+    # With an Info header the file holds fewer frames than stated; without one (sox), it ends
+    # inside a frame (at 44.1 kHz, frames of 417 and 418 bytes alternate).
+    data = lame_mp3(44100, 7.3) if info_header else sox_mp3(tmp_path / "t.mp3", 44100, 7.3, 2)
+    clip = load_audio(data[: len(data) // 2], name="cut.mp3")
+    assert clip.duration == pytest.approx(3.65, abs=0.1)
+    assert clip.warnings == (
+        f"The file seems damaged or truncated: only its first {clip.duration:.2f} s could be read.",
+    )
 
 
 def test_nan_and_infinity_become_silence_with_a_warning(tmp_path):
@@ -129,11 +176,121 @@ def test_truncated_flac_keeps_what_decodes_and_says_so(tmp_path):
     assert clip.warnings and "truncated" in clip.warnings[0]
 
 
-def test_truncated_wav_decodes_its_first_part(tmp_path):
-    path = tmp_path / "long.wav"
-    sf.write(path, tone(8000, seconds=2.0), 8000)
+@pytest.mark.parametrize(
+    ("suffix", "subtype"),
+    [("wav", "PCM_16"), ("wav", "PCM_24"), ("wav", "FLOAT"), ("aiff", "PCM_16")],
+)
+def test_a_file_cut_inside_its_sound_chunk_decodes_its_first_part_and_says_so(
+    tmp_path, suffix, subtype
+):
+    path = tmp_path / f"long.{suffix}"
+    sf.write(path, tone(8000, seconds=2.0), 8000, subtype=subtype)
     data = path.read_bytes()
-    assert load_audio(data[: len(data) // 2]).duration == pytest.approx(1.0, abs=0.01)
+    path.write_bytes(data[: len(data) // 2])
+    for clip in (load_audio(path), load_audio(data[: len(data) // 2], name=path.name)):
+        assert clip.duration == pytest.approx(1.0, abs=0.01)
+        assert clip.warnings == (
+            f"The file seems damaged or truncated: only its first {clip.duration:.2f} s "
+            "could be read.",
+        )
+
+
+def test_a_wav_from_sox_cut_short_is_reported(tmp_path):
+    sox = require_tool("sox")
+    path = tmp_path / "sox.wav"  # sox writes WAVE_FORMAT_EXTENSIBLE ("WAVEX") for stereo float
+    subprocess.run([sox, "-n", "-e", "float", "-c", "2", "-r", "16000", str(path), "synth", "2"])
+    data = path.read_bytes()
+    assert load_audio(data[: len(data) * 3 // 4], name="cut.wav").warnings
+
+
+def riff(*chunks: tuple[bytes, bytes]) -> bytes:
+    """A RIFF WAVE file made of (id, payload) chunks, each padded to an even length."""
+    body = b"".join(
+        kind + len(payload).to_bytes(4, "little") + payload + b"\0" * (len(payload) % 2)
+        for kind, payload in chunks
+    )
+    return b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WAVE" + body
+
+
+def wav_chunks(seconds: float = 0.5) -> dict[bytes, bytes]:
+    """The ``fmt `` and ``data`` chunks of a 16-bit 8 kHz mono WAV, by id."""
+    data = encoded_audio(tone(8000, seconds, channels=1), 8000, "WAV", "PCM_16")
+    fmt_size = int.from_bytes(data[16:20], "little")
+    return {b"fmt ": data[20 : 20 + fmt_size], b"data": data[28 + fmt_size :]}
+
+
+def test_chunks_around_the_data_are_walked_not_mistaken_for_a_cut():
+    chunks = wav_chunks()
+    data = riff(
+        (b"fmt ", chunks[b"fmt "]),
+        (b"odd ", b"abc"),  # an odd size: one pad byte follows
+        (b"data", chunks[b"data"]),
+        (b"LIST", b"INFOISFT\x06\0\0\0Lavf\0\0"),
+    )
+    clip = load_audio(data, name="chunks.wav")
+    assert clip.duration == pytest.approx(0.5) and not clip.warnings
+
+
+def test_a_streamed_wav_with_an_unknown_data_size_is_not_called_cut():
+    chunks = wav_chunks()
+    data = bytearray(riff((b"fmt ", chunks[b"fmt "]), (b"data", chunks[b"data"])))
+    position = data.find(b"data")
+    data[position + 4 : position + 8] = b"\xff" * 4  # what a writer to a pipe leaves
+    clip = load_audio(bytes(data), name="streamed.wav")
+    assert clip.duration == pytest.approx(0.5) and not clip.warnings
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.999])
+def test_an_opus_file_cut_short_is_reported(keep):
+    data = encoded_audio(tone(48000, seconds=4.0), 48000, "OGG", "OPUS")
+    clip = load_audio(data[: int(len(data) * keep)], name="cut.opus")
+    assert 0 < clip.duration < 4.0 and "truncated" in clip.warnings[0]
+
+
+def test_a_vorbis_file_cut_after_its_headers_says_so():
+    data = encoded_audio(tone(44100, seconds=2.0), 44100, "OGG", "VORBIS")
+    audio_pages = data.index(b"OggS", data.index(b"OggS", 1) + 1)  # after the 2 header pages
+    with pytest.raises(InputError) as info:
+        load_audio(data[:audio_pages], name="cut.ogg")
+    assert str(info.value) == (
+        "“cut.ogg” seems damaged or truncated: no audio could be read from it."
+    )
+
+
+def test_complete_opus_from_ffmpeg_is_not_called_truncated():
+    clip = load_audio(media("ogg", sound="libopus", seconds=7.3), name="tone.opus")
+    assert clip.duration == pytest.approx(7.3) and not clip.warnings
+
+
+def test_mp3_tags_before_and_after_the_frames_are_not_a_cut():
+    data = lame_mp3(44100, 1.0)
+    assert data.startswith(b"ID3")  # FFmpeg's own ID3v2 tag
+    id3v2 = b"ID3\x04\x00\x00" + bytes([0, 0, 1, 0]) + bytes(128)  # a second one, 128 bytes
+    id3v1 = b"TAG" + bytes(125)
+    assert not mp3_cut_short(data) and not mp3_cut_short(id3v2 + data + id3v1)
+    assert mp3_cut_short(data[:-100]) and mp3_cut_short(id3v2 + data[:-100])
+
+
+def test_mp3_with_junk_between_frames_is_given_the_benefit_of_the_doubt():
+    frames = lame_mp3(44100, 1.0)
+    middle = len(frames) // 2
+    assert not mp3_cut_short(frames[:middle] + b"junk" * 10 + frames[middle:-100])
+
+
+@pytest.mark.parametrize("case", VIDEO_CASES, ids=lambda c: c.id)
+def test_a_video_is_named_as_a_video(tmp_path, case):
+    path = tmp_path / case.name
+    path.write_bytes(case.make())
+    message = f"“{case.name}” is a video, not a sound: Percept cannot analyse videos yet."
+    for source, name in ((path, None), (path.read_bytes(), case.name)):
+        with pytest.raises(InputError) as info:
+            load_audio(source, name=name)
+        assert str(info.value) == message
+
+
+def test_an_m4a_is_a_sound_percept_cannot_read_not_a_video():
+    with pytest.raises(InputError, match="could not be read as audio"):
+        load_audio(media("ipod", sound="aac"), name="voice.m4a")
 
 
 @pytest.mark.parametrize(

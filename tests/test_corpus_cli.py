@@ -13,7 +13,7 @@ from PIL import Image
 
 from analysis.cli import main
 from tests.conftest import require_model
-from tests.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES, Case
+from tests.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES, VIDEO_CASES, Case
 
 
 def written(tmp_path, case: Case):
@@ -35,10 +35,24 @@ def test_spectrogram_command(case, tmp_path, capsys):
         assert code == 0
         with Image.open(out) as image:
             assert image.width > 300 and image.height > 200
+        # A file cut short says so, and only such a file.
+        said_truncated = "note: The file seems damaged or truncated" in capsys.readouterr().out
+        assert said_truncated == (case in TRUNCATED_AUDIO_CASES)
     else:
         assert code == 2
         assert not out.exists()
         assert_one_error_sentence(capsys)
+
+
+@pytest.mark.parametrize("case", VIDEO_CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("command", ["spectrogram", "detect"])
+def test_a_video_is_named_as_a_video(case, command, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    assert main([command, str(written(tmp_path, case)), "-o", str(out)]) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "is a video, not a " in err, err
+    assert err.endswith("Percept cannot analyse videos yet.")
 
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=lambda c: c.id)

@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from analysis.detectors import PREFERENCE, is_available, load_detector
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png
-from tests.corpus import encoded_image, png_header, wav
+from models.catalog import CATALOG
+from tests.conftest import require_model
+from tests.corpus import VIDEO_CASES, encoded_image, media, png_header, wav
+from tests.test_detectors import write_tiny_ssd
 
 
 def colour_blocks(width: int = 40, height: int = 20) -> np.ndarray:
@@ -108,6 +112,52 @@ def test_animated_gif_gives_its_first_frame():
 def test_tiny_and_panorama_shapes(shape):
     rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
     np.testing.assert_array_equal(decode_image(encode_png(rgb)), rgb)
+
+
+STRIPS = [(1, 3000), (3000, 1), (2, 5000), (5000, 2)]
+"""(height, width) of pictures a few thousand pixels long and one or two wide."""
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+@pytest.mark.parametrize("shape", STRIPS, ids=lambda s: f"{s[1]}x{s[0]}")
+def test_strips_decode(shape, fmt):
+    rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    out = decode_image(encoded_image(Image.fromarray(rgb), fmt))
+    assert out.shape == (*shape, 3)
+    if fmt == "PNG":
+        np.testing.assert_array_equal(out, rgb)
+
+
+@pytest.mark.parametrize("name", PREFERENCE)
+def test_every_detector_analyses_strips(name, tmp_path, monkeypatch):
+    if name in ("yolox-nano", "yunet"):
+        require_model(name)
+    if name == "mobilenet-ssd" and not is_available(CATALOG[name]):
+        write_tiny_ssd(tmp_path)  # the adapter's code is the same with a generated tiny model
+        monkeypatch.setenv("PERCEPT_MODELS_DIR", str(tmp_path))
+    detector = load_detector(name)
+    for height, width in [*STRIPS, (1, 1)]:
+        rgb = decode_image(encode_png(np.full((height, width, 3), 128, np.uint8)))
+        raw, _ = detector.detect(rgb)
+        assert (raw.boxes[:, 0::2] <= width).all() and (raw.boxes[:, 1::2] <= height).all()
+
+
+@pytest.mark.parametrize("case", VIDEO_CASES, ids=lambda c: c.id)
+def test_a_video_is_named_as_a_video(tmp_path, case):
+    path = tmp_path / case.name
+    path.write_bytes(case.make())
+    for source in (path, path.read_bytes()):
+        with pytest.raises(InputError) as info:
+            decode_image(source)
+        assert str(info.value) == (
+            "This file is a video, not a picture: Percept cannot analyse videos yet."
+        )
+
+
+def test_a_bare_mpeg_video_stream_is_a_video_not_an_unsupported_picture():
+    # Pillow opens an MPEG-1 video stream as an "MPEG" picture.
+    with pytest.raises(InputError, match="is a video, not a picture"):
+        decode_image(media("mpeg1video", "mpeg1video"))
 
 
 def test_header_claiming_900_megapixels_is_refused_before_decoding():
