@@ -1,11 +1,11 @@
-"""Command line: ``python -m analysis {spectrogram,detect,tags} ...``."""
+"""Command line: ``python -m analysis {spectrogram,detect,tags,transcribe,pitch} ...``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from analysis.commands import detect, spectrogram, tags
+from analysis.commands import detect, pitch, spectrogram, tags, transcribe
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
@@ -13,6 +13,8 @@ COMMANDS = {
     "spectrogram": (spectrogram, "render an audio file's spectrogram to an image"),
     "detect": (detect, "detect objects or faces in an image"),
     "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
+    "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
+    "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),
 }
 
 

@@ -28,7 +28,7 @@ class ModelFile:
 class ModelSpec:
     name: str
     title: str
-    task: str  # "objects", "faces" or "sound events"
+    task: str  # "objects", "faces", "sound events" or "speech"
     format: str  # "onnx", "caffe", "tflite" or "built into OpenCV"
     runtime: str
     description: str
@@ -200,8 +200,85 @@ YAMNET = ModelSpec(
     ),
 )
 
+
+def _whisper_files(repo: str, folder: str) -> tuple[ModelFile, ...]:
+    """The four files of a CTranslate2 Whisper model, which must sit together in ``folder``."""
+    return tuple(
+        ModelFile(
+            role=role,
+            names=(f"{folder}/{name}",),
+            url=f"https://huggingface.co/{repo}/resolve/main/{name}",
+        )
+        for role, name in (
+            ("model", "model.bin"),
+            ("config", "config.json"),
+            ("tokenizer", "tokenizer.json"),
+            ("vocabulary", "vocabulary.txt"),
+        )
+    )
+
+
+_WHISPER_NOTE = (
+    "OpenAI's Whisper speech recogniser converted for CTranslate2 (faster-whisper): "
+    "segment and word timestamps, run on the CPU with int8 weights."
+)
+
+WHISPER_TINY_EN = ModelSpec(
+    name="whisper-tiny.en",
+    title="Whisper tiny.en (English speech to text)",
+    task="speech",
+    format="ctranslate2",
+    runtime="faster-whisper",
+    description=_WHISPER_NOTE + " The smallest English-only model (39 M parameters).",
+    input_size=None,
+    preprocessing="mono 16 kHz float32 in [-1, 1]; 30 s windows of 80-band log-mel",
+    licence="MIT",
+    source="https://huggingface.co/Systran/faster-whisper-tiny.en",
+    files=_whisper_files("Systran/faster-whisper-tiny.en", "faster-whisper-tiny.en"),
+)
+
+WHISPER_BASE = ModelSpec(
+    name="whisper-base",
+    title="Whisper base (multilingual speech to text)",
+    task="speech",
+    format="ctranslate2",
+    runtime="faster-whisper",
+    description=_WHISPER_NOTE + " 74 M parameters, 99 languages, detects the language spoken.",
+    input_size=None,
+    preprocessing="mono 16 kHz float32 in [-1, 1]; 30 s windows of 80-band log-mel",
+    licence="MIT",
+    source="https://huggingface.co/Systran/faster-whisper-base",
+    files=_whisper_files("Systran/faster-whisper-base", "faster-whisper-base"),
+)
+
+WHISPER_SMALL = ModelSpec(
+    name="whisper-small",
+    title="Whisper small (multilingual speech to text)",
+    task="speech",
+    format="ctranslate2",
+    runtime="faster-whisper",
+    description=_WHISPER_NOTE
+    + " 244 M parameters, 99 languages, detects the language spoken; several times slower.",
+    input_size=None,
+    preprocessing="mono 16 kHz float32 in [-1, 1]; 30 s windows of 80-band log-mel",
+    licence="MIT",
+    source="https://huggingface.co/Systran/faster-whisper-small",
+    files=_whisper_files("Systran/faster-whisper-small", "faster-whisper-small"),
+)
+
 CATALOG: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (YOLOX_NANO, MOBILENET_SSD, YUNET, HAAR_FACES, HOG_PEOPLE, YAMNET)
+    spec.name: spec
+    for spec in (
+        YOLOX_NANO,
+        MOBILENET_SSD,
+        YUNET,
+        HAAR_FACES,
+        HOG_PEOPLE,
+        YAMNET,
+        WHISPER_TINY_EN,
+        WHISPER_BASE,
+        WHISPER_SMALL,
+    )
 }
 
 
