@@ -12,6 +12,7 @@ navigation = st.navigation(
         st.Page(
             "pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"
         ),
+        st.Page("pages/video.py", title="Video", icon=":material/movie:", url_path="video"),
     ]
 )
 navigation.run()

@@ -30,7 +30,7 @@ _UNKNOWN_FRAMES = 1 << 40
 
 READABLE_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
 
-VIDEO_MESSAGE = "{label} is a video, not a sound: Percept cannot analyse videos yet."
+VIDEO_MESSAGE = "{label} is a video, not a sound: open it on the Video page."
 """What a video dropped on the Audio page is told; ``label`` is the quoted file name."""
 
 

@@ -1,11 +1,11 @@
-"""Command line: ``python -m analysis {spectrogram,detect,tags,transcribe,pitch} ...``."""
+"""Command line: ``python -m analysis {spectrogram,detect,tags,transcribe,pitch,video} ...``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from analysis.commands import detect, pitch, spectrogram, tags, transcribe
+from analysis.commands import detect, pitch, spectrogram, tags, transcribe, video
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
@@ -15,6 +15,7 @@ COMMANDS = {
     "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
     "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
     "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),
+    "video": (video, "detect, track and count what moves in a video"),
 }
 
 

@@ -23,7 +23,7 @@ MAX_PIXELS = 50_000_000
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 """Pillow format names we accept; MPO is how some cameras' JPEGs identify themselves."""
 
-VIDEO_MESSAGE = "This file is a video, not a picture: Percept cannot analyse videos yet."
+VIDEO_MESSAGE = "This file is a video, not a picture: open it on the Video page."
 """What a video dropped on the Vision page is told."""
 
 

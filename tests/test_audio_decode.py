@@ -281,7 +281,7 @@ def test_mp3_with_junk_between_frames_is_given_the_benefit_of_the_doubt():
 def test_a_video_is_named_as_a_video(tmp_path, case):
     path = tmp_path / case.name
     path.write_bytes(case.make())
-    message = f"“{case.name}” is a video, not a sound: Percept cannot analyse videos yet."
+    message = f"“{case.name}” is a video, not a sound: open it on the Video page."
     for source, name in ((path, None), (path.read_bytes(), case.name)):
         with pytest.raises(InputError) as info:
             load_audio(source, name=name)

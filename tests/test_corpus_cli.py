@@ -52,7 +52,7 @@ def test_a_video_is_named_as_a_video(case, command, tmp_path, capsys):
     assert not out.exists()
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "is a video, not a " in err, err
-    assert err.endswith("Percept cannot analyse videos yet.")
+    assert err.endswith("open it on the Video page.")
 
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=lambda c: c.id)

@@ -150,7 +150,7 @@ def test_a_video_is_named_as_a_video(tmp_path, case):
         with pytest.raises(InputError) as info:
             decode_image(source)
         assert str(info.value) == (
-            "This file is a video, not a picture: Percept cannot analyse videos yet."
+            "This file is a video, not a picture: open it on the Video page."
         )
 
 

@@ -1,0 +1,437 @@
+"""Follow detections from frame to frame and count line crossings, with Roboflow's tools.
+
+ByteTrack (Roboflow ``trackers``) gives each object an id that survives across frames, and
+supervision's ``LineZone`` counts the tracks that cross a line. Both work on
+``supervision.Detections``; :func:`to_supervision` converts ours at this boundary.
+
+Tracking runs on the filtered candidates of each analysed frame, so it can be replayed for
+any confidence, IoU or class setting without running the network again (:func:`track_all`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import supervision as sv
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from trackers import ByteTrackTracker
+
+from analysis.detections import DetectionFilter, Detections, filter_detections
+from analysis.errors import InputError
+from analysis.render import DPI, SPECTROGRAM_LAYOUT
+
+TRAIL_S = 1.5
+"""Length of the trail drawn behind each tracked object, seconds."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """A counting line from ``(x1, y1)`` to ``(x2, y2)``, in pixels of the upright frame.
+
+    Crossing it towards the left of the direction start → end counts "in", the other way
+    "out" (supervision's ``LineZone`` convention).
+    """
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    def __post_init__(self) -> None:
+        if (self.x1, self.y1) == (self.x2, self.y2):
+            raise InputError("The counting line needs two different end points.")
+
+    @classmethod
+    def parse(cls, text: str) -> Line:
+        """A line from ``"x1,y1,x2,y2"`` (pixels)."""
+        try:
+            x1, y1, x2, y2 = (float(part) for part in text.split(","))
+        except ValueError:
+            raise InputError(
+                f"The line must be four numbers x1,y1,x2,y2 in pixels, not {text!r}."
+            ) from None
+        return cls(x1, y1, x2, y2)
+
+    def zone(self) -> sv.LineZone:
+        return sv.LineZone(start=sv.Point(self.x1, self.y1), end=sv.Point(self.x2, self.y2))
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """One tracked object: id (1, 2, … in order of appearance), label, when it was seen."""
+
+    id: int
+    label: str  # the class it was detected as most often
+    first_s: float
+    last_s: float
+    frames: int  # analysed frames it was detected in
+    best_score: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.last_s - self.first_s
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "first_s": round(self.first_s, 3),
+            "last_s": round(self.last_s, 3),
+            "frames": self.frames,
+            "best_score": round(self.best_score, 4),
+        }
+
+
+@dataclass
+class _TrackStats:
+    first_s: float
+    last_s: float
+    frames: int = 0
+    best_score: float = 0.0
+    labels: Counter = field(default_factory=Counter)
+
+
+def to_supervision(detections: Detections) -> sv.Detections:
+    """Our :class:`Detections` as ``supervision.Detections`` (class names in ``data``)."""
+    return sv.Detections(
+        xyxy=detections.boxes.astype(np.float32),
+        confidence=detections.scores.astype(np.float32),
+        class_id=detections.class_ids.astype(int),
+        data={"class_name": np.asarray(detections.labels, dtype=object)},
+    )
+
+
+class Tracker:
+    """ByteTrack over a stream of filtered detections, with track statistics and a line count.
+
+    Parameters
+    ----------
+    frame_rate : float
+        Analysed frames per second (the video's rate divided by the stride): ByteTrack keeps
+        a lost track for about one second of them.
+    line : Line, optional
+        Count the tracks crossing it.
+    """
+
+    def __init__(self, frame_rate: float, line: Line | None = None) -> None:
+        # Activation at 0.25, not ByteTrack's 0.7: the confidence control has already
+        # decided which detections count, so each of them may start a track.
+        self._tracker = ByteTrackTracker(
+            frame_rate=max(frame_rate, 1.0),
+            track_activation_threshold=0.25,
+            minimum_consecutive_frames=2,
+            high_conf_det_threshold=0.5,
+        )
+        self._ids: dict[int, int] = {}  # ByteTrack's process-wide ids -> 1, 2, … for this video
+        self._stats: dict[int, _TrackStats] = {}
+        self.line = line
+        self.zone = line.zone() if line else None
+        self._names: dict[int, str] = {}
+
+    def update(self, time_s: float, detections: Detections) -> sv.Detections:
+        """Track one frame's filtered detections; returns them with ``tracker_id``.
+
+        Detections not (yet) part of a confirmed track get ``tracker_id`` -1.
+        """
+        tracked = self._tracker.update(to_supervision(detections))
+        if len(tracked) == 0:
+            tracked = sv.Detections.empty()
+            tracked.tracker_id = np.zeros(0, dtype=int)
+            tracked.data["class_name"] = np.zeros(0, dtype=object)
+        ids = np.array([self._local_id(int(raw)) for raw in tracked.tracker_id], dtype=int).reshape(
+            -1
+        )
+        tracked.tracker_id = ids
+        for track_id, name, score in zip(
+            ids, tracked.data["class_name"], tracked.confidence, strict=True
+        ):
+            if track_id >= 0:
+                self._record(int(track_id), str(name), float(score), time_s)
+        if self.zone is not None:
+            self.zone.trigger(tracked)
+            for class_id, name in zip(tracked.class_id, tracked.data["class_name"], strict=True):
+                self._names[int(class_id)] = str(name)
+        return tracked
+
+    def _local_id(self, raw: int) -> int:
+        if raw < 0:
+            return -1
+        return self._ids.setdefault(raw, len(self._ids) + 1)
+
+    def _record(self, track_id: int, label: str, score: float, time_s: float) -> None:
+        stats = self._stats.setdefault(track_id, _TrackStats(time_s, time_s))
+        stats.last_s = time_s
+        stats.frames += 1
+        stats.best_score = max(stats.best_score, score)
+        stats.labels[label] += 1
+
+    def tracks(self) -> list[TrackRecord]:
+        """Every confirmed track so far, by id."""
+        return [
+            TrackRecord(
+                track_id,
+                stats.labels.most_common(1)[0][0],
+                stats.first_s,
+                stats.last_s,
+                stats.frames,
+                stats.best_score,
+            )
+            for track_id, stats in sorted(self._stats.items())
+        ]
+
+    def crossings(self) -> dict[str, dict[str, int]] | None:
+        """``{label: {"in": n, "out": m}}`` for the line, None without a line."""
+        if self.zone is None:
+            return None
+        counts: dict[str, dict[str, int]] = {}
+        for direction, per_class in (
+            ("in", self.zone.in_count_per_class),
+            ("out", self.zone.out_count_per_class),
+        ):
+            for class_id, n in per_class.items():
+                label = self._names.get(class_id, f"class {class_id}")
+                counts.setdefault(label, {"in": 0, "out": 0})[direction] += n
+        return counts
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The tracked detections of every analysed frame and what they add up to."""
+
+    times: np.ndarray  # (K,) s, each analysed frame's time
+    frames: list[sv.Detections]  # per analysed frame, with tracker_id (-1: unconfirmed)
+    tracks: list[TrackRecord]
+    crossings: dict[str, dict[str, int]] | None
+
+    def counts(self) -> dict[str, int]:
+        """Distinct tracked objects per label, most first."""
+        return dict(Counter(track.label for track in self.tracks).most_common())
+
+    def in_view(self) -> dict[str, np.ndarray]:
+        """Per label, how many detections of it each analysed frame shows, shape (K,)."""
+        labels = sorted({str(n) for f in self.frames for n in f.data.get("class_name", [])})
+        counts = {label: np.zeros(len(self.frames), dtype=np.int32) for label in labels}
+        for k, frame in enumerate(self.frames):
+            for name in frame.data.get("class_name", []):
+                counts[str(name)][k] += 1
+        return counts
+
+
+def track_all(
+    times: np.ndarray,
+    candidates: Sequence[Detections],
+    params: DetectionFilter,
+    frame_rate: float,
+    line: Line | None = None,
+) -> Tracking:
+    """Filter each analysed frame's raw candidates and track them from the first frame.
+
+    No network runs: this is what a confidence, IoU, class or line change costs.
+    """
+    tracker = Tracker(frame_rate, line)
+    frames = [
+        tracker.update(float(t), filter_detections(raw, params))
+        for t, raw in zip(times, candidates, strict=True)
+    ]
+    return Tracking(
+        np.asarray(times, dtype=np.float64), frames, tracker.tracks(), tracker.crossings()
+    )
+
+
+# -- Drawing ---------------------------------------------------------------------------------
+
+
+class FrameAnnotator:
+    """Draws boxes, "#id label score" tags, short trails and the counting line on frames.
+
+    Trails remember earlier frames, so one annotator draws one video, frames in order.
+    """
+
+    def __init__(self, size: tuple[int, int], frame_rate: float, line: Line | None = None) -> None:
+        thickness = sv.calculate_optimal_line_thickness(size)
+        text_scale = sv.calculate_optimal_text_scale(size)
+        self.boxes = sv.BoxAnnotator(thickness=thickness)
+        self.labels = sv.LabelAnnotator(
+            text_scale=text_scale, text_thickness=thickness // 2 + 1, smart_position=False
+        )
+        self.trace = sv.TraceAnnotator(
+            trace_length=max(2, round(TRAIL_S * frame_rate)),
+            thickness=thickness,
+            color_lookup=sv.ColorLookup.TRACK,
+        )
+        self.line = line
+        if line is not None:
+            self.zone_annotator = sv.LineZoneAnnotator(
+                thickness=thickness, text_thickness=thickness // 2 + 1, text_scale=text_scale
+            )
+
+    def draw(
+        self,
+        rgb: np.ndarray,
+        detections: sv.Detections,
+        zone: sv.LineZone | None = None,
+        trails: bool = True,
+    ) -> np.ndarray:
+        """A copy of ``rgb`` with ``detections`` (and ``zone``'s line and counts) drawn."""
+        canvas = rgb.copy()
+        if trails and len(detections):
+            confirmed = detections[detections.tracker_id >= 0]
+            canvas = self.trace.annotate(canvas, confirmed)
+        elif trails:
+            canvas = self.trace.annotate(canvas, detections)  # ages the trails
+        canvas = self.boxes.annotate(canvas, detections)
+        canvas = self.labels.annotate(canvas, detections, labels=tag_texts(detections))
+        if zone is not None:
+            canvas = self.zone_annotator.annotate(canvas, zone)
+        elif self.line is not None:  # a still frame: the line without counts
+            start = (round(self.line.x1), round(self.line.y1))
+            end = (round(self.line.x2), round(self.line.y2))
+            canvas = sv.draw_line(canvas, sv.Point(*start), sv.Point(*end), sv.Color.WHITE, 2)
+        return canvas
+
+
+def tag_texts(detections: sv.Detections) -> list[str]:
+    """ "#3 person 0.87" for tracked detections, "person 0.41" for the others."""
+    ids = detections.tracker_id if detections.tracker_id is not None else [-1] * len(detections)
+    names = detections.data.get("class_name", [""] * len(detections))
+    return [
+        (f"#{track_id} " if track_id >= 0 else "") + f"{name} {score:.2f}"
+        for track_id, name, score in zip(ids, names, detections.confidence, strict=True)
+    ]
+
+
+def scaled(detections: sv.Detections, scale: float) -> sv.Detections:
+    """``detections`` with boxes multiplied by ``scale`` (for a resized frame)."""
+    if scale == 1.0:
+        return detections
+    out = sv.Detections(
+        xyxy=detections.xyxy * scale,
+        confidence=detections.confidence,
+        class_id=detections.class_id,
+        tracker_id=detections.tracker_id,
+        data=dict(detections.data),
+    )
+    return out
+
+
+def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
+    """Chart of how many of each class are in view over time, as PNG.
+
+    Same pixel width and horizontal margins as :func:`analysis.render.render_spectrogram`'s
+    figure, so placed above or below the soundtrack's spectrogram the time axes line up.
+    """
+    layout = replace(SPECTROGRAM_LAYOUT, height=260, top=12, bottom=50)
+    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    w, h = layout.width, layout.height
+    axes = figure.add_axes(
+        (
+            layout.left / w,
+            layout.bottom / h,
+            (w - layout.left - layout.right) / w,
+            (h - layout.top - layout.bottom) / h,
+        )
+    )
+    in_view = tracking.in_view()
+    busiest = sorted(in_view, key=lambda label: -int(in_view[label].sum()))[:classes]
+    for label in busiest:
+        axes.step(tracking.times, in_view[label], where="post", label=label, linewidth=1.6)
+    axes.set_xlim(0, end_s)
+    axes.set_ylim(bottom=0)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.set_xlabel("Time (s)", fontsize=12)
+    axes.set_ylabel("In view", fontsize=12)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    if busiest:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# -- Exports ---------------------------------------------------------------------------------
+
+
+def frame_records(tracking: Tracking, frame_indices: np.ndarray) -> list[dict[str, object]]:
+    """One record per detection of every analysed frame (frame, time, track, label, box)."""
+    records = []
+    for index, t, frame in zip(frame_indices, tracking.times, tracking.frames, strict=True):
+        for box, score, track_id, name in zip(
+            frame.xyxy, frame.confidence, frame.tracker_id, frame.data["class_name"], strict=True
+        ):
+            records.append(
+                {
+                    "frame": int(index),
+                    "time_s": round(float(t), 3),
+                    "track_id": int(track_id) if track_id >= 0 else None,
+                    "label": str(name),
+                    "score": round(float(score), 4),
+                    "box": [round(float(v), 1) for v in box],
+                }
+            )
+    return records
+
+
+def to_csv(records: list[dict[str, object]]) -> str:
+    """Records as CSV text; a ``box`` field becomes columns x1, y1, x2, y2."""
+    buffer = io.StringIO()
+    if not records:
+        return ""
+    flat = [_flatten(record) for record in records]
+    writer = csv.DictWriter(buffer, fieldnames=list(flat[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buffer.getvalue()
+
+
+def _flatten(record: dict[str, object]) -> dict[str, object]:
+    out = {k: v for k, v in record.items() if k != "box"}
+    if "box" in record:
+        out.update(zip(("x1", "y1", "x2", "y2"), record["box"], strict=True))
+    return out
+
+
+def to_json(records: list[dict[str, object]]) -> str:
+    return json.dumps(records, indent=1)
+
+
+def _vtt_clock(seconds: float) -> str:
+    millis = round(max(seconds, 0.0) * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def to_vtt(tracking: Tracking, end_s: float) -> str:
+    """WebVTT subtitles saying what is in view ("2 person, 1 car"), one cue per change.
+
+    Parameters
+    ----------
+    end_s : float
+        End of the video, s (the last cue runs to it).
+    """
+    lines = ["WEBVTT", ""]
+    summaries = [_summary(frame) for frame in tracking.frames]
+    times = [*tracking.times.tolist(), end_s]
+    start = 0
+    for k in range(1, len(summaries) + 1):
+        if k < len(summaries) and summaries[k] == summaries[start]:
+            continue
+        if summaries[start]:
+            begin, stop = float(times[start]), max(float(times[k]), float(times[start]) + 0.001)
+            lines += [f"{_vtt_clock(begin)} --> {_vtt_clock(stop)}", summaries[start], ""]
+        start = k
+    return "\n".join(lines)
+
+
+def _summary(frame: sv.Detections) -> str:
+    counts = Counter(str(name) for name in frame.data.get("class_name", []))
+    return ", ".join(f"{n} {label}" for label, n in counts.most_common())

@@ -1,0 +1,114 @@
+"""Video speed on OpenCV's vtest.avi (768×576, 795 frames): ``python bench/bench_video.py``.
+
+Every frame analysed with YOLOX-Nano. Prints seconds, frames per second and the ratios the
+project targets:
+
+- the whole pass (decode + inference + tracking + annotation + H.264 encoding, as the page
+  and the CLI run it) against bare onnxruntime inference on the same frames, with the
+  picture adapter's settings (target: at most 1.6×);
+- a naive OpenCV loop (capture → detect → draw → ``cv2.VideoWriter`` mp4v) against the pass;
+- what a confidence change costs on the analysed video (re-filter and re-track, no inference).
+
+The video comes from Debian's opencv-doc (installed, or ``--video PATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from analysis.annotate import annotate
+from analysis.cores import usable_cores
+from analysis.detections import DetectionFilter, filter_detections
+from analysis.detectors import letterbox_blob, load_detector
+from analysis.tracking import track_all
+from analysis.video import FrameReader, analyse_video, video_detector
+from models import get_spec, resolve_files
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+PARAMS = DetectionFilter(confidence=0.4, iou=0.45)
+
+
+def bare_inference_s(video: Path) -> tuple[float, int]:
+    """Seconds inside ``session.run`` alone over every frame, and the frame count."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = min(4, usable_cores())  # as the picture adapter
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    model = str(resolve_files(get_spec("yolox-nano"))["model"])
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    session.run(None, {name: letterbox_blob(np.zeros((576, 768, 3), np.uint8), (416, 416))[0]})
+    spent, frames = 0.0, 0
+    for frame in FrameReader(video):
+        blob, _ = letterbox_blob(frame.rgb, (416, 416))
+        start = time.perf_counter()
+        session.run(None, {name: blob})
+        spent += time.perf_counter() - start
+        frames += 1
+    return spent, frames
+
+
+def naive_loop_s(video: Path, out: Path) -> float:
+    """Capture → detect → draw → mp4v, one frame after the other."""
+    detector = load_detector("yolox-nano")
+    detector.detect(np.zeros((64, 64, 3), np.uint8))
+    start = time.perf_counter()
+    capture = cv2.VideoCapture(str(video))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        raw, _ = detector.detect(rgb)
+        drawn = annotate(rgb, filter_detections(raw, PARAMS))
+        writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    writer.release()
+    capture.release()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=VTEST, help="default: opencv-doc's vtest")
+    args = parser.parse_args()
+    if not args.video.exists():
+        sys.exit(f"{args.video} is missing: apt-get install opencv-doc, or pass --video PATH.")
+
+    bare, frames = bare_inference_s(args.video)
+    detector = video_detector("yolox-nano")
+    detector.detect(np.zeros((64, 64, 3), np.uint8))
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        analysis = analyse_video(
+            args.video, detector, "yolox-nano", PARAMS, output=Path(folder) / "out.mp4"
+        )
+        whole = time.perf_counter() - start
+        naive = naive_loop_s(args.video, Path(folder) / "naive.mp4")
+    start = time.perf_counter()
+    track_all(analysis.times, analysis.candidates, DetectionFilter(0.6), analysis.frame_rate)
+    refilter = time.perf_counter() - start
+
+    print(f"{args.video.name}: {frames} frames, {usable_cores()} usable core(s)")
+    print(f"  bare onnxruntime inference  {bare:6.2f} s  {frames / bare:6.1f} fps")
+    print(f"  whole pass (Percept)        {whole:6.2f} s  {frames / whole:6.1f} fps")
+    print(f"  naive OpenCV loop (mp4v)    {naive:6.2f} s  {frames / naive:6.1f} fps")
+    print("  stages (ms, summed; they overlap): " + str(analysis.timings_ms))
+    print(f"  confidence change (re-filter + re-track, no inference): {refilter:.2f} s")
+    print(f"  ratio whole pass / bare inference: {whole / bare:.2f}x (target ≤ 1.6x)")
+    print(f"  ratio naive loop / whole pass:     {naive / whole:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
