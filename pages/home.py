@@ -21,18 +21,34 @@ st.write(
     "Drop in a sound or a picture and see what deep learning and signal processing find in it."
 )
 
-audio, vision = st.columns(2)
-with audio, st.container(border=True):
-    st.subheader(":material/graphic_eq: Audio")
-    st.write(
+CARDS = [
+    (
+        ":material/graphic_eq: Audio",
         "Upload or record a sound, play it back and explore its spectrogram with live FFT, "
-        "scale and colour controls. A pre-trained network (YAMNet) tags what is heard, and when."
-    )
-    link("pages/audio.py", "audio", "Open the audio page")
-with vision, st.container(border=True):
-    st.subheader(":material/image_search: Vision")
-    st.write(
+        "scale and colour controls. A pre-trained network (YAMNet) tags what is heard, and "
+        "when; Whisper writes down what is said and Praat measures the voice.",
+        "pages/audio.py",
+        "audio",
+    ),
+    (
+        ":material/image_search: Vision",
         "Upload a photo or take a snapshot, pick a detector and move the confidence slider "
-        "to see boxes, labels and scores follow at once. Download the annotated image and a table."
-    )
-    link("pages/vision.py", "vision", "Open the vision page")
+        "to see boxes, labels and scores follow at once. Download the annotated image and "
+        "the detections as a table (CSV) or JSON.",
+        "pages/vision.py",
+        "vision",
+    ),
+    (
+        ":material/movie: Video",
+        "Drop a video: every object is detected and tracked, crossings of a line are counted, "
+        "and the soundtrack's spectrogram and sound tags sit on the same timeline.",
+        "pages/video.py",
+        "video",
+    ),
+]
+
+for column, (title, text, page, url_path) in zip(st.columns(len(CARDS)), CARDS, strict=True):
+    with column, st.container(border=True):
+        st.subheader(title)
+        st.write(text)
+        link(page, url_path, f"Open the {url_path} page")

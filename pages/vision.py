@@ -73,13 +73,32 @@ def raw_detections(key: str, model: str, _rgb: np.ndarray) -> tuple[Detections, 
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def display_copy(key: str, _rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The picture scaled to at most DISPLAY_SIDE pixels, and that scale factor."""
+def display_copy(key: str, _rgb: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The picture for the screen: at most DISPLAY_SIDE pixels, never thinner than 1:40.
+
+    Returns the copy, its scale factor and the (x, y) offset of the picture inside it. A
+    strip a few thousand pixels by one would be scaled to zero pixels by the browser-side
+    resize, so it is centred on a grey band instead.
+    """
     scale = min(1.0, DISPLAY_SIDE / max(_rgb.shape[:2]))
-    if scale == 1.0:
-        return _rgb, 1.0
-    size = (max(1, round(_rgb.shape[1] * scale)), max(1, round(_rgb.shape[0] * scale)))
-    return cv2.resize(_rgb, size, interpolation=cv2.INTER_AREA), scale
+    screen = _rgb
+    if scale < 1.0:
+        size = (max(1, round(_rgb.shape[1] * scale)), max(1, round(_rgb.shape[0] * scale)))
+        screen = cv2.resize(_rgb, size, interpolation=cv2.INTER_AREA)
+    height, width = screen.shape[:2]
+    least = max(height, width) // 40
+    pad_y, pad_x = max(0, least - height), max(0, least - width)
+    if pad_x or pad_y:
+        screen = cv2.copyMakeBorder(
+            screen,
+            pad_y // 2,
+            pad_y - pad_y // 2,
+            pad_x // 2,
+            pad_x - pad_x // 2,
+            cv2.BORDER_CONSTANT,
+            value=(128, 128, 128),
+        )
+    return screen, scale, (pad_x // 2, pad_y // 2)
 
 
 st.title("Vision")
@@ -169,8 +188,10 @@ params = DetectionFilter(confidence, iou, tuple(chosen) if chosen else None)
 shown, total = filter_candidates(raw, timings, params)
 filter_ms = total.postprocess - timings.postprocess
 # Draw on the screen-sized copy so slider moves stay fast on a 50 MP photo.
-screen, scale = display_copy(key, rgb)
-on_screen = Detections(shown.boxes * scale, shown.scores, shown.class_ids, shown.class_names)
+screen, scale, (dx, dy) = display_copy(key, rgb)
+on_screen = Detections(
+    shown.boxes * scale + (dx, dy, dx, dy), shown.scores, shown.class_ids, shown.class_names
+)
 annotated = annotate(screen, on_screen)
 
 # -- Results ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_app_entry_point_runs_the_home_page():
     assert at.title[0].value == "Percept"
 
 
-@pytest.mark.parametrize("name", ["home", "audio", "vision"])
+@pytest.mark.parametrize("name", ["home", "audio", "vision", "video", "batch"])
 def test_every_page_runs_on_its_own(name):
     at = AppTest.from_file(f"../pages/{name}.py").run(timeout=60)
     assert not at.exception
@@ -40,14 +40,18 @@ def test_fresh_server_opened_on_a_page_url_shows_the_app_navigation(browser, tmp
         page.get_by_role("heading", name="Vision").first.wait_for(timeout=60_000)
         nav = page.get_by_test_id("stSidebarNav")
         # Material icons render as ligature text ("home"), so compare each link's last word.
-        expect(nav.locator("a")).to_have_count(3, timeout=30_000)
+        expect(nav.locator("a")).to_have_count(5, timeout=30_000)
         assert [link.inner_text().split()[-1] for link in nav.locator("a").all()] == [
             "Home",
             "Audio",
             "Vision",
+            "Video",
+            "Batch",
         ]
         hrefs = [link.get_attribute("href") for link in nav.locator("a").all()]
-        assert [h.rsplit("/", 1)[-1] for h in hrefs] == ["", "audio", "vision"], hrefs
+        assert [h.rsplit("/", 1)[-1] for h in hrefs] == ["", "audio", "vision", "video", "batch"], (
+            hrefs
+        )
         assert page.url.endswith("/vision")
         context.close()
 

@@ -26,7 +26,7 @@ def test_dropping_speech_shows_spectrogram_waveform_and_facts(page, app_url, spe
     screenshot(page, "audio-speech-spectrogram")
 
     # Changing the FFT size redraws the picture.
-    slider = page.get_by_role("slider", name=re.compile(r"^FFT size"))
+    slider = page.get_by_role("slider", name=re.compile(r"\(FFT size\)"))
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(

@@ -194,7 +194,7 @@ def test_audio_page_tags_uploaded_speech_once_whatever_the_controls(speech_wav, 
     assert "mostly **Speech** in the whole file" in shown_text(at)
     assert at.dataframe[0].value["Sound"].iloc[0] == "Speech"
 
-    fft_size = next(s for s in at.select_slider if s.label.startswith("FFT size"))
+    fft_size = next(s for s in at.select_slider if "(FFT size)" in s.label)
     fft_size.set_value(4096).run()
     assert not at.exception
     time_range = next(s for s in at.slider if s.label == "Time range (s)")
