@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from analysis.commands import detect, pitch, spectrogram, tags, transcribe, video
+from analysis.commands import batch, detect, pitch, spectrogram, tags, transcribe, video
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
@@ -16,6 +16,7 @@ COMMANDS = {
     "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
     "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),
     "video": (video, "detect, track and count what moves in a video"),
+    "batch": (batch, "analyse a whole folder of pictures or sounds on a Dask cluster"),
 }
 
 
