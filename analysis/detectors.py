@@ -152,13 +152,18 @@ def yolox_decode(
 class YoloxDetector(Detector):
     """YOLOX-Nano with onnxruntime: letterbox, one run, vectorised grid decode."""
 
-    def __init__(self, model_path: Path, spec: ModelSpec = CATALOG["yolox-nano"]) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        spec: ModelSpec = CATALOG["yolox-nano"],
+        threads: int | None = None,
+    ) -> None:
         import onnxruntime as ort
 
         self.spec = spec
         options = ort.SessionOptions()
         # One thread per usable core (more thrashes), and no gain past four for this model.
-        options.intra_op_num_threads = min(4, usable_cores())
+        options.intra_op_num_threads = min(4, threads or usable_cores())
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             self.session = ort.InferenceSession(
@@ -404,8 +409,11 @@ def best_available() -> str:
     return "haar-faces"
 
 
-def load_detector(name: str) -> Detector:
+def load_detector(name: str, threads: int | None = None) -> Detector:
     """Build the adapter for catalog model ``name``.
+
+    ``threads`` caps the inference threads of models that run on several cores (default:
+    every usable core, at most four).
 
     Raises
     ------
@@ -420,7 +428,7 @@ def load_detector(name: str) -> Detector:
     spec = CATALOG[name]
     files = resolve_files(spec)
     if name == "yolox-nano":
-        return YoloxDetector(files["model"], spec)
+        return YoloxDetector(files["model"], spec, threads)
     if name == "mobilenet-ssd":
         return CaffeSsdDetector(files["config"], files["weights"], spec)
     if name == "yunet":

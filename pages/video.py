@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from analysis.video import (
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode
+from ui.reruns import newer_run_waiting
 from ui.state import kept_file, remember
 
 leave_legacy_pages_mode()
@@ -134,22 +136,21 @@ with source_col:
 key = (digest, model, int(stride))
 result = st.session_state.get(RESULT)
 if result is None or result["key"] != key:
-    stopped_key = st.session_state.get("_video_stopped")
-    if stopped_key == key:
-        st.warning("Analysis stopped.")
-        if not st.button("Analyse this video"):
-            st.stop()
-        st.session_state.pop("_video_stopped", None)
     st.button(
         "Stop",
         key="video_stop",
-        on_click=lambda: st.session_state.update(_video_stopped=key),
-        help="Ends the analysis; what is done so far is dropped.",
+        help="Ends the analysis; what is done so far is kept and shown.",
     )
     bar = st.progress(0.0, text="Analysing…")
     started = time.perf_counter()
+    stop = threading.Event()
 
     def progress(done: int, total: int) -> None:
+        # Stop, or any other control, asks for a new run: end the pass and keep what is done
+        # rather than let the rerun throw it away mid-frame.
+        if newer_run_waiting():
+            stop.set()
+            return
         elapsed = time.perf_counter() - started
         left = elapsed / done * (total - done)
         bar.progress(
@@ -167,6 +168,7 @@ if result is None or result["key"] != key:
             output=output,
             render=ON_SCREEN,
             progress=progress,
+            stop=stop,
         )
     except (InputError, MissingModelError) as error:
         st.error(str(error))
@@ -188,6 +190,13 @@ if result is None or result["key"] != key:
 analysis: VideoAnalysis = result["analysis"]
 if analysis.note:
     st.warning(analysis.note)
+if (
+    analysis.note
+    and analysis.note.startswith("Stopped")
+    and st.button("Analyse the whole video", help="Runs the detector again from the first frame.")
+):
+    del st.session_state[RESULT]
+    st.rerun()
 
 # -- Settings that re-filter and re-track (no inference) -------------------------------------
 with settings_col:

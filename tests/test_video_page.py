@@ -18,7 +18,7 @@ def detector(monkeypatch) -> SquareDetector:
     """The page's detector, whatever model is chosen: one that finds the white square."""
     st.cache_resource.clear()
     square = SquareDetector()
-    monkeypatch.setattr(analysis.video, "load_detector", lambda name: square)
+    monkeypatch.setattr(analysis.video, "load_detector", lambda name, threads=None: square)
     yield square
     st.cache_resource.clear()
 
@@ -68,6 +68,21 @@ def test_controls_retrack_without_running_the_network(detector, square_bytes) ->
     assert at.text[1].value.startswith("0.80 s — frame 20")
     assert not at.exception
     assert detector.calls == FRAMES  # one pass, whatever moved since
+
+
+def test_stop_keeps_the_frames_analysed_so_far(detector, square_bytes, monkeypatch) -> None:
+    import ui.reruns
+
+    # A click on Stop (or any control) during the pass shows up as a newer run waiting.
+    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: detector.calls >= 10)
+    at = dropped(square_bytes)
+    assert not at.exception
+    assert any(w.value.startswith("Stopped after 0.") for w in at.warning)
+    assert "1 tracked object(s)" in [h.value for h in at.subheader]
+    assert detector.calls < FRAMES
+    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: False)
+    next(b for b in at.button if b.label == "Analyse the whole video").click().run()
+    assert not at.warning and detector.calls >= FRAMES + 10
 
 
 @pytest.mark.parametrize(
