@@ -266,10 +266,18 @@ class Mp4Writer:
         Nominal frame rate, for players that show one.
     crf : int
         x264 quality, 18 (near lossless) to 28 (small).
+    soundtrack : bytes or path, optional
+        A video whose sound is copied in (as AAC) up to the last frame written, on the same
+        time axis; nothing is added when it has no sound.
     """
 
     def __init__(
-        self, target: str | Path | io.BytesIO, size: tuple[int, int], fps: float, crf: int = 23
+        self,
+        target: str | Path | io.BytesIO,
+        size: tuple[int, int],
+        fps: float,
+        crf: int = 23,
+        soundtrack: Source | None = None,
     ) -> None:
         width, height = size
         self.size = (width + width % 2, height + height % 2)
@@ -301,6 +309,14 @@ class Mp4Writer:
         self.stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
         self.stream.codec_context.thread_count = 1
         self._last_pts = -1
+        self.soundtrack, self.sound = soundtrack, None
+        if soundtrack is not None:
+            with _open(soundtrack) as source:
+                if source.streams.audio:
+                    heard = source.streams.audio[0]
+                    layout = "mono" if heard.channels == 1 else "stereo"
+                    self.sound = self.container.add_stream("aac", rate=heard.rate or 48_000)
+                    self.sound.layout = layout
 
     def write(self, rgb: np.ndarray, time_s: float) -> None:
         pad_h, pad_w = self.size[1] - rgb.shape[0], self.size[0] - rgb.shape[1]
@@ -316,11 +332,35 @@ class Mp4Writer:
         """Flush the encoder and finish the file (into ``target`` when it is in memory)."""
         try:
             self.container.mux(self.stream.encode(None))
+            if self.sound is not None:
+                self._copy_sound(end_s=(self._last_pts + 1) * _CLOCK)
             self.container.close()
             if self.memory is not None:
                 self.memory.write(Path(self.path).read_bytes())
         finally:
             self.discard()
+
+    def _copy_sound(self, end_s: float) -> None:
+        """Encode the soundtrack's sound up to ``end_s``; a damaged stream gives what decodes."""
+        rate = self.sound.rate
+        resampler = av.AudioResampler(format="fltp", layout=self.sound.layout, rate=rate)
+        with _open(self.soundtrack) as source:
+            heard = source.streams.audio[0]
+            written = None  # samples from the video's start; set by the first frame's time
+            try:
+                for frame in source.decode(heard):
+                    start_s = (frame.time or 0.0) - _origin_s(source)
+                    if start_s >= end_s:
+                        break
+                    if written is None:
+                        written = max(0, round(start_s * rate))
+                    for out in resampler.resample(frame):
+                        out.pts, out.time_base = written, Fraction(1, rate)
+                        written += out.samples
+                        self.container.mux(self.sound.encode(out))
+            except _FFMPEG_ERRORS:
+                pass
+        self.container.mux(self.sound.encode(None))
 
     def discard(self) -> None:
         """Remove the temporary file of an in-memory target (after closing, or on failure)."""
@@ -490,7 +530,7 @@ def analyse_video(
         size, scale = _output_size(info, render.max_side)
         try:
             if output is not None:
-                writer = Mp4Writer(output, size, info.fps, render.crf)
+                writer = Mp4Writer(output, size, info.fps, render.crf, soundtrack=source)
                 annotator = FrameAnnotator(size, info.fps / stride, line)
             while (item := detected.get()) is not None:
                 frame, raw = item
@@ -606,7 +646,7 @@ def render_video(
     size, scale = _output_size(analysis.info, render.max_side)
     annotator = FrameAnnotator(size, analysis.frame_rate, line)
     zone = line.zone() if line else None
-    writer = Mp4Writer(output, size, analysis.info.fps, render.crf)
+    writer = Mp4Writer(output, size, analysis.info.fps, render.crf, soundtrack=source)
     try:
         pairs = zip(FrameReader(source, analysis.stride), tracking.frames, strict=False)
         for done, (frame, tracked) in enumerate(pairs, start=1):

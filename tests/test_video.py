@@ -221,6 +221,18 @@ def test_the_soundtrack_is_decoded_on_the_same_time_axis(tmp_path: Path) -> None
     assert np.fft.rfftfreq(25600, 1 / rate)[spectrum.argmax()] == pytest.approx(440, abs=2)
 
 
+def test_the_annotated_video_keeps_the_sound_up_to_its_last_frame(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "tone.mp4", 25, tone_hz=440.0)
+    out = tmp_path / "annotated.mp4"
+    analyse(path, output=out)
+    with av.open(str(out)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+    samples, rate = decode_audio(out)
+    assert samples.shape[1] / rate == pytest.approx(1.0, abs=0.06)
+    spectrum = np.abs(np.fft.rfft(samples[0, 3200:28800]))
+    assert np.fft.rfftfreq(25600, 1 / rate)[spectrum.argmax()] == pytest.approx(440, abs=2)
+
+
 def test_a_video_without_sound_has_no_soundtrack(square_mp4: Path) -> None:
     assert decode_audio(square_mp4) is None
 
