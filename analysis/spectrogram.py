@@ -2,7 +2,10 @@
 
 A 10-minute file has ~50 000 STFT frames but a screen shows ~1 200 columns, so frames are
 max-pooled into columns while they are computed (transients survive, memory stays small),
-and FFT bins are max-pooled (linear, log) or weighted (mel) into rows.
+and FFT bins are max-pooled (linear, log) or weighted (mel) into rows. When a long range
+at a small hop would cost more FFT work than a picture is worth, only every n-th frame is
+computed (``Spectrogram.frame_step``); :func:`stft_frames` gives every frame and every bin
+of a range, for exports.
 
 >>> spec = spectrogram(clip.mono(), clip.sample_rate, STFTParams(n_fft=4096), scale="log")
 >>> db = to_db(spec.power, db_range=80)
@@ -11,6 +14,8 @@ and FFT bins are max-pooled (linear, log) or weighted (mel) into rows.
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -18,6 +23,7 @@ from itertools import pairwise
 import numpy as np
 import scipy.fft
 import scipy.signal
+import scipy.sparse
 
 from analysis.cores import usable_cores
 from analysis.errors import InputError
@@ -39,7 +45,14 @@ LOG_FMIN_HZ = 20.0
 # Samples per FFT batch: small enough to stay in the CPU cache (measured fastest), and it
 # bounds working memory whatever the file length.
 _BATCH_SAMPLES = 1 << 19
+# FFT work (frames x FFT size, in samples) a picture may cost: ~0.15 s on two cores. Above
+# it only every n-th frame is computed, so no setting on any file length freezes the page.
+MAX_FFT_WORK = 1 << 27
 _AMIN = 1e-12  # power floor (-120 dB) so silence never takes log(0)
+
+
+class Cancelled(Exception):
+    """A computation stopped early because its ``cancelled()`` callback returned True."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,8 @@ class Spectrogram:
     ----------
     power : np.ndarray
         float32, shape ``(rows, columns)``; row 0 is the lowest frequency. Power is scaled
-        so that a full-scale sine peaks at 1.0 (0 dB re full scale).
+        so that a full-scale sine peaks at 1.0 (0 dB re full scale). Rows of the log and mel
+        scales below half the first FFT bin have no bin of their own: they are NaN.
     times : np.ndarray
         Column edges in seconds from the start of the file, shape ``(columns + 1,)``.
     freqs : np.ndarray
@@ -99,9 +113,12 @@ class Spectrogram:
     fmin, fmax : float
         Frequency range covered, Hz.
     frames : int
-        STFT frames computed (before pooling into columns).
+        STFT frames in the time range at these settings (before pooling into columns).
     params : STFTParams
         The resolved STFT settings.
+    frame_step : int
+        1 when every frame was computed; n when only every n-th frame was (a long range at
+        settings costing more than ``max_fft_work``).
     """
 
     power: np.ndarray
@@ -112,6 +129,32 @@ class Spectrogram:
     fmax: float
     frames: int
     params: STFTParams
+    frame_step: int = 1
+
+
+@dataclass(frozen=True)
+class STFTFrames:
+    """Every frame and every FFT bin of a time range: the values behind an export.
+
+    Attributes
+    ----------
+    power : np.ndarray
+        float32, shape ``(frames, bins)``, scaled as :attr:`Spectrogram.power`.
+    times : np.ndarray
+        Centre of each frame, seconds from the start of the file, shape ``(frames,)``.
+    freqs : np.ndarray
+        Centre of each FFT bin, ``k * sample_rate / n_fft`` Hz, shape ``(bins,)``.
+    params : STFTParams
+        The resolved STFT settings.
+    sample_rate : int
+        Hz.
+    """
+
+    power: np.ndarray
+    times: np.ndarray
+    freqs: np.ndarray
+    params: STFTParams
+    sample_rate: int
 
 
 def window_array(params: STFTParams) -> np.ndarray:
@@ -164,15 +207,23 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmax: float) -> np
 
 def _row_plan(
     scale: str, sample_rate: int, n_fft: int, max_rows: int, n_mels: int
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float, float]:
-    """How FFT bins become rows: (reduceat starts or None, mel weights or None, centres, range)."""
+) -> tuple[np.ndarray | None, scipy.sparse.csr_array | None, np.ndarray, float, float, np.ndarray]:
+    """How FFT bins become rows.
+
+    Returns reduceat starts (linear, log) or sparse mel weights, the row centres (Hz), the range
+    covered (Hz) and which rows have no FFT bin of their own (log, mel: those whose only
+    bin would be the 0 Hz one).
+    """
     n_bins = n_fft // 2 + 1
     nyquist = sample_rate / 2
     bin_hz = sample_rate / n_fft
     if scale == "mel":
         weights = mel_filterbank(sample_rate, n_fft, n_mels, nyquist)
         centres = mel_to_hz(np.linspace(0.0, hz_to_mel(nyquist), n_mels + 2))[1:-1]
-        return None, weights, centres, 0.0, nyquist
+        no_data = weights[:, 1:].max(axis=1, initial=0.0) == 0
+        # Sparse: each band covers a few bins, and a dense BLAS product run from several
+        # threads at once was measured 30x slower.
+        return None, scipy.sparse.csr_array(weights), centres, 0.0, nyquist, no_data
     if scale == "linear":
         fmin = 0.0
         edges = np.linspace(-bin_hz / 2, nyquist + bin_hz / 2, min(n_bins, max_rows) + 1)
@@ -187,13 +238,65 @@ def _row_plan(
     starts = np.clip(np.ceil(edges[:-1] / bin_hz - 1e-9).astype(np.int64), 0, n_bins - 1)
     narrow = np.ceil(edges[1:] / bin_hz - 1e-9) <= starts
     starts[narrow] = np.clip(np.rint(centres_hz[narrow] / bin_hz), 0, n_bins - 1).astype(np.int64)
-    return starts, None, centres_hz, fmin, nyquist
+    # On a log axis the 0 Hz bin would paint the rows below half a bin as loud low sound.
+    no_data = starts == 0 if scale == "log" else np.zeros(len(starts), dtype=bool)
+    return starts, None, centres_hz, fmin, nyquist, no_data
 
 
 def _column_edges(n_frames: int, max_columns: int) -> np.ndarray:
     """Frame index where each display column starts, plus ``n_frames`` at the end."""
     columns = min(n_frames, max_columns)
     return np.linspace(0, n_frames, columns + 1).round().astype(np.int64)
+
+
+def _sample_range(
+    y: np.ndarray, sample_rate: int, start_s: float, end_s: float | None
+) -> tuple[float, int, int]:
+    """(start_s, first sample, sample count) of a validated time range of mono ``y``."""
+    if y.ndim != 1:
+        raise InputError("The spectrogram needs one channel: mix down or pick a channel first.")
+    duration = len(y) / sample_rate
+    end_s = duration if end_s is None else min(end_s, duration)
+    start_s = max(0.0, start_s)
+    if not end_s > start_s:
+        raise InputError("The time range is empty: the end must come after the start.")
+    first, last = round(start_s * sample_rate), round(end_s * sample_rate)
+    if last <= first:
+        raise InputError("The time range is shorter than one sample.")
+    return start_s, first, last - first
+
+
+def _run_batches(
+    work: Callable[[tuple[int, int]], None],
+    batches: list[tuple[int, int]],
+    cancelled: Callable[[], bool] | None,
+) -> None:
+    """``work`` on every batch, on a thread per core; ``cancelled()`` is asked between batches.
+
+    It is asked on this thread (a callback may read thread-local state, as Streamlit's does).
+    """
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled
+
+    threads = usable_cores()
+    if threads < 2 or len(batches) < 2:
+        for batch in batches:
+            check()
+            work(batch)
+        return
+    # numpy and scipy.fft release the GIL: on small batches a thread per batch scales better
+    # than scipy.fft's own workers.
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(work, batch) for batch in batches]
+        try:
+            for future in futures:
+                check()
+                future.result()
+        finally:  # stopped or failed: drop the batches not started
+            for future in futures:
+                future.cancel()
 
 
 def spectrogram(
@@ -207,6 +310,8 @@ def spectrogram(
     end_s: float | None = None,
     max_columns: int = 1200,
     max_rows: int = 512,
+    max_fft_work: int | None = MAX_FFT_WORK,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Spectrogram:
     """Power spectrogram of ``y`` between two times, pooled to at most the display grid.
 
@@ -227,6 +332,12 @@ def spectrogram(
     max_columns, max_rows : int
         Display grid: frames are max-pooled into at most ``max_columns`` columns, FFT bins
         into at most ``max_rows`` rows (linear, log).
+    max_fft_work : int or None
+        Most frames x FFT size (samples) to transform: above it only every n-th frame is
+        computed, at least one per column (see ``Spectrogram.frame_step``). None: every frame.
+    cancelled : callable, optional
+        Asked between batches of frames; when it returns True the computation stops and
+        raises :class:`Cancelled` (a newer request made this one useless).
 
     Returns
     -------
@@ -239,64 +350,51 @@ def spectrogram(
         raise InputError("The number of mel bands must be between 1 and 1024.")
     if max_columns < 1 or max_rows < 1:
         raise InputError("The display grid needs at least one column and one row.")
-    if y.ndim != 1:
-        raise InputError("The spectrogram needs one channel: mix down or pick a channel first.")
-    duration = len(y) / sample_rate
-    end_s = duration if end_s is None else min(end_s, duration)
-    start_s = max(0.0, start_s)
-    if not end_s > start_s:
-        raise InputError("The time range is empty: the end must come after the start.")
-    first, last = round(start_s * sample_rate), round(end_s * sample_rate)
-    n_samples = last - first
-    if n_samples <= 0:
-        raise InputError("The time range is shorter than one sample.")
+    start_s, first, n_samples = _sample_range(y, sample_rate, start_s, end_s)
 
     n_fft, hop = params.n_fft, params.hop_length
     n_frames = frame_count(n_samples, hop)
-    window = window_array(params)
-    # A full-scale sine then peaks at power 1.0 (0 dB), whatever the window and FFT size.
-    gain = np.float32(2.0 / window.sum())
-    window = window * gain
-    starts, mel_weights, centres, fmin, fmax = _row_plan(
+    window = _scaled_window(params)
+    starts, mel_weights, centres, fmin, fmax, no_data = _row_plan(
         scale, sample_rate, n_fft, max_rows, n_mels
     )
     column_edges = _column_edges(n_frames, max_columns)
     columns = len(column_edges) - 1
+    # Frames 0, step, 2 step... when the work is over budget; never fewer than one a column.
+    step = 1
+    if max_fft_work is not None and n_frames * n_fft > max_fft_work:
+        step = min(-(-n_frames * n_fft // max_fft_work), n_frames // columns)
+    computed_edges = -(-column_edges // step)  # first computed frame of each column
     out = np.empty((columns, len(centres)), dtype=np.float32)
 
     # Batches of whole columns, so each column's max is taken within one batch. Frames are
     # pooled in time first (a cheap max over rows), then the few columns are mapped to rows.
-    # Batches run on a thread each (numpy and scipy.fft release the GIL): on small batches
-    # this scales better than scipy.fft's own workers.
-    frames_per_batch = max(1, _BATCH_SAMPLES // n_fft)
+    # A batch spans a bounded number of samples too, so it stays small at any hop.
+    frames_per_batch = max(1, _BATCH_SAMPLES // max(n_fft, hop * step))
     batches = []
     column = 0
     while column < columns:
-        stop = int(np.searchsorted(column_edges, column_edges[column] + frames_per_batch, "right"))
+        target = computed_edges[column] + frames_per_batch
+        stop = int(np.searchsorted(computed_edges, target, "right"))
         stop = min(max(stop - 1, column + 1), columns)
         batches.append((column, stop))
         column = stop
 
     def pool_batch(batch: tuple[int, int]) -> None:
         c0, c1 = batch
-        f0, f1 = int(column_edges[c0]), int(column_edges[c1])
-        magnitude = _frame_magnitude(y, first, f0, f1, hop, window)
+        f0, f1 = int(computed_edges[c0]), int(computed_edges[c1])
+        magnitude = _frame_magnitude(y, first, f0, f1, hop * step, window)
         pooled = np.empty((c1 - c0, magnitude.shape[1]), dtype=np.float32)
-        for j, (a, b) in enumerate(pairwise(column_edges[c0 : c1 + 1] - f0)):
+        for j, (a, b) in enumerate(pairwise(computed_edges[c0 : c1 + 1] - f0)):
             np.max(magnitude[a:b], axis=0, out=pooled[j])  # faster than reduceat on axis 0
         power = np.square(pooled, out=pooled)
         if mel_weights is not None:
-            out[c0:c1] = power @ mel_weights.T
+            out[c0:c1] = (mel_weights @ power.T).T
         else:
             out[c0:c1] = np.maximum.reduceat(power, starts, axis=1)
 
-    threads = usable_cores()
-    if threads > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(pool_batch, batches))
-    else:
-        for batch in batches:
-            pool_batch(batch)
+    _run_batches(pool_batch, batches, cancelled)
+    out[:, no_data] = np.nan
 
     # Frame k is centred on sample k * hop; a column spans its frames' centres ± hop / 2.
     times = start_s + (column_edges * hop - hop / 2).clip(0, n_samples) / sample_rate
@@ -310,7 +408,78 @@ def spectrogram(
         fmax=float(fmax),
         frames=n_frames,
         params=params,
+        frame_step=step,
     )
+
+
+def stft_frames(
+    y: np.ndarray,
+    sample_rate: int,
+    params: STFTParams = STFTParams(),
+    *,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    max_values: int | None = None,
+) -> STFTFrames:
+    """Power of every STFT frame and every FFT bin of ``y`` between two times.
+
+    Parameters
+    ----------
+    y : np.ndarray
+        Mono signal, shape ``(samples,)``.
+    sample_rate : int
+        Hz.
+    params : STFTParams
+        FFT size, hop, window length and window type (samples).
+    start_s, end_s : float
+        Time range in seconds (``end_s=None``: to the end).
+    max_values : int, optional
+        Refuse (InputError) when frames x bins would exceed it; see :func:`export_limit_s`.
+
+    Returns
+    -------
+    STFTFrames
+    """
+    params = params.resolved()
+    start_s, first, n_samples = _sample_range(y, sample_rate, start_s, end_s)
+    n_fft, hop = params.n_fft, params.hop_length
+    n_frames, n_bins = frame_count(n_samples, hop), n_fft // 2 + 1
+    if max_values is not None and n_frames * n_bins > max_values:
+        limit = export_limit_s(params, sample_rate, max_values)
+        raise InputError(f"Select at most {limit:g} s to export every frame at these settings.")
+    window = _scaled_window(params)
+    power = np.empty((n_frames, n_bins), dtype=np.float32)
+    per_batch = max(1, _BATCH_SAMPLES // max(n_fft, hop))
+    for f0 in range(0, n_frames, per_batch):
+        f1 = min(f0 + per_batch, n_frames)
+        np.square(_frame_magnitude(y, first, f0, f1, hop, window), out=power[f0:f1])
+    return STFTFrames(
+        power=power,
+        times=(first + np.arange(n_frames) * hop) / sample_rate,
+        freqs=fft_frequencies(sample_rate, n_fft),
+        params=params,
+        sample_rate=sample_rate,
+    )
+
+
+def export_limit_s(params: STFTParams, sample_rate: int, max_values: int) -> float:
+    """Longest time range (s) whose every frame and bin fit in ``max_values`` values.
+
+    Rounded down to 3 significant digits, so that a range of the stated length fits.
+    """
+    params = params.resolved()
+    frames = max_values // (params.n_fft // 2 + 1)
+    seconds = max(frames - 1, 0) * params.hop_length / sample_rate
+    if seconds <= 0:
+        return 0.0
+    scale = 10.0 ** (2 - math.floor(math.log10(seconds)))
+    return math.floor(seconds * scale * (1 + 1e-12)) / scale
+
+
+def _scaled_window(params: STFTParams) -> np.ndarray:
+    """The analysis window scaled so that a full-scale sine peaks at power 1.0 (0 dB)."""
+    window = window_array(params)
+    return window * np.float32(2.0 / window.sum())
 
 
 def _frame_magnitude(
@@ -337,16 +506,17 @@ def _frame_magnitude(
 
 
 def to_db(
-    power: np.ndarray, *, db_range: float = 80.0, ref: float | str = 1.0
+    power: np.ndarray, *, db_range: float | None = 80.0, ref: float | str = 1.0
 ) -> tuple[np.ndarray, float]:
     """Power to decibels, floored at ``db_range`` below the peak.
 
     Parameters
     ----------
     power : np.ndarray
-        Power values (≥ 0).
-    db_range : float
-        dB below the peak where values are floored (the colour scale's span), > 0.
+        Power values (≥ 0); NaN (no data) stays NaN and is ignored for the peak.
+    db_range : float or None
+        dB below the peak where values are floored (the colour scale's span), > 0. None:
+        no floor but -120 dB re full scale.
     ref : float or "peak"
         Power that maps to 0 dB: 1.0 is full scale; ``"peak"`` puts the loudest value at 0 dB.
 
@@ -357,9 +527,9 @@ def to_db(
     peak_db : float
         The peak in dB (the top of the colour scale).
     """
-    if not db_range > 0:
+    if db_range is not None and not db_range > 0:
         raise InputError("The dB range must be a positive number of decibels.")
-    peak = float(power.max()) if power.size else 0.0
+    peak = float(np.nanmax(power, initial=0.0)) if power.size else 0.0
     if ref == "peak":
         ref_power = max(peak, _AMIN)
     elif isinstance(ref, int | float) and ref > 0:
@@ -369,15 +539,16 @@ def to_db(
     db = 10.0 * np.log10(np.maximum(power, _AMIN, dtype=np.float32))
     db -= np.float32(10.0 * np.log10(ref_power))
     peak_db = 10.0 * np.log10(max(peak, _AMIN) / ref_power)
-    np.maximum(db, np.float32(peak_db - db_range), out=db)
+    if db_range is not None:
+        np.maximum(db, np.float32(peak_db - db_range), out=db)
     return db, float(peak_db)
 
 
 def to_csv(spec: Spectrogram, values: np.ndarray) -> str:
-    """A table of ``values`` (e.g. dB, shape ``(rows, columns)``) as CSV text.
+    """The picture's grid of ``values`` (e.g. dB, shape ``(rows, columns)``) as CSV text.
 
     The header row holds each column's start time (s), the first column each row's centre
-    frequency (Hz); row order is low to high frequency.
+    frequency (Hz); row order is low to high frequency; rows without data hold ``nan``.
     """
     buffer = io.StringIO()
     buffer.write("frequency_hz," + ",".join(f"{t:.4f}" for t in spec.times[:-1]) + "\n")
@@ -385,6 +556,42 @@ def to_csv(spec: Spectrogram, values: np.ndarray) -> str:
     return buffer.getvalue()
 
 
+def frames_csv(table: STFTFrames, db: np.ndarray) -> str:
+    """Every frame as CSV: one row per frame, ``time_s`` then one column per bin (Hz header).
+
+    ``db`` holds the values, shape ``(frames, bins)`` (e.g. ``to_db(table.power)``).
+    """
+    buffer = io.StringIO()
+    buffer.write("time_s," + ",".join(f"{hz:.3f}" for hz in table.freqs) + "\n")
+    fmt = ["%.6f"] + ["%.2f"] * db.shape[1]
+    np.savetxt(buffer, np.column_stack([table.times, db]), fmt=fmt, delimiter=",")
+    return buffer.getvalue()
+
+
+def frames_npz(table: STFTFrames, db: np.ndarray, **settings: float | int | str) -> bytes:
+    """Every frame as a NumPy ``.npz``: ``db`` (frames, bins), ``times_s``, ``freqs_hz``,
+    the STFT settings and any other ``settings`` (e.g. the file name), loadable without pickle.
+    """
+    p = table.params
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        db=db.astype(np.float32, copy=False),
+        times_s=table.times,
+        freqs_hz=table.freqs,
+        sample_rate=table.sample_rate,
+        n_fft=p.n_fft,
+        hop_length=p.hop_length,
+        win_length=p.win_length,
+        window=p.window,
+        **{key: np.asarray(value) for key, value in settings.items()},
+    )
+    return buffer.getvalue()
+
+
 def is_silent(power: np.ndarray) -> bool:
-    """True when every value is at or below the dB floor of silence (-120 dB re full scale)."""
-    return not power.size or float(power.max()) <= _AMIN
+    """True when every value is at or below the dB floor of silence (-120 dB re full scale).
+
+    NaN (no data) counts as silent.
+    """
+    return not np.any(power > _AMIN)

@@ -10,17 +10,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import analysis.spectrogram
 from analysis.errors import InputError
 from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram, render_waveform
 from analysis.spectrogram import (
     WINDOWS,
+    Cancelled,
     STFTParams,
+    export_limit_s,
     fft_frequencies,
     frame_count,
+    frames_csv,
+    frames_npz,
     hz_to_mel,
     is_silent,
     mel_to_hz,
     spectrogram,
+    stft_frames,
     to_csv,
     to_db,
 )
@@ -197,7 +203,8 @@ def test_command_line_writes_a_png(tmp_path):
     options = ["--n-fft", "1024", "--hop", "256", "--window", "hamming", "--scale", "mel"]
     result = subprocess.run(command + options, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert out.read_bytes().startswith(b"\x89PNG")
+    with Image.open(out) as picture:  # the file name and settings on a title line above
+        assert picture.height > SPECTROGRAM_LAYOUT.height
     bad = subprocess.run([*command, "--n-fft", "8"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: The FFT size")
 
@@ -222,3 +229,160 @@ def test_a_time_range_sees_the_signal_around_it_so_its_edges_stay_clean():
     # A zero-padded cut would splash the onset across all frequencies in the edge columns.
     edges = spec.power[high][:, [0, -1]]
     assert 10 * np.log10(edges.max() + 1e-30) < -80
+
+
+# --- bounded work on long ranges ------------------------------------------------------------
+
+
+def test_a_long_range_computes_one_frame_in_n_and_every_column_still_has_data():
+    y = tone(1000, seconds=30.0)  # hop 32: 15 001 frames x 1024 = 15.4 M samples of FFT work
+    params = STFTParams(1024, hop_length=32)
+    spec = spectrogram(y, SR, params, scale="linear", max_columns=300, max_fft_work=2_000_000)
+    assert spec.frames == 15_001 and spec.frame_step == 8  # ceil(15.4 M / 2 M)
+    assert spec.power.shape[1] == 300 and np.isfinite(spec.power).all()
+    assert np.abs(spec.freqs[spec.power.argmax(axis=0)] - 1000).max() <= 16
+    # However small the budget, at least one frame per column: no column left empty.
+    starved = spectrogram(y, SR, params, scale="linear", max_columns=300, max_fft_work=1)
+    assert starved.frame_step == 15_001 // 300 and (starved.power.max(axis=0) > 0.05).all()
+
+
+def test_a_short_range_or_no_budget_computes_every_frame():
+    y = tone(1000, seconds=30.0)
+    params = STFTParams(1024, hop_length=32)
+    zoomed = spectrogram(y, SR, params, start_s=10, end_s=12, max_fft_work=2_000_000)
+    assert zoomed.frame_step == 1
+    assert spectrogram(y, SR, params, max_fft_work=None).frame_step == 1
+
+
+def test_the_default_budget_bounds_a_30_minute_file_at_hop_32_and_fft_16384():
+    y = np.zeros(30 * 60 * 44100, dtype=np.float32)
+    columns = SPECTROGRAM_LAYOUT.plot_size[0]
+    spec = spectrogram(y, 44100, STFTParams(16384, hop_length=32), max_columns=columns)
+    computed = -(-spec.frames // spec.frame_step)
+    assert computed * 16384 <= analysis.spectrogram.MAX_FFT_WORK + columns * 16384
+
+
+def test_a_cancelled_callback_stops_the_computation_between_batches(monkeypatch):
+    computed = []
+    magnitude = analysis.spectrogram._frame_magnitude
+    monkeypatch.setattr(
+        analysis.spectrogram,
+        "_frame_magnitude",
+        lambda *args: computed.append(1) or magnitude(*args),
+    )
+    y, params = tone(440, seconds=60.0), STFTParams(16384, hop_length=512)
+    asked = []
+
+    def never() -> bool:
+        asked.append(1)
+        return False
+
+    spectrogram(y, SR, params, max_columns=2000, max_fft_work=None, cancelled=never)
+    batches = len(computed)
+    assert batches > 20 and len(asked) == batches  # asked once per batch
+
+    calls = []
+
+    def after_three_calls() -> bool:
+        calls.append(1)
+        return len(calls) >= 3
+
+    computed.clear()
+    with pytest.raises(Cancelled):
+        spectrogram(y, SR, params, max_columns=2000, max_fft_work=None, cancelled=after_three_calls)
+    assert len(calls) == 3  # it stopped as soon as told, not at the end
+    assert len(computed) < batches / 2  # the batches not yet started never ran
+
+
+# --- rows below the first FFT bin -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", ["log", "mel"])
+def test_rows_below_half_the_first_bin_are_no_data_not_the_0_hz_bin(scale):
+    sr, n_fft = 44100, 256  # bins 172.3 Hz apart: nothing is resolved below ~86 Hz
+    y = tone(10_000, seconds=1.0, sr=sr) + np.float32(0.5)  # a high tone and a strong DC
+    spec = spectrogram(y, sr, STFTParams(n_fft), scale=scale, max_rows=406)
+    half_bin = sr / n_fft / 2
+    below = spec.freqs < half_bin
+    assert below.sum() >= 3 and np.isnan(spec.power[below]).all()
+    assert np.isfinite(spec.power[spec.freqs > half_bin + 1]).all()
+    db, peak = to_db(spec.power, db_range=80)
+    assert np.isnan(db[below]).all() and np.isfinite(db[~below]).all()
+    assert np.isfinite(peak) and not is_silent(spec.power)
+
+
+def test_the_linear_scale_keeps_its_0_hz_row_and_a_fine_fft_has_no_empty_rows():
+    y = tone(1000, seconds=1.0, sr=44100)
+    linear = spectrogram(y, 44100, STFTParams(256), scale="linear")
+    assert np.isfinite(linear.power).all()
+    fine = spectrogram(y, 44100, STFTParams(4096), scale="log")  # half a bin: 5.4 Hz < 20 Hz
+    assert np.isfinite(fine.power).all()
+
+
+def test_no_data_and_silence_in_db():
+    power = np.array([[np.nan, np.nan], [0.0, 0.25]], dtype=np.float32)
+    db, peak = to_db(power, db_range=40)
+    assert peak == pytest.approx(10 * np.log10(0.25)) and np.isnan(db[0]).all()
+    assert db[1].tolist() == pytest.approx([peak - 40, peak])
+    assert is_silent(np.full((2, 2), np.nan, dtype=np.float32))
+    assert to_db(np.full((2, 2), np.nan, dtype=np.float32))[1] == -120.0
+
+
+# --- exports: every frame, every bin ---------------------------------------------------------
+
+
+N_FFT, HOP = 1024, 256
+TONE_HZ = 40 * SR / N_FFT  # exactly bin 40
+
+
+def exported_tone():
+    """Every frame of 0.5-1.5 s of a 2 s tone."""
+    return stft_frames(tone(TONE_HZ, 2.0), SR, STFTParams(N_FFT, HOP), start_s=0.5, end_s=1.5)
+
+
+def test_every_frame_export_has_true_times_bins_and_the_tone_in_its_bin():
+    table = exported_tone()
+    assert table.power.shape == (frame_count(SR, HOP), N_FFT // 2 + 1)
+    assert np.allclose(table.freqs, np.arange(N_FFT // 2 + 1) * SR / N_FFT)
+    assert table.times[0] == 0.5 and np.allclose(np.diff(table.times), HOP / SR)
+    assert (table.freqs[table.power.argmax(axis=1)] == TONE_HZ).all()
+    assert 10 * np.log10(table.power.max()) == pytest.approx(-6.02, abs=0.05)
+
+
+def test_every_frame_csv_has_a_row_per_frame_and_a_column_per_bin():
+    table = exported_tone()
+    db, _ = to_db(table.power, db_range=None)
+    lines = frames_csv(table, db).splitlines()
+    header = lines[0].split(",")
+    assert header[0] == "time_s" and len(header) == N_FFT // 2 + 2
+    assert [float(h) for h in header[1:]] == pytest.approx(table.freqs.tolist(), abs=1e-3)
+    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert rows.shape == (len(table.times), N_FFT // 2 + 2)
+    assert rows[:, 0] == pytest.approx(table.times, abs=1e-6)
+    assert (rows[:, 1:].argmax(axis=1) == 40).all()  # the bin of the tone's frequency
+    assert rows[:, 1:] == pytest.approx(db, abs=0.006)
+
+
+def test_every_frame_npz_holds_values_axes_and_settings_without_pickle():
+    table = exported_tone()
+    db, _ = to_db(table.power, db_range=None, ref="peak")
+    data = frames_npz(table, db, db_reference="peak", source="tone.wav")
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        assert npz["db"].shape == db.shape and npz["db"].max() == pytest.approx(0, abs=1e-4)
+        assert npz["freqs_hz"][npz["db"].argmax(axis=1)] == pytest.approx(TONE_HZ)
+        assert np.allclose(np.diff(npz["times_s"]), HOP / SR)
+        settings = (int(npz["n_fft"]), int(npz["hop_length"]), int(npz["win_length"]))
+        assert settings == (N_FFT, HOP, N_FFT)
+        assert (str(npz["window"]), int(npz["sample_rate"])) == ("hann", SR)
+        assert (str(npz["db_reference"]), str(npz["source"])) == ("peak", "tone.wav")
+
+
+def test_an_export_over_the_cap_names_the_longest_range_that_fits():
+    params = STFTParams(1024, 256)
+    limit = export_limit_s(params, SR, 100_000)  # 194 frames of 513 bins
+    assert limit == pytest.approx(193 * 256 / SR, rel=1e-2) and limit <= 193 * 256 / SR
+    assert frame_count(round(limit * SR), 256) * 513 <= 100_000  # the stated range fits
+    y = tone(440, seconds=10.0)
+    with pytest.raises(InputError, match=f"Select at most {limit:g} s to export every frame"):
+        stft_frames(y, SR, params, max_values=100_000)
+    assert len(stft_frames(y, SR, params, end_s=limit, max_values=100_000).times) <= 194
