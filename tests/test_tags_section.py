@@ -15,13 +15,22 @@ from streamlit.testing.v1 import AppTest
 
 import models.locate
 from analysis.render import (
-    ROW_PX,
+    PHONE_SPECTROGRAM_LAYOUT,
     SPECTROGRAM_LAYOUT,
     TIMELINE_CLASSES,
+    fit_name,
     render_tag_timeline,
-    short_name,
+    short_names,
+    text_width,
 )
-from analysis.tagging import FRAME_SAMPLES, HOP_SAMPLES, Tagging, YamNet, frame_times
+from analysis.tagging import (
+    FRAME_SAMPLES,
+    HOP_SAMPLES,
+    Tagging,
+    YamNet,
+    frame_times,
+    read_class_map,
+)
 from tests.conftest import drop_file, require_model, require_tool, screenshot
 
 
@@ -166,20 +175,101 @@ def test_a_failure_inside_tagging_is_one_sentence(speech_wav, monkeypatch):
         ("Speech", "Speech"),
         ("Vehicle horn, car horn, honking", "Vehicle horn"),
         ("Light engine (high frequency)", "Light engine"),
-        ("Electronic dance music", "Electronic dance…"),
+        ("Electronic dance music", "Electronic dance music"),  # no longer cut
+        ("Inside, small room", "Inside, small room"),
+        ("Inside, large room or hall", "Inside, large room"),  # was "Inside" for both
+        ("Outside, rural or natural", "Outside, rural"),
+        ("Whimper (dog)", "Whimper (dog)"),  # "Whimper" is another class
+        ("Jingle (music)", "Jingle (music)"),
+        ("Jingle, tinkle", "Jingle, tinkle"),
     ],
 )
-def test_timeline_names_fit_the_right_margin(label, shown):
-    assert short_name(label) == shown
+def test_timeline_names_are_short_and_say_which_class(label, shown):
+    labels = (
+        "Speech",
+        "Inside, small room",
+        "Inside, large room or hall",
+        "Inside, public space",
+        "Outside, urban or manmade",
+        "Outside, rural or natural",
+        "Whimper",
+        "Whimper (dog)",
+        "Jingle (music)",
+        "Jingle, tinkle",
+        "Vehicle horn, car horn, honking",
+        "Light engine (high frequency)",
+        "Electronic dance music",
+    )
+    names = dict(zip(labels, short_names(labels), strict=True))
+    assert names[label] == shown
+
+
+def test_names_shared_even_when_qualified_fall_back_to_the_full_label():
+    labels = ("Door", "Door, wood or metal", "Door, wood or glass")
+    assert short_names(labels) == labels
+
+
+def yamnet_names() -> tuple[str, ...]:
+    return read_class_map(require_model("yamnet")["class_map"])
+
+
+def test_every_yamnet_class_gets_a_distinct_name():
+    labels = yamnet_names()
+    assert len(labels) == 521
+    names = short_names(labels)
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("layout", [SPECTROGRAM_LAYOUT, PHONE_SPECTROGRAM_LAYOUT])
+def test_every_yamnet_name_fits_the_label_column_uncut(layout):
+    column_px = layout.right - 3.5 * 100 / 72  # less matplotlib's tick-label gap
+    for name in short_names(yamnet_names()):
+        shown = fit_name(name, column_px, layout.name_pt)
+        assert shown.replace("-\n", "-").replace("\n", " ") == name  # whole, maybe wrapped
+        lines = shown.split("\n")
+        assert len(lines) <= 2
+        assert all(text_width(line, layout.name_pt) <= column_px for line in lines), shown
+
+
+def test_a_name_too_long_for_two_lines_is_cut_to_fit():
+    shown = fit_name("Supercalifragilisticexpialidocious", 100, 10)
+    assert shown.endswith("…") and text_width(shown, 10) <= 100
+
+
+def timeline_of(labels: tuple[str, ...], layout=SPECTROGRAM_LAYOUT) -> Image.Image:
+    scores = np.zeros((12, len(labels)), np.float32)
+    scores[:, :TIMELINE_CLASSES] = np.linspace(0.9, 0.2, TIMELINE_CLASSES)
+    starts, ends = frame_times(11 * HOP_SAMPLES + FRAME_SAMPLES)
+    tagging = Tagging(scores, starts, ends, labels)
+    return Image.open(io.BytesIO(render_tag_timeline(tagging.between(1.0, 4.0), 1.0, 4.0, layout)))
 
 
 def test_timeline_has_the_spectrograms_width_and_a_band_per_class():
-    scores = np.random.default_rng(0).uniform(0, 1, (12, 521)).astype(np.float32)
-    starts, ends = frame_times(11 * HOP_SAMPLES + FRAME_SAMPLES)
-    tagging = Tagging(scores, starts, ends, tuple(f"class {i}" for i in range(521)))
-    picture = Image.open(io.BytesIO(render_tag_timeline(tagging.between(1.0, 4.0), 1.0, 4.0)))
+    labels = tuple(f"class {i}" for i in range(521))
+    picture = timeline_of(labels)
     assert picture.width == SPECTROGRAM_LAYOUT.width
-    assert picture.height == 8 + ROW_PX * TIMELINE_CLASSES + 50
+    one_line_px = round(10 * 100 / 72 * 1.7)  # 10 pt names, one line each
+    assert picture.height == 8 + one_line_px * TIMELINE_CLASSES + SPECTROGRAM_LAYOUT.bottom - 8
+
+
+@pytest.mark.parametrize("layout", [SPECTROGRAM_LAYOUT, PHONE_SPECTROGRAM_LAYOUT])
+def test_the_longest_names_are_drawn_inside_the_picture(layout):
+    widest = (
+        "Whimper (dog)",
+        "Environmental noise",
+        "Plucked string instrument",
+        "Single-lens reflex camera",
+        "Middle Eastern music",
+        "Inside, large room or hall",
+        "Speech synthesizer",
+        "Reverberation",
+        "Whimper",
+    )
+    picture = np.asarray(timeline_of(widest, layout).convert("L"))
+    assert picture.shape[1] == layout.width
+    names = picture[:, layout.width - layout.right :]
+    assert (names < 128).any()  # the names are drawn...
+    assert (picture[:, -2:] > 250).all()  # ...and none runs off the right edge
 
 
 # --- on the audio page itself ---------------------------------------------------------

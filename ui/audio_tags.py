@@ -10,9 +10,10 @@ import logging
 import streamlit as st
 
 from analysis.errors import InputError
-from analysis.render import render_tag_timeline
+from analysis.render import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT, render_tag_timeline
 from analysis.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from models.locate import MissingModelError
+from ui.device import is_phone
 
 LOG = logging.getLogger(__name__)
 TOP_LABELS = 5
@@ -39,9 +40,13 @@ def _tag_file(file_key: str, _clip, _yamnet: YamNet) -> Tagging:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def timeline_picture(file_key: str, _tagging: Tagging, start_s: float, end_s: float) -> bytes:
-    """The timeline PNG of a file's range (``_tagging`` is named by the key and the range)."""
-    return render_tag_timeline(_tagging, start_s, end_s)
+def timeline_picture(
+    file_key: str, _tagging: Tagging, start_s: float, end_s: float, phone: bool
+) -> bytes:
+    """The timeline PNG of a file's range (``_tagging`` is named by the key and the range),
+    laid out like the spectrogram above it (larger text on a phone)."""
+    layout = PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT
+    return render_tag_timeline(_tagging, start_s, end_s, layout)
 
 
 def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
@@ -84,7 +89,7 @@ def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
         },
         hide_index=True,
     )
-    st.image(timeline_picture(file_key, in_range, start_s, end_s))
+    st.image(timeline_picture(file_key, in_range, start_s, end_s, is_phone()))
     st.caption(
         "Score over time, from 0 (black) to 1 (pale yellow): each column is one 0.975 s "
         "frame, centred on its time, every 0.48 s. The rows are the classes that score "

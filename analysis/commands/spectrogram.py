@@ -9,7 +9,7 @@ import numpy as np
 
 from analysis.audio import load_audio
 from analysis.errors import InputError
-from analysis.render import COLORMAPS, SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.render import COLORMAPS, SPECTROGRAM_LAYOUT, render_spectrogram, spectrogram_title
 from analysis.spectrogram import SCALES, WINDOWS, STFTParams, spectrogram, to_db
 
 
@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
     )
     db, peak_db = to_db(spec.power, db_range=args.db_range)
     png = render_spectrogram(
-        spec, db, db_floor=peak_db - args.db_range, db_top=peak_db, cmap=args.cmap
+        spec,
+        db,
+        db_floor=peak_db - args.db_range,
+        db_top=peak_db,
+        cmap=args.cmap,
+        title=spectrogram_title(args.input.name, spec, args.db_range),
     )
     try:
         args.output.write_bytes(png)
