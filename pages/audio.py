@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -15,22 +15,34 @@ from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.render import (
     COLORMAPS,
+    PHONE_SPECTROGRAM_LAYOUT,
+    PHONE_WAVEFORM_LAYOUT,
     SPECTROGRAM_LAYOUT,
+    WAVEFORM_LAYOUT,
     render_spectrogram,
     render_waveform,
+    spectrogram_title,
 )
 from analysis.spectrogram import (
     SCALES,
     WINDOWS,
+    Cancelled,
     Spectrogram,
     STFTParams,
+    export_limit_s,
+    frames_csv,
+    frames_npz,
     is_silent,
     spectrogram,
+    stft_frames,
     to_csv,
     to_db,
 )
+from ui.audio_speech import show_speech
 from ui.audio_tags import show_tags
+from ui.device import is_phone
 from ui.navigation import leave_legacy_pages_mode
+from ui.reruns import newer_run_waiting
 from ui.state import kept_file, remember
 
 leave_legacy_pages_mode()
@@ -60,8 +72,11 @@ ENCODINGS = {
     "OPUS": "Opus",
     "MPEG_LAYER_III": "MP3",
 }
+# Every-frame exports hold at most this many values (frames × bins): ~60 MB of CSV.
+MAX_EXPORT_VALUES = 8_000_000
 # Longer selections play from the whole file, from whole seconds (st.audio's resolution).
-EXACT_PLAYBACK_S = 300
+# A WAV of its own costs every range change ~0.1 s a minute of stereo: keep it short.
+EXACT_PLAYBACK_S = 60
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
@@ -80,9 +95,13 @@ def sample_clip() -> tuple[AudioClip, bytes]:
     return clip, to_wav_bytes(clip.samples, clip.sample_rate)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.ndarray:
-    """The mono signal the pictures show: the channel mix (None) or one channel."""
+    """The mono signal the pictures show: the channel mix (None) or one channel.
+
+    A channel is a view of the clip (no memory), so a stereo file's mix and both channels
+    stay here together: going back to the mix does not recompute it.
+    """
     return _clip.mono() if channel is None else _clip.channel(channel)
 
 
@@ -117,8 +136,12 @@ def compute_spectrogram(
     window: str,
     scale: str,
     n_mels: int,
+    _cancelled: Callable[[], bool] | None = None,
 ) -> Spectrogram:
-    """The spectrogram pooled to the figure's plot area (``_signal`` is named by its key)."""
+    """The spectrogram pooled to the figure's plot area (``_signal`` is named by its key).
+
+    Raises Cancelled, and caches nothing, when ``_cancelled()`` says a newer run waits.
+    """
     columns, rows = SPECTROGRAM_LAYOUT.plot_size
     return spectrogram(
         _signal,
@@ -130,6 +153,7 @@ def compute_spectrogram(
         end_s=end_s,
         max_columns=columns,
         max_rows=rows,
+        cancelled=_cancelled,
     )
 
 
@@ -141,9 +165,13 @@ def waveform_picture(
     channel: int | None,
     start_s: float,
     end_s: float,
+    phone: bool,
 ) -> bytes:
     first, last = round(start_s * sample_rate), round(end_s * sample_rate)
-    return render_waveform(_signal[first:last], sample_rate, start_s=start_s, image_format="jpeg")
+    layout = PHONE_WAVEFORM_LAYOUT if phone else WAVEFORM_LAYOUT
+    return render_waveform(
+        _signal[first:last], sample_rate, start_s=start_s, layout=layout, image_format="jpeg"
+    )
 
 
 def markdown_literal(text: str) -> str:
@@ -167,17 +195,17 @@ def spectrogram_caption(spec: Spectrogram, sample_rate: int, seconds: float) -> 
     p = spec.params
     hop_ms = 1000 * p.hop_length / sample_rate
     rows, columns = spec.power.shape
-    return (
+    caption = (
         f"{spec.frames:,} frames of {p.n_fft} samples ({sample_rate / p.n_fft:.1f} Hz per bin, "
         f"{p.window} window of {p.win_length}, hop {p.hop_length} = {hop_ms:.1f} ms), "
         f"shown as {columns} columns × {rows} rows over {seconds:.2f} s"
     )
-
-
-def npy_bytes(db: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, db)
-    return buffer.getvalue()
+    if spec.frame_step > 1:  # the work was bounded: say so, and how to see every frame
+        caption += (
+            f". Long range: 1 frame in {spec.frame_step} computed for the picture; zoom in or "
+            "export for every frame."
+        )
+    return caption
 
 
 # --- the page, top to bottom -------------------------------------------------------------
@@ -377,24 +405,31 @@ def show_spectrogram(
         st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
     signal = analysed_signal(file_key, clip, channel)
     with st.spinner("Computing the spectrogram…"):
-        spec = compute_spectrogram(
-            file_key,
-            signal,
-            clip.sample_rate,
-            channel,
-            start_s,
-            end_s,
-            n_fft,
-            None if hop == "auto" else int(hop),
-            win_length,
-            window,
-            scale,
-            n_mels,
-        )
+        try:
+            spec = compute_spectrogram(
+                file_key,
+                signal,
+                clip.sample_rate,
+                channel,
+                start_s,
+                end_s,
+                n_fft,
+                None if hop == "auto" else int(hop),
+                win_length,
+                window,
+                scale,
+                n_mels,
+                _cancelled=newer_run_waiting,
+            )
+        except Cancelled:  # a newer change is queued: stop here so that it starts at once
+            st.caption("Settings changed: drawing the newer ones…")
+            return
         db, peak_db = to_db(spec.power, db_range=db_range, ref=REFERENCES[reference])
         db_label = "dB re full scale" if REFERENCES[reference] == 1.0 else "dB re peak"
         options = dict(db_floor=peak_db - db_range, db_top=peak_db, db_label=db_label, cmap=cmap)
-        picture = render_spectrogram(spec, db, image_format="jpeg", **options)
+        # Larger text and fewer ticks on a phone, where the picture is shown ~360 px wide.
+        layout = PHONE_SPECTROGRAM_LAYOUT if is_phone() else SPECTROGRAM_LAYOUT
+        picture = render_spectrogram(spec, db, image_format="jpeg", layout=layout, **options)
     st.image(picture, caption=spectrogram_caption(spec, clip.sample_rate, end_s - start_s))
     if is_silent(spec.power):
         st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
@@ -403,35 +438,82 @@ def show_spectrogram(
             f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
             "past it, into the sound around it or zero padding beyond the file's ends."
         )
-    st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s))
+    st.image(
+        waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s, is_phone())
+    )
 
     stem = safe_stem(name, default="audio")
-    downloads = st.columns(3)
+    p = spec.params
+    exportable = spec.frames * (p.n_fft // 2 + 1) <= MAX_EXPORT_VALUES
+    downloads = st.columns(4 if exportable else [1, 2, 1], vertical_alignment="center")
     downloads[0].download_button(
         "Spectrogram (PNG)",
-        lambda: render_spectrogram(spec, db, image_format="png", **options),
+        lambda: render_spectrogram(
+            spec, db, image_format="png", title=spectrogram_title(name, spec, db_range), **options
+        ),
         f"{stem}-spectrogram.png",
         "image/png",
         on_click="ignore",
     )
-    downloads[1].download_button(
-        "Values in dB (.npy)",
-        lambda: npy_bytes(db),
-        f"{stem}-spectrogram-db.npy",
-        "application/octet-stream",
-        on_click="ignore",
-    )
-    downloads[2].download_button(
-        "Values in dB (CSV)",
+    if exportable:
+        # Computed on click, never during a rerun: every frame and bin of the range.
+        ref = REFERENCES[reference]
+
+        def frames_db():
+            table = stft_frames(
+                signal,
+                clip.sample_rate,
+                p,
+                start_s=start_s,
+                end_s=end_s,
+                max_values=MAX_EXPORT_VALUES,
+            )
+            return table, to_db(table.power, db_range=None, ref=ref)[0]
+
+        settings = dict(
+            db_reference=reference,
+            start_s=start_s,
+            end_s=end_s,
+            channel="mix of all channels" if channel is None else f"channel {channel + 1}",
+            source=name,
+        )
+        every_frame = f"Every frame and FFT bin of the selection, in {db_label}"
+        downloads[1].download_button(
+            "Every frame (CSV)",
+            lambda: frames_csv(*frames_db()),
+            f"{stem}-stft-db.csv",
+            "text/csv",
+            on_click="ignore",
+            help=f"{every_frame}: one row per frame, its time in s, then one column per bin.",
+        )
+        downloads[2].download_button(
+            "Every frame (NPZ)",
+            lambda: frames_npz(*frames_db(), **settings),
+            f"{stem}-stft-db.npz",
+            "application/octet-stream",
+            on_click="ignore",
+            help=f"{every_frame}, for NumPy: db, times_s, freqs_hz and the settings.",
+        )
+    else:
+        limit = export_limit_s(p, clip.sample_rate, MAX_EXPORT_VALUES)
+        downloads[1].caption(f"Select at most {limit:g} s to export every frame at these settings.")
+    downloads[-1].download_button(
+        "Picture grid (CSV)",
         lambda: to_csv(spec, db),
-        f"{stem}-spectrogram-db.csv",
+        f"{stem}-spectrogram-grid-db.csv",
         "text/csv",
         on_click="ignore",
+        help=f"The values the picture shows, in {db_label}: one column per pixel column, one "
+        "row per pixel row (frames and bins pooled by maximum).",
     )
 
 
 spectrogram_section(clip, file_key, name, start_s, end_s)
 try:
     show_tags(clip, start_s, end_s, file_key)
+except Exception as error:
+    show_unexpected(error)
+try:
+    show_speech(clip, start_s, end_s, file_key, range_key=f"audio_time_range_{file_key}")
 except Exception as error:
     show_unexpected(error)

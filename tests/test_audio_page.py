@@ -7,12 +7,29 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
+import ui.audio_speech
 import ui.audio_tags
+import ui.reruns
 
 PAGE = "../pages/audio.py"
 TIMEOUT = 60
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Label -> the data (a callable: generated on click) of each download button drawn."""
+    drawn = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        drawn[label] = data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return drawn
 
 
 @pytest.fixture
@@ -20,6 +37,14 @@ def tags_calls(monkeypatch):
     """Replace the tags section (tested by its owner) with a recorder: faster, and isolates us."""
     calls = []
     monkeypatch.setattr(ui.audio_tags, "show_tags", lambda *args: calls.append(args))
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def speech_calls(monkeypatch):
+    """Replace the speech section (tests/test_speech_section.py tests it under this page)."""
+    calls = []
+    monkeypatch.setattr(ui.audio_speech, "show_speech", lambda *args, **kw: calls.append(args))
     return calls
 
 
@@ -103,7 +128,12 @@ def test_upload_shows_facts_image_player_and_downloads(tags_calls):
     }
     assert "frames of 2048 samples" in spectrogram_caption(at)
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Spectrogram (PNG)", "Values in dB (.npy)", "Values in dB (CSV)"]
+    assert labels == [
+        "Spectrogram (PNG)",
+        "Every frame (CSV)",
+        "Every frame (NPZ)",
+        "Picture grid (CSV)",
+    ]
     assert len(at.get("audio")) == 1
     assert "<b>" not in " ".join(m.value for m in at.markdown)  # names are never HTML
 
@@ -316,3 +346,60 @@ def test_file_and_settings_survive_a_visit_to_another_page(tags_calls):
     assert shows_result(at)
     assert facts(at)["Duration"] == "3.0 s"
     assert control(at, "radio", "Frequency scale").value == "mel"
+
+
+def test_every_frame_exports_hold_the_selection_at_the_chosen_settings(tags_calls, downloads):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0, hz=1000.0), 16000))
+    control(at, "select_slider", "FFT size").set_value(1024).run()  # 1 kHz is bin 64 exactly
+    control(at, "select_slider", "Hop length").set_value(128).run()
+    control(at, "slider", "Time range").set_value((1.0, 2.0)).run()
+    assert shows_result(at)
+    lines = downloads["Every frame (CSV)"]().splitlines()
+    freqs = np.array([float(v) for v in lines[0].split(",")[1:]])
+    assert lines[0].startswith("time_s,") and np.allclose(freqs, np.arange(513) * 16000 / 1024)
+    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert len(rows) == 1 + 16000 // 128  # every frame of the second, not the picture's columns
+    assert rows[0, 0] == 1.0 and np.allclose(np.diff(rows[:, 0]), 128 / 16000)
+    assert (freqs[rows[:, 1:].argmax(axis=1)] == 1000.0).all()
+    with np.load(io.BytesIO(downloads["Every frame (NPZ)"]()), allow_pickle=False) as npz:
+        assert npz["db"].shape == (len(rows), 513)
+        assert (int(npz["n_fft"]), int(npz["hop_length"]), str(npz["source"])) == (
+            1024,
+            128,
+            "tone.wav",
+        )
+        assert (float(npz["start_s"]), float(npz["end_s"])) == (1.0, 2.0)
+    grid = downloads["Picture grid (CSV)"]().splitlines()
+    assert grid[0].startswith("frequency_hz,1.0000,")  # the picture's columns, named apart
+
+
+def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls, downloads):
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
+    at = upload(open_page(), "minute.wav", wav(noise, 16000))
+    control(at, "select_slider", "FFT size").set_value(16384).run()
+    downloads.clear()
+    control(at, "select_slider", "Hop length").set_value(32).run()
+    assert shows_result(at)
+    assert spectrogram_caption(at).endswith(
+        "Long range: 1 frame in 4 computed for the picture; zoom in or export for every frame."
+    )
+    assert "Every frame (CSV)" not in downloads and "Picture grid (CSV)" in downloads
+    assert any(
+        c.value == "Select at most 1.95 s to export every frame at these settings."
+        for c in at.caption
+    )
+    downloads.clear()
+    control(at, "slider", "Time range").set_value((10.0, 11.0)).run()
+    assert "Long range" not in spectrogram_caption(at)
+    assert "Every frame (CSV)" in downloads and "Every frame (NPZ)" in downloads
+
+
+def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_calls, monkeypatch):
+    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: True)
+    # A sound no other test uses: its spectrogram is in no cache yet.
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=1.5, hz=777.0), 16000))
+    assert not at.exception and not at.error and not images(at)
+    assert any(c.value == "Settings changed: drawing the newer ones…" for c in at.caption)
+    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: False)
+    at.run()  # the stopped computation was not cached: the next run draws the picture
+    assert shows_result(at)

@@ -11,10 +11,10 @@ import pytest
 
 from tests.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES, Case, gradient, jpeg, wav
 
-# Fixtures: the tags section is replaced by a recorder (its own tests cover it); each vision
-# test starts with empty caches.
-__all__ = ["runs", "tags_calls"]
-from tests.test_audio_page import images, shows_result, tags_calls
+# Fixtures: the tags and speech sections are replaced by recorders (their own tests cover
+# them); each vision test starts with empty caches.
+__all__ = ["runs", "speech_calls", "tags_calls"]
+from tests.test_audio_page import images, shows_result, speech_calls, tags_calls
 from tests.test_audio_page import open_page as open_audio_page
 from tests.test_audio_page import upload as upload_audio
 from tests.test_vision_page import runs

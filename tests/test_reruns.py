@@ -20,6 +20,17 @@ def test_a_queued_fragment_rerun_is_seen_and_consumed_runs_are_not(monkeypatch):
     assert not ui.reruns.newer_run_waiting()
 
 
+def test_another_fragments_timer_is_not_a_newer_change(monkeypatch):
+    requests = ScriptRequests()
+    context = SimpleNamespace(script_requests=requests)
+    monkeypatch.setattr(ui.reruns, "get_script_run_ctx", lambda **_: context)
+    # The speech section's progress poll (run_every) ticks while the spectrogram is computed.
+    requests.request_rerun(RerunData(fragment_id="speech progress", is_auto_rerun=True))
+    assert not ui.reruns.newer_run_waiting()
+    requests.request_rerun(RerunData(fragment_id="spectrogram"))  # a person moved a slider
+    assert ui.reruns.newer_run_waiting()
+
+
 def test_outside_a_script_run_nothing_is_waiting(monkeypatch):
     monkeypatch.setattr(ui.reruns, "get_script_run_ctx", lambda **_: None)
     assert not ui.reruns.newer_run_waiting()

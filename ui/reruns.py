@@ -17,4 +17,8 @@ def newer_run_waiting() -> bool:
     """
     context = get_script_run_ctx(suppress_warning=True)
     requests = getattr(context, "script_requests", None)
-    return getattr(requests, "_state", None) is ScriptRequestType.RERUN
+    if getattr(requests, "_state", None) is not ScriptRequestType.RERUN:
+        return False
+    # A fragment's timer (``run_every``: a progress poll) is no newer change of the controls:
+    # giving way to it would leave the old picture's place empty.
+    return not getattr(getattr(requests, "_rerun_data", None), "is_auto_rerun", False)
