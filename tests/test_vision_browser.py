@@ -6,7 +6,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from tests.conftest import drop_file, screenshot
+from tests.conftest import ARTIFACTS_DIR, drop_file, require_model, screenshot
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -21,6 +21,10 @@ def open_vision(page, app_url: str) -> None:
 
 def wait_for_result(page, caption: str) -> None:
     page.get_by_text(caption).wait_for()
+    # The run that wrote the caption has ended: elements of the previous picture's result
+    # (the sample shown before a drop) stay on screen, marked stale, until it does.
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
     page.locator('[data-testid="stImage"] img').first.wait_for()
     # Visible images only: the hidden "Original" tab's image may load lazily, or never.
     page.wait_for_function(
@@ -37,12 +41,13 @@ def test_drop_a_photo_and_see_labelled_boxes(page, app_url, tmp_path):
     open_vision(page, app_url)
     drop_file(page, photo, "image/jpeg")
     wait_for_result(page, "cat and coffee.jpg — 451×300 px")
-    assert page.get_by_text("Download annotated image (PNG)").is_visible()
-    assert page.get_by_text("Latency").first.is_visible()
+    expect(page.get_by_text("Download annotated image (PNG)")).to_be_visible()
+    expect(page.get_by_text("Latency").first).to_be_visible()
     screenshot(page, "vision_dropped_cat")
 
 
 def test_confidence_slider_updates_the_boxes_in_the_browser(page, app_url, tmp_path):
+    require_model("yolox-nano")  # the counts below are YOLOX-Nano's
     photo = tmp_path / "coffee.png"
     Image.fromarray(skimage.data.coffee()).save(photo)
     open_vision(page, app_url)
@@ -50,7 +55,7 @@ def test_confidence_slider_updates_the_boxes_in_the_browser(page, app_url, tmp_p
     wait_for_result(page, "coffee.png — 600×400 px")
     page.get_by_role("heading", name="2 detection(s)").wait_for()  # cup and dining table
     page.get_by_role("slider").first.focus()  # the confidence slider comes first
-    for _ in range(6):  # 0.50 → 0.80: the dining table (0.74) goes, the cup (0.90) stays
+    for _ in range(11):  # 0.25 → 0.80: the dining table (0.74) goes, the cup (0.90) stays
         page.keyboard.press("ArrowRight")
     page.get_by_role("heading", name="1 detection(s)").wait_for()
     page.get_by_text("cup: 1").wait_for()
@@ -77,3 +82,34 @@ def test_a_bad_file_shows_one_message_and_the_next_photo_works(page, app_url, tm
     wait_for_result(page, "astronaut.png — 512×512 px")
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     screenshot(page, "vision_after_bad_file")
+
+
+def test_on_a_phone_the_picture_stays_in_view_while_the_slider_moves(browser, app_url, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(skimage.data.astronaut()).save(photo, quality=92)
+    page.goto(f"{app_url.rstrip('/')}/vision")  # the sidebar is folded away on a phone
+    page.get_by_role("heading", name="Vision").wait_for()
+    drop_file(page, photo, "image/jpeg")
+    wait_for_result(page, "astronaut.jpg — 512×512 px")
+    picture = page.locator('[data-testid="stImage"] img').first
+    slider = page.get_by_role("slider", name="Confidence threshold")
+    picture.evaluate("image => image.scrollIntoView({block: 'center'})")
+    slider.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(slider).to_have_attribute("aria-valuetext", "0.40")
+    wait_for_result(page, "astronaut.jpg — 512×512 px")
+    # Both whole on the screen at once, the picture below the app's header bar.
+    header = page.get_by_test_id("stHeader").bounding_box()
+    image, handle = picture.bounding_box(), slider.bounding_box()
+    assert header and image and handle
+    assert header["y"] + header["height"] <= image["y"] < image["y"] + image["height"] <= 844
+    assert image["y"] + image["height"] <= handle["y"] < handle["y"] + handle["height"] <= 844
+    assert image["width"] >= 300 and image["x"] >= 0 and image["x"] + image["width"] <= 390
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / "vision_phone_screen.png"))  # the screen only
+    screenshot(page, "vision_phone")
+    context.close()

@@ -1,0 +1,86 @@
+"""A visitor's whole session in Chromium: files and results survive moving between pages, and
+nothing the app does reaches any host but its own."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import skimage.data
+from PIL import Image
+
+from tests.conftest import drop_file, screenshot
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+SPECTROGRAM = '[data-testid="stImage"] img'
+
+
+def go_to(page, title: str) -> None:
+    """Click the sidebar link to a page (no reload: the session and its state live on)."""
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def visible_images_loaded(page) -> None:
+    page.wait_for_function(
+        "() => { const shown = [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        ".filter(img => img.offsetParent !== null);"
+        " return shown.length > 0 && shown.every(img => img.complete && img.naturalWidth > 0); }"
+    )
+
+
+def test_both_pages_keep_their_file_and_result_across_navigation(page, app_url, speech_wav):
+    photo = speech_wav.parent / "cat on the sofa.png"
+    Image.fromarray(skimage.data.chelsea()).save(photo)
+    main = page.get_by_test_id("stMain")
+    page.goto(app_url)
+
+    go_to(page, "Audio")
+    drop_file(page, speech_wav, "audio/wav")
+    page.locator(SPECTROGRAM).nth(1).wait_for()
+    scale = page.get_by_role("radiogroup", name=re.compile("Frequency scale"))
+    scale.get_by_text("Mel", exact=True).click()
+    expect(main).to_contain_text("× 128 rows")  # 128 mel bands
+
+    go_to(page, "Vision")
+    drop_file(page, photo, "image/png")
+    expect(main).to_contain_text("cat on the sofa.png")
+    visible_images_loaded(page)
+
+    go_to(page, "Audio")
+    expect(main).to_contain_text("HELLO.WAV")
+    expect(main).to_contain_text("22,050 Hz")
+    page.locator(SPECTROGRAM).nth(1).wait_for()
+    visible_images_loaded(page)
+    expect(scale.get_by_role("radio", name="Mel")).to_be_checked()
+    screenshot(page, "session-audio-after-vision")
+
+    go_to(page, "Vision")
+    expect(main).to_contain_text("cat on the sofa.png")
+    visible_images_loaded(page)
+    screenshot(page, "session-vision-after-audio")
+    assert not page.get_by_test_id("stException").count()
+
+
+def test_using_the_app_sends_no_request_to_any_other_host(browser, app_url, speech_wav):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    hosts: list[str] = []
+    context.on("request", lambda request: hosts.append(urlsplit(request.url).netloc))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url)
+    page.get_by_role("heading", name="Percept").wait_for()
+    go_to(page, "Audio")
+    drop_file(page, speech_wav, "audio/wav")
+    page.locator(SPECTROGRAM).nth(1).wait_for()
+    page.get_by_text("Advanced").click()  # expanders, icons and fonts load on demand
+    go_to(page, "Vision")
+    visible_images_loaded(page)
+    page.wait_for_load_state("networkidle")
+    context.close()
+    own = urlsplit(app_url).netloc
+    assert hosts and own in hosts
+    assert sorted({host for host in hosts if host and host != own}) == []
