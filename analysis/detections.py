@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from analysis.errors import InputError
+
+if TYPE_CHECKING:
+    from analysis.masks import InstanceMasks
 
 
 @dataclass(frozen=True)
@@ -29,12 +33,16 @@ class Detections:
         (N,) int64 indices into ``class_names``.
     class_names : tuple of str
         The model's class names (COCO's "sports ball", VOC's "diningtable", "face", ...).
+    masks : InstanceMasks or None
+        Instance masks of segmentation models, one per detection (indexed along with the
+        boxes); None for box-only models.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     class_ids: np.ndarray
     class_names: tuple[str, ...] = field(default=())
+    masks: InstanceMasks | None = None
 
     def __post_init__(self) -> None:
         boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -45,6 +53,8 @@ class Detections:
                 f"boxes, scores and class_ids differ in length: "
                 f"{len(boxes)}, {len(scores)}, {len(class_ids)}"
             )
+        if self.masks is not None and len(self.masks) != len(boxes):
+            raise ValueError(f"{len(self.masks)} masks for {len(boxes)} boxes")
         object.__setattr__(self, "boxes", boxes)
         object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "class_ids", class_ids)
@@ -59,8 +69,9 @@ class Detections:
 
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
         """The detections selected by a boolean mask, an index array or a slice."""
+        masks = None if self.masks is None else self.masks[index]
         return Detections(
-            self.boxes[index], self.scores[index], self.class_ids[index], self.class_names
+            self.boxes[index], self.scores[index], self.class_ids[index], self.class_names, masks
         )
 
     @property
@@ -78,9 +89,12 @@ class Detections:
         return dict(Counter(self.labels).most_common())
 
     def to_records(self) -> list[dict]:
-        """``[{"label", "score", "box": [x1, y1, x2, y2]}]``, highest score first, for JSON."""
+        """``[{"label", "score", "box": [x1, y1, x2, y2]}]``, highest score first, for JSON.
+
+        With masks, each record also has ``"mask": {"area_px": N, "polygon": [[x, y], ...]}``.
+        """
         order = np.argsort(-self.scores, kind="stable")
-        return [
+        records = [
             {
                 "label": self.class_name(int(self.class_ids[i])),
                 "score": round(float(self.scores[i]), 4),
@@ -88,6 +102,10 @@ class Detections:
             }
             for i in order
         ]
+        if self.masks is not None:
+            for record, i in zip(records, order, strict=True):
+                record["mask"] = self.masks.record(int(i), self.boxes[i])
+        return records
 
 
 def nms_keep(

@@ -1,10 +1,15 @@
 """``python -m analysis detect IMAGE``: find objects or faces in a picture.
 
-Prints one line per detection, or with ``--json`` one JSON object::
+``--model-file`` runs your own model instead of a catalog one (a ``.onnx``, or given twice a
+``.prototxt`` and its ``.caffemodel``; see :mod:`analysis.own_model`), ``--labels`` names
+its classes. Prints one line per detection, or with ``--json`` one JSON object::
 
-    {"model": ..., "image": {"width": ..., "height": ...},
+    {"file": ..., "model": ..., "thresholds": {"confidence": ..., "iou": ..., "classes": ...},
+     "image": {"width": ..., "height": ...},
      "detections": [{"label": ..., "score": ..., "box": [x1, y1, x2, y2]}],
      "timings_ms": {"preprocess": ..., "inference": ..., "postprocess": ..., "total": ...}}
+
+Detections of segmentation models also have ``"mask": {"area_px": N, "polygon": [[x, y], ...]}``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from analysis.detections import DetectionFilter, Detections
 from analysis.detectors import PREFERENCE, Timings, best_available, detect, load_detector
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png
+from analysis.masks import draw_masks
+from analysis.own_model import load_model_paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +37,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         choices=PREFERENCE,
         help="catalog model (default: the best one whose files are present)",
+    )
+    parser.add_argument(
+        "--model-file",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="your own model instead: a .onnx file, or --model-file twice for a Caffe "
+        ".prototxt and its .caffemodel",
+    )
+    parser.add_argument(
+        "--labels", type=Path, metavar="FILE", help="class names of --model-file, one per line"
     )
     parser.add_argument(
         "--conf", type=float, default=0.5, help="minimum score (default 0.5; adapters keep ≥ 0.05)"
@@ -45,11 +63,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def result_json(
-    model: str, rgb: np.ndarray, detections: Detections, timings: Timings
+    file: str,
+    model: str,
+    params: DetectionFilter,
+    rgb: np.ndarray,
+    detections: Detections,
+    timings: Timings,
 ) -> dict[str, object]:
-    """The JSON object the CLI prints and the Vision page offers for download."""
+    """The JSON object the CLI prints and the Vision page offers for download.
+
+    ``file`` is the picture's file name; ``params`` the thresholds the detections passed
+    (``classes`` is null when every class is shown).
+    """
     return {
+        "file": file,
         "model": model,
+        "thresholds": {
+            "confidence": round(params.confidence, 4),
+            "iou": round(params.iou, 4),
+            "classes": None if params.classes is None else list(params.classes),
+        },
         "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
         "detections": detections.to_records(),
         "timings_ms": timings.as_dict(),
@@ -69,8 +102,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
     params = DetectionFilter(confidence=args.conf, iou=args.iou)
     rgb = decode_image(args.image)
-    model = args.model or best_available()
-    detector = load_detector(model)
+    if args.model_file:
+        if args.model:
+            raise InputError("Give --model or --model-file, not both.")
+        detector = load_model_paths(args.model_file, args.labels)
+        model = detector.spec.name
+    elif args.labels:
+        raise InputError("--labels names the classes of a --model-file.")
+    else:
+        model = args.model or best_available()
+        detector = load_detector(model)
 
     if args.repeat > 1:
         detect(detector, rgb, params)  # warm-up: first runs allocate and optimise
@@ -80,11 +121,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         try:
-            args.output.write_bytes(encode_png(annotate(rgb, detections)))
+            args.output.write_bytes(encode_png(annotate(draw_masks(rgb, detections), detections)))
         except OSError as error:
             raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:
-        print(json.dumps(result_json(model, rgb, detections, timings)))
+        result = result_json(args.image.name, model, params, rgb, detections, timings)
+        print(json.dumps(result))
     else:
         print(f"{model}: {len(detections)} detection(s) in {rgb.shape[1]}×{rgb.shape[0]} px")
         for record in detections.to_records():
