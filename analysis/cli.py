@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from analysis.commands import batch, detect, pitch, spectrogram, tags, transcribe, video
+from analysis.commands import batch, detect, pitch, pose, spectrogram, tags, transcribe, video
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
 COMMANDS = {
     "spectrogram": (spectrogram, "render an audio file's spectrogram to an image"),
     "detect": (detect, "detect objects or faces in an image"),
+    "pose": (pose, "find people and their 33 body keypoints in an image (BlazePose)"),
     "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
     "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
     "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),

@@ -96,7 +96,8 @@ MOBILENET_SSD = ModelSpec(
     format="caffe",
     runtime="opencv-dnn",
     description=(
-        "The seed example's detector: 20 PASCAL VOC classes, run by OpenCV's Caffe importer."
+        "A small, older object detector (2017) for 20 everyday classes — people, cars, "
+        "cats, dogs, bottles, chairs… — run by OpenCV itself, no extra runtime needed."
     ),
     input_size=(300, 300),
     preprocessing="resize to 300×300, scale 0.007843, mean 127.5",
@@ -175,6 +176,42 @@ HOG_PEOPLE = ModelSpec(
     labels=("person",),
 )
 
+BLAZEPOSE = ModelSpec(
+    name="blazepose",
+    title="BlazePose (body poses, 33 keypoints)",
+    task="poses",
+    format="tflite",
+    runtime="ai-edge-litert",
+    description=(
+        "MediaPipe's BlazePose: a person detector, then 33 body keypoints per person "
+        "(face, shoulders, elbows, wrists, hands, hips, knees, ankles, feet)."
+    ),
+    input_size=(224, 224),
+    preprocessing=(
+        "detector: letterbox to 224×224, RGB in [-1, 1]; landmarks: a 256×256 crop around "
+        "each person, turned upright, RGB in [0, 1]"
+    ),
+    licence="Apache-2.0",
+    source="https://github.com/google-ai-edge/mediapipe/blob/master/docs/solutions/pose.md",
+    files=(
+        ModelFile(
+            role="detector",
+            names=("pose_detection.tflite",),
+            url="https://storage.googleapis.com/mediapipe-assets/pose_detection.tflite?generation=1678737489600422",
+            size=2_959_046,
+            sha256="9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+        ),
+        ModelFile(
+            role="landmarks",
+            names=("pose_landmark_full.tflite",),
+            url="https://storage.googleapis.com/mediapipe-assets/pose_landmark_full.tflite?generation=1661875894245786",
+            size=6_440_512,
+            sha256="e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+        ),
+    ),
+    labels=("person",),
+)
+
 YAMNET = ModelSpec(
     name="yamnet",
     title="YAMNet (AudioSet sound events)",
@@ -201,13 +238,21 @@ YAMNET = ModelSpec(
 )
 
 
-def _whisper_files(repo: str, folder: str) -> tuple[ModelFile, ...]:
-    """The four files of a CTranslate2 Whisper model, which must sit together in ``folder``."""
+def _whisper_files(
+    repo: str, folder: str, checks: dict[str, tuple[int, str]] | None = None
+) -> tuple[ModelFile, ...]:
+    """The four files of a CTranslate2 Whisper model, which must sit together in ``folder``.
+
+    ``checks`` maps a file name to its upstream size (bytes) and sha256, where known.
+    """
+    checks = checks or {}
     return tuple(
         ModelFile(
             role=role,
             names=(f"{folder}/{name}",),
             url=f"https://huggingface.co/{repo}/resolve/main/{name}",
+            size=checks.get(name, (None, None))[0],
+            sha256=checks.get(name, (None, None))[1],
         )
         for role, name in (
             ("model", "model.bin"),
@@ -234,7 +279,28 @@ WHISPER_TINY_EN = ModelSpec(
     preprocessing="mono 16 kHz float32 in [-1, 1]; 30 s windows of 80-band log-mel",
     licence="MIT",
     source="https://huggingface.co/Systran/faster-whisper-tiny.en",
-    files=_whisper_files("Systran/faster-whisper-tiny.en", "faster-whisper-tiny.en"),
+    files=_whisper_files(
+        "Systran/faster-whisper-tiny.en",
+        "faster-whisper-tiny.en",
+        {
+            "model.bin": (
+                75_537_502,
+                "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+            ),
+            "config.json": (
+                2_317,
+                "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+            ),
+            "tokenizer.json": (
+                2_128_466,
+                "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+            ),
+            "vocabulary.txt": (
+                422_309,
+                "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+            ),
+        },
+    ),
 )
 
 WHISPER_BASE = ModelSpec(
@@ -274,6 +340,7 @@ CATALOG: dict[str, ModelSpec] = {
         YUNET,
         HAAR_FACES,
         HOG_PEOPLE,
+        BLAZEPOSE,
         YAMNET,
         WHISPER_TINY_EN,
         WHISPER_BASE,

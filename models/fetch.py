@@ -122,7 +122,9 @@ def check_loads(spec: ModelSpec, paths: dict[str, Path]) -> None:
         elif spec.format == "tflite":
             from ai_edge_litert.interpreter import Interpreter
 
-            Interpreter(model_path=str(paths["model"])).allocate_tensors()
+            for model_file in spec.files:  # BlazePose has two networks, YAMNet one + a CSV
+                if model_file.names[0].endswith(".tflite"):
+                    Interpreter(model_path=str(paths[model_file.role])).allocate_tensors()
     except ImportError as error:
         raise FetchError(
             f"{spec.name} needs the {spec.runtime} runtime to load, and it is not installed "

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests use: Chromium and a font (browser tests), espeak-ng
-# (speech), sox.
+# (speech), sox, and opencv-doc (OpenCV's sample photos and videos).
 # Skips apt when they are all present already; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all)
+packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

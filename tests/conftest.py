@@ -22,6 +22,7 @@ from tests.live_app import (
 )
 
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 
 
 def skip_or_fail(reason: str, required_by: str) -> None:
@@ -46,6 +47,17 @@ def require_tool(name: str) -> str:
     if path is None:
         skip_or_fail(f"{name} is not installed (apt-get install {name})", "PERCEPT_REQUIRE_TOOLS")
     return path
+
+
+@pytest.fixture(scope="session")
+def opencv_data() -> Path:
+    """Debian opencv-doc's sample photos and videos (scripts/install-test-tools.sh installs it)."""
+    if not OPENCV_DATA.is_dir():
+        skip_or_fail(
+            "OpenCV's samples need Debian's opencv-doc (apt-get install opencv-doc)",
+            "PERCEPT_REQUIRE_TOOLS",
+        )
+    return OPENCV_DATA
 
 
 @pytest.fixture(scope="session")

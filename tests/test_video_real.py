@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from analysis.detections import DetectionFilter
 from analysis.video import analyse_video, probe, video_detector
-from tests.conftest import require_model, skip_or_fail
-
-INSTALLED = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+from tests.conftest import require_model
 
 
 @pytest.fixture(scope="session")
-def vtest_avi(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """vtest.avi (768×576, 10 fps, 795 frames of pedestrians) from Debian's opencv-doc:
-    the installed package's copy, else the package fetched with apt-get into a temp dir."""
-    if INSTALLED.exists():
-        return INSTALLED
-    folder = tmp_path_factory.mktemp("opencv-doc")
-    if shutil.which("apt-get") and shutil.which("dpkg-deb"):
-        fetched = subprocess.run(
-            ["apt-get", "download", "opencv-doc"], cwd=folder, capture_output=True
-        )
-        for deb in folder.glob("opencv-doc*.deb") if fetched.returncode == 0 else []:
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(folder / "x")], check=True)
-            return folder / "x" / INSTALLED.relative_to("/")
-    skip_or_fail(
-        "vtest.avi needs Debian's opencv-doc (apt-get download opencv-doc)", "PERCEPT_REQUIRE_TOOLS"
-    )
-    raise AssertionError  # unreachable: skip_or_fail raises
+def vtest_avi(opencv_data: Path) -> Path:
+    """vtest.avi (768×576, 10 fps, 795 frames of pedestrians) from Debian's opencv-doc."""
+    return opencv_data / "vtest.avi"
 
 
 def test_pedestrians_are_tracked_as_people(vtest_avi: Path) -> None:

@@ -1,0 +1,122 @@
+"""``python -m analysis pose IMAGE``: find people and their 33 body keypoints (BlazePose).
+
+Prints one line per person, or with ``--json`` one JSON object::
+
+    {"model": "blazepose", "image": {"width": ..., "height": ...},
+     "keypoint_names": ["nose", "left eye inner", ...],
+     "detections": [{"label": "person", "score": ..., "box": [x1, y1, x2, y2],
+                     "keypoints": [[x, y, score], ...]}],
+     "timings_ms": {"preprocess": ..., "inference": ..., "postprocess": ..., "total": ...,
+                    "detector": {...}, "landmarks": [{...} per person], "filtering": ...}}
+
+Keypoints are in image pixels (out-of-frame body parts may lie outside the image); their
+score is the landmark's visibility in [0, 1].
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from analysis.annotate import annotate
+from analysis.detections import DetectionFilter
+from analysis.errors import InputError
+from analysis.image import decode_image, encode_png
+from analysis.pose import (
+    FLOOR,
+    LANDMARK_NAMES,
+    Poses,
+    PoseTimings,
+    StageTimes,
+    estimate_poses,
+    load_pose_estimator,
+)
+from analysis.skeleton import draw_poses
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("image", type=Path, help="picture to analyse (jpg, png, webp, ...)")
+    parser.add_argument("-o", "--output", type=Path, help="write the annotated picture (PNG)")
+    parser.add_argument(
+        "--conf",
+        type=float,
+        default=0.5,
+        help=f"minimum person score (default 0.5; the detector keeps ≥ {FLOOR})",
+    )
+    parser.add_argument(
+        "--iou", type=float, default=0.45, help="NMS IoU threshold on person boxes (default 0.45)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run N times after one warm-up and report the median timings",
+    )
+
+
+def result_json(rgb: np.ndarray, poses: Poses, timings: PoseTimings) -> dict[str, object]:
+    """The JSON object the CLI prints."""
+    return {
+        "model": "blazepose",
+        "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
+        "keypoint_names": list(LANDMARK_NAMES),
+        "detections": poses.to_records(),
+        "timings_ms": timings.as_dict(),
+    }
+
+
+def _median(runs: list[StageTimes]) -> StageTimes:
+    return StageTimes(
+        statistics.median(t.preprocess for t in runs),
+        statistics.median(t.inference for t in runs),
+        statistics.median(t.postprocess for t in runs),
+    )
+
+
+def median_timings(runs: list[PoseTimings]) -> PoseTimings:
+    """Stage by stage medians (every run of one image finds the same people)."""
+    per_person = zip(*(t.landmarks for t in runs), strict=True)
+    landmarks = tuple(_median(list(stages)) for stages in per_person)
+    filtering = statistics.median(t.filtering for t in runs)
+    return PoseTimings(_median([t.detector for t in runs]), landmarks, filtering)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
+    params = DetectionFilter(confidence=args.conf, iou=args.iou)
+    rgb = decode_image(args.image)
+    estimator = load_pose_estimator()
+
+    if args.repeat > 1:
+        estimator.estimate(rgb)  # warm-up: first runs allocate and optimise
+    runs = [estimate_poses(estimator, rgb, params) for _ in range(args.repeat)]
+    poses = runs[-1][0]
+    timings = median_timings([t for _, t in runs])
+
+    if args.output:
+        picture = draw_poses(annotate(rgb, poses.to_detections()), poses)
+        try:
+            args.output.write_bytes(encode_png(picture))
+        except OSError as error:
+            raise InputError(f"Could not write the output: {error.strerror}.") from error
+    if args.json:
+        print(json.dumps(result_json(rgb, poses, timings)))
+    else:
+        print(f"blazepose: {len(poses)} person(s) in {rgb.shape[1]}×{rgb.shape[0]} px")
+        for record in poses.to_records():
+            box = ", ".join(f"{v:.0f}" for v in record["box"])
+            x, y, _ = record["keypoints"][0]
+            print(f"  person {record['score']:.2f}  [{box}]  nose at ({x:.0f}, {y:.0f})")
+        stages = timings.as_dict()
+        print(
+            f"  detector {timings.detector.total:.1f} ms, landmarks "
+            + (", ".join(f"{t.total:.1f}" for t in timings.landmarks) or "-")
+            + f" ms, total {stages['total']:.1f} ms"
+        )
+    return 0
