@@ -7,8 +7,6 @@ on synthetic crowds of boxes pushed against the edges.
 from __future__ import annotations
 
 import itertools
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +17,13 @@ from analysis.detections import DetectionFilter, Detections
 from analysis.detectors import detect, load_detector
 from analysis.image import decode_image
 from models.catalog import COCO_LABELS
-from tests.conftest import require_model, skip_or_fail
-
-OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+from tests.conftest import require_model
 
 
 @pytest.fixture(scope="session")
-def messi5(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """messi5.jpg (548×342) from Debian's opencv-doc: the installed copy, else the package
-    fetched with apt-get into a temp dir."""
-    installed = OPENCV_DATA / "messi5.jpg"
-    if installed.exists():
-        return installed
-    folder = tmp_path_factory.mktemp("opencv-doc")
-    if shutil.which("apt-get") and shutil.which("dpkg-deb"):
-        fetched = subprocess.run(
-            ["apt-get", "download", "opencv-doc"], cwd=folder, capture_output=True
-        )
-        for deb in folder.glob("opencv-doc*.deb") if fetched.returncode == 0 else []:
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(folder / "x")], check=True)
-            return folder / "x" / installed.relative_to("/")
-    skip_or_fail(
-        "messi5.jpg needs Debian's opencv-doc (apt-get download opencv-doc)",
-        "PERCEPT_REQUIRE_TOOLS",
-    )
-    raise AssertionError  # unreachable: skip_or_fail raises
+def messi5(opencv_data: Path) -> Path:
+    """messi5.jpg (548×342) from Debian's opencv-doc."""
+    return opencv_data / "messi5.jpg"
 
 
 def assert_apart_and_inside(rects, width: int, height: int) -> list[tuple[int, ...]]:
