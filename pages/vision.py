@@ -1,7 +1,9 @@
-"""Vision: drop a picture, pick a detector, move the sliders, see the boxes follow at once."""
+"""Vision: drop a picture, pick a detector (or bring your own), move the sliders, see the boxes,
+masks and skeletons follow at once."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -13,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from analysis.annotate import annotate
+from analysis.commands import pose as pose_command
 from analysis.commands.detect import median_timings, result_json
 from analysis.detection_csv import detections_csv
 from analysis.detections import DetectionFilter, Detections
@@ -28,6 +31,17 @@ from analysis.detectors import (
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.image import decode_image, encode_png, sample_photo
+from analysis.masks import InstanceMasks, draw_masks
+from analysis.own_model import LABEL_SUFFIXES, MODEL_SUFFIXES, load_uploaded_model
+from analysis.pose import (
+    LANDMARK_NAMES,
+    PoseEstimator,
+    Poses,
+    PoseTimings,
+    filter_pose_candidates,
+    load_pose_estimator,
+)
+from analysis.skeleton import draw_poses
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode
@@ -51,6 +65,11 @@ DEFAULT_CONFIDENCE = 0.25  # Ultralytics' default: the sample photos show their 
 DEFAULT_IOU = 0.45
 WARM_RUNS = 3
 WARM_BUDGET_MS = 1000.0  # no repeated runs past this: a slow model is timed by fewer runs
+POSE_MODEL = "blazepose"  # not a box detector: shown through this page's own model list
+OWN = "own"  # the model list's entry for a model the person uploads
+OWN_MODEL = "_vision_own_model"  # session key: the uploaded model, never shared between sessions
+OWN_RUNS = 4  # pictures whose results are kept per uploaded model (in the session's memory)
+BLANK = np.zeros((64, 64, 3), np.uint8)  # a model's first run, to warm it up
 
 
 def ms_since(start: float) -> float:
@@ -133,30 +152,161 @@ def get_detector(name: str) -> Detector:
     """One adapter per model for the whole server; adapters guard their own thread safety."""
     detector = load_detector(name)
     # The first run allocates and optimises: do it now, not in the first user's latency.
-    detector.detect(np.zeros((64, 64, 3), np.uint8))
+    detector.detect(BLANK)
     return detector
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def get_pose_estimator() -> PoseEstimator:
+    estimator = load_pose_estimator()
+    estimator.estimate(BLANK)
+    return estimator
 
 
 @dataclass(frozen=True)
 class Run:
     """The network's raw candidates for one picture and model, and how long it took."""
 
-    raw: Detections  # the sliders only filter these
-    first: Timings  # the first run on this picture, with its one-off set-up costs
-    warm: Timings  # median of the warm runs (the first run when there were none)
+    raw: Detections | Poses  # the sliders only filter these
+    first: Timings | PoseTimings  # the first run on this picture, with its one-off set-up costs
+    warm: Timings | PoseTimings  # median of the warm runs (the first run when there were none)
     warm_runs: int
+
+
+def timed_run(analyse: Callable, rgb: np.ndarray, median: Callable) -> Run:
+    """Analyse once, then time up to WARM_RUNS more runs while within WARM_BUDGET_MS."""
+    start = time.perf_counter()
+    raw, first = analyse(rgb)
+    warm = []
+    while len(warm) < WARM_RUNS and ms_since(start) < WARM_BUDGET_MS:
+        warm.append(analyse(rgb)[1])
+    return Run(raw, first, median(warm) if warm else first, len(warm))
 
 
 @st.cache_resource(max_entries=64, show_spinner="Running the detector…")
 def detection_run(key: str, model: str, _rgb: np.ndarray) -> Run:
-    """Detect once, then time up to WARM_RUNS more runs while within WARM_BUDGET_MS."""
-    detector = get_detector(model)
-    start = time.perf_counter()
-    raw, first = detector.detect(_rgb)
-    warm: list[Timings] = []
-    while len(warm) < WARM_RUNS and ms_since(start) < WARM_BUDGET_MS:
-        warm.append(detector.detect(_rgb)[1])
-    return Run(raw, first, median_timings(warm) if warm else first, len(warm))
+    """A catalog model's run on the picture of content hash ``key``, shared between sessions."""
+    if model == POSE_MODEL:
+        return timed_run(get_pose_estimator().estimate, _rgb, pose_command.median_timings)
+    return timed_run(get_detector(model).detect, _rgb, median_timings)
+
+
+@dataclass(frozen=True)
+class OwnModel:
+    """A model the person uploaded, with its results, held in their session only."""
+
+    digest: str  # sha256 of its files' names and bytes
+    detector: Detector
+    runs: dict[str, Run]  # picture key → run, the OWN_RUNS latest
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def own_model_uploader() -> OwnModel | None:
+    """The uploader for the person's own model; returns the model loaded last in this session.
+
+    A file that does not load gets one sentence and leaves the earlier model in place; the
+    model lives in this session's state, never in a cache another session could read.
+    """
+    held: OwnModel | None = st.session_state.get(OWN_MODEL)
+    uploads = st.file_uploader(
+        "Drop your model here",
+        type=[suffix[1:] for suffix in MODEL_SUFFIXES + LABEL_SUFFIXES],
+        accept_multiple_files=True,
+        key="vision_own_model_files",
+        help="A .onnx detector (Ultralytics YOLOv5/v8/11 detection or segmentation, YOLOX, "
+        "SSD), or a Caffe .prototxt with its .caffemodel; add a .txt of class names, one per "
+        "line, if the model does not name its classes.",
+    )
+    if not uploads:
+        if held is not None:
+            st.text(f"Still loaded: {held.detector.spec.name}")  # text: a user's file name
+        return held
+    files = {upload.name: upload.getvalue() for upload in uploads}
+    digest = files_digest(files)
+    failed = st.session_state.get(f"{OWN_MODEL}_error")
+    if held is not None and held.digest == digest:
+        return held
+    if failed is not None and failed[0] == digest:  # do not load the same bad files again
+        st.error(failed[1])
+        return held
+    try:
+        with st.spinner("Loading your model…"):
+            detector = load_uploaded_model(files)
+            detector.detect(BLANK)  # warm-up, as for catalog models
+    except InputError as error:
+        st.session_state[f"{OWN_MODEL}_error"] = (digest, str(error))
+        st.error(str(error))
+        return held
+    held = st.session_state[OWN_MODEL] = OwnModel(digest, detector, {})
+    return held
+
+
+def own_run(own: OwnModel, key: str, rgb: np.ndarray) -> Run:
+    if key not in own.runs:
+        with st.spinner("Running your model…"):
+            own.runs[key] = timed_run(own.detector.detect, rgb, median_timings)
+        while len(own.runs) > OWN_RUNS:
+            del own.runs[next(iter(own.runs))]  # the oldest picture
+    return own.runs[key]
+
+
+def drawn(
+    base: np.ndarray,
+    shown: Detections,
+    poses: Poses | None,
+    show_masks: bool,
+    scale: float = 1.0,
+    offset: tuple[int, int] = (0, 0),
+) -> np.ndarray:
+    """``base`` with the masks, boxes and tags, then skeletons of ``shown`` (image pixels).
+
+    ``base`` is the picture itself, or its screen copy, which shows it at ``scale`` with its
+    top-left corner at ``offset``: everything is mapped the same way.
+    """
+    dx, dy = offset
+    canvas = base.copy()
+    if show_masks and shown.masks is not None:
+        # Masks are read in the picture's own pixels: draw them on the picture's part of the
+        # copy, with the prototype scale per screen pixel.
+        masks = shown.masks
+        scaled = InstanceMasks(masks.coefficients, masks.prototypes, masks.scale / scale)
+        region = canvas[dy:, dx:]
+        region[...] = draw_masks(
+            region,
+            Detections(shown.boxes * scale, shown.scores, shown.class_ids, (), scaled),
+        )
+    shift = np.array([dx, dy, dx, dy], np.float32)
+    boxes = shown.boxes * scale + shift
+    canvas = annotate(canvas, Detections(boxes, shown.scores, shown.class_ids, shown.class_names))
+    if poses is not None:
+        keypoints = poses.keypoints.copy()
+        keypoints[..., :2] = keypoints[..., :2] * scale + (dx, dy)
+        people = Poses(poses.boxes * scale + shift, poses.scores, keypoints, poses.presence)
+        canvas = draw_poses(canvas, people)
+    return canvas
+
+
+def detections_json(
+    file: str,
+    model: str,
+    params: DetectionFilter,
+    rgb: np.ndarray,
+    shown: Detections,
+    poses: Poses | None,
+    timings: Timings | PoseTimings,
+) -> str:
+    """The JSON download: the ``detect`` command's, with each person's keypoints for poses."""
+    result = result_json(file, model, params, rgb, shown, timings)
+    if poses is not None:
+        result["keypoint_names"] = list(LANDMARK_NAMES)
+        result["detections"] = poses.to_records()
+    return json.dumps(result, indent=2)
 
 
 def warm_note(run: Run) -> str:
@@ -170,27 +320,39 @@ def warm_note(run: Run) -> str:
 
 st.title("Vision")
 st.caption(
-    "Drop in a picture and see what an object or face detector finds in it. "
-    "Move the sliders: the boxes follow at once, the network does not run again."
+    "Drop in a picture and see what a detector finds in it: objects, faces, body poses, or "
+    "whatever your own model knows. Move the sliders: the boxes follow at once, the network "
+    "does not run again."
 )
 
 picture_col, settings_col = st.columns([3, 2], gap="large")
 
 with settings_col:
-    specs = vision_models()
+    specs = [*vision_models(), CATALOG[POSE_MODEL]]
     available = [spec.name for spec in specs if is_available(spec)]
     missing = [spec for spec in specs if spec.name not in available]
     model_key = remember("vision_model", available[0])  # the best model present
-    if st.session_state[model_key] not in available:  # its files went away since
+    if st.session_state[model_key] not in [*available, OWN]:  # its files went away since
         st.session_state[model_key] = available[0]
-    model = st.selectbox(
+    choice = st.selectbox(
         "Model",
-        available,
-        format_func=lambda name: CATALOG[name].title,
+        [*available, OWN],
+        format_func=lambda name: "Your own model…" if name == OWN else CATALOG[name].title,
         key=model_key,
-        help="The detector that looks at the picture: each finds its own kinds of things.",
+        help="The detector that looks at the picture: each finds its own kinds of things. "
+        "Choose “Your own model…” to upload one.",
     )
-    spec = CATALOG[model]
+    # The catalog model used until an uploaded one loads: the one chosen last.
+    catalog_model = choice if choice != OWN else st.session_state.get("_vision_catalog_model")
+    if catalog_model not in available:
+        catalog_model = available[0]
+    st.session_state["_vision_catalog_model"] = catalog_model
+    own = own_model_uploader() if choice == OWN else None
+    if choice == OWN and own is None:
+        st.info(f"Until your model is loaded, the page shows {CATALOG[catalog_model].title}.")
+    spec = own.detector.spec if own is not None else CATALOG[catalog_model]
+    model = spec.name  # an uploaded model is named by its file
+    model_id = f"own:{own.digest[:24]}" if own is not None else model
     st.caption(f"{spec.description} Licence: {spec.licence}.")
     if missing:
         with st.expander(f"{len(missing)} more model(s) not installed"):
@@ -251,7 +413,10 @@ with picture_col:
     # -- Analysis ------------------------------------------------------------------------------
     try:
         picture = sample_picture(sample) if kept is None else uploaded_picture(key, kept.data)
-        run = detection_run(key, model, picture.rgb)
+        if own is not None:
+            run = own_run(own, key, picture.rgb)
+        else:
+            run = detection_run(key, model, picture.rgb)
     except (InputError, MissingModelError) as error:
         st.error(str(error))
         st.stop()
@@ -274,13 +439,19 @@ with picture_col:
     )
 
 with settings_col:
-    present = list(dict.fromkeys(run.raw[np.argsort(-run.raw.scores)].labels))
+    raw = run.raw.to_detections() if isinstance(run.raw, Poses) else run.raw
+    present = list(dict.fromkeys(raw[np.argsort(-raw.scores)].labels))
     chosen = st.multiselect(
         "Classes to show (empty shows all)",
         present,
-        key=remember(f"vision_classes_{key}_{model}", []),
+        key=remember(f"vision_classes_{key}_{model_id}", []),
         help="Show only these kinds of things; the list holds what the model saw, most "
         "confident first.",
+    )
+    show_masks = raw.masks is not None and st.toggle(
+        "Show masks",
+        key=remember("vision_masks", True),
+        help="Colour each object's own pixels, as the segmentation model outlines them.",
     )
     with st.expander("Advanced"):
         iou = st.slider(
@@ -294,14 +465,15 @@ with settings_col:
         )
 
 params = DetectionFilter(confidence, iou, tuple(chosen) if chosen else None)
-shown, timings = filter_candidates(run.raw, run.warm, params)
+if isinstance(run.raw, Poses):
+    poses, timings = filter_pose_candidates(run.raw, run.warm, params)
+    shown = poses.to_detections()
+else:
+    poses = None
+    shown, timings = filter_candidates(run.raw, run.warm, params)
 # Draw on the screen-sized copy so slider moves stay fast on a 50 MP photo.
 start = time.perf_counter()
-dx, dy = picture.offset
-on_screen = Detections(
-    shown.boxes * picture.scale + (dx, dy, dx, dy), shown.scores, shown.class_ids, shown.class_names
-)
-annotated = jpeg(annotate(picture.screen, on_screen))
+annotated = jpeg(drawn(picture.screen, shown, poses, show_masks, picture.scale, picture.offset))
 draw_ms = ms_since(start)
 
 # -- Results ---------------------------------------------------------------------------------
@@ -309,6 +481,9 @@ with picture_slot:
     annotated_tab, original_tab = st.tabs(["With detections", "Original"])
     annotated_tab.image(annotated, width="stretch")
     original_tab.image(picture.original_jpeg, width="stretch")
+
+# The table and the CSV leave the masks out: outlining them at full size takes a while.
+boxes_only = Detections(shown.boxes, shown.scores, shown.class_ids, shown.class_names)
 
 with settings_col:
     counts = shown.counts()
@@ -320,39 +495,48 @@ with settings_col:
     st.dataframe(
         [
             {"label": r["label"], "score": r["score"], "box (x1, y1, x2, y2)": str(r["box"])}
-            for r in shown.to_records()
+            for r in boxes_only.to_records()
         ],
         hide_index=True,
     )
+    stages = timings.as_dict()  # a pose run's postprocess includes its filtering here
     total = picture.prepare_ms + timings.total + draw_ms
     st.markdown(
         f"**Latency** — decode {picture.prepare_ms:.1f} ms · preprocess "
-        f"{timings.preprocess:.1f} ms · inference {timings.inference:.1f} ms · postprocess "
-        f"{timings.postprocess:.1f} ms · draw {draw_ms:.1f} ms · total {total:.1f} ms"
+        f"{stages['preprocess']:.1f} ms · inference {stages['inference']:.1f} ms · postprocess "
+        f"{stages['postprocess']:.1f} ms · draw {draw_ms:.1f} ms · total {total:.1f} ms"
     )
+    if isinstance(timings, PoseTimings):
+        st.caption(
+            f"Poses: person detector {timings.detector.total:.1f} ms, then landmarks "
+            + (", ".join(f"{t.total:.1f}" for t in timings.landmarks) or "–")
+            + " ms for each candidate person."
+        )
     st.caption(
         f"Preprocess, inference and postprocess: {warm_note(run)}. Decoding ran once, when "
         "the picture arrived; filtering and drawing are timed on this run: moving a slider "
         f"only filters the network's {len(run.raw)} candidates, it does not run it again."
     )
     stem = safe_stem(name, default="image")
+    if own is not None:  # the file names say which of the person's models found these
+        stem += "_" + safe_stem(model, default="model")
     st.download_button(
         "Download annotated image (PNG)",
-        lambda: encode_png(annotate(rgb, shown)),  # full resolution, drawn on click
+        lambda: encode_png(drawn(rgb, shown, poses, show_masks)),  # full size, drawn on click
         file_name=f"{stem}_detections.png",
         mime="image/png",
         on_click="ignore",
     )
     st.download_button(
         "Download detections (CSV)",
-        detections_csv(shown),
+        detections_csv(boxes_only),
         file_name=f"{stem}_detections.csv",
         mime="text/csv",
         on_click="ignore",
     )
     st.download_button(
         "Download detections (JSON)",
-        json.dumps(result_json(name, model, params, rgb, shown, timings), indent=2),
+        lambda: detections_json(name, model, params, rgb, shown, poses, timings),  # on click
         file_name=f"{stem}_detections.json",
         mime="application/json",
         on_click="ignore",

@@ -7,6 +7,7 @@ import skimage.data
 from PIL import Image
 
 from tests.conftest import ARTIFACTS_DIR, drop_file, require_model, screenshot
+from tests.test_own_model import tiny_onnx, ultralytics_output
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -113,3 +114,22 @@ def test_on_a_phone_the_picture_stays_in_view_while_the_slider_moves(browser, ap
     page.screenshot(path=str(ARTIFACTS_DIR / "vision_phone_screen.png"))  # the screen only
     screenshot(page, "vision_phone")
     context.close()
+
+
+def test_upload_your_own_model_and_see_its_detections(page, app_url, tmp_path):
+    model = tmp_path / "my detector.onnx"
+    output = ultralytics_output(3)  # a bird at 0.9 and a cat at 0.3, wherever they look
+    model.write_bytes(tiny_onnx({"output0": output}, metadata={"names": "['cat', 'dog', 'bird']"}))
+    open_vision(page, app_url)
+    wait_for_result(page, "astronaut.png — 512×512 px")  # the sample, until a photo is given
+    page.get_by_role("combobox", name="Model").click()
+    page.get_by_role("option", name="Your own model…").click()
+    page.get_by_text("Until your model is loaded").wait_for()
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Drop your model here")
+    uploader.locator('input[type="file"]').set_input_files(model)
+    page.get_by_role("heading", name="2 detection(s)").wait_for()
+    expect(page.get_by_text("bird: 1, cat: 1")).to_be_visible()
+    expect(page.get_by_text("An uploaded Ultralytics detection model")).to_be_visible()
+    wait_for_result(page, "astronaut.png — 512×512 px")
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    screenshot(page, "vision_own_model")

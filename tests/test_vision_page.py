@@ -15,6 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import analysis.detectors
+from analysis.cli import main as cli_main
 from analysis.filenames import safe_stem
 from tests.conftest import require_model
 from tests.corpus import jpeg, png, png_header, truncated, wav
@@ -238,11 +239,13 @@ def test_model_list_shows_what_is_missing_and_how_to_get_it(runs, tmp_path, monk
     assert model_box(at).options == [
         "Haar cascade faces (built into OpenCV)",
         "HOG people detector (built into OpenCV)",
+        "Your own model…",
     ]
     assert any("not deep learning" in c.value for c in at.caption)
     commands = [c.value for c in at.code]
     assert "python -m models fetch yolox-nano" in commands
     assert "python -m models fetch mobilenet-ssd" in commands
+    assert "python -m models fetch blazepose" in commands
     assert not at.error
 
 
@@ -318,6 +321,15 @@ def test_defaults_show_the_sample_objects_and_every_control_says_what_it_does(ru
         assert control.help and control.help.endswith("."), control.label
 
 
+def test_the_command_line_default_confidence_is_the_pages(runs, tmp_path, capsys):
+    at = start(source="Sample photo")
+    image = tmp_path / "astronaut.png"
+    image.write_bytes(png(skimage.data.astronaut()))
+    assert cli_main(["detect", str(image), "--model", "haar-faces", "--json"]) == 0
+    thresholds = json.loads(capsys.readouterr().out)["thresholds"]
+    assert thresholds["confidence"] == pytest.approx(slider(at, "Confidence").value)
+
+
 def latency(at: AppTest) -> dict[str, float]:
     line = next(m.value for m in at.markdown if m.value.startswith("**Latency** — "))
     return {name: float(ms) for name, ms in re.findall(r"(\w+) ([\d.]+) ms", line)}
@@ -391,7 +403,7 @@ def test_detections_download_as_csv_and_json_with_file_model_and_thresholds(runs
     assert [r[0] for r in rows[1:]] == shown_labels(at) and rows[1][0] == "face"
     assert all(0 <= float(v) <= 512 for r in rows[1:] for v in r[2:])
     payload, json_name = downloads["Download detections (JSON)"]
-    result = json.loads(payload)
+    result = json.loads(payload())  # made on click
     assert json_name == "crew_photo_detections.json"
     assert result["file"] == "crew photo.jpg" and result["model"] == "haar-faces"
     assert result["thresholds"] == {"confidence": 0.4, "iou": 0.45, "classes": ["face"]}

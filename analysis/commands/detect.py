@@ -50,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--labels", type=Path, metavar="FILE", help="class names of --model-file, one per line"
     )
     parser.add_argument(
-        "--conf", type=float, default=0.5, help="minimum score (default 0.5; adapters keep ≥ 0.05)"
+        "--conf",
+        type=float,
+        default=0.25,
+        help="minimum score (default 0.25, as on the Vision page; adapters keep ≥ 0.05)",
     )
     parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
