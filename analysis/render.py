@@ -221,7 +221,7 @@ def render_spectrogram(
         y0, y1 = np.log10(spec.fmin), np.log10(spec.fmax)
         to_axis = np.log10
     elif spec.scale == "mel":
-        y0, y1 = 0.0, float(hz_to_mel(spec.fmax))
+        y0, y1 = float(hz_to_mel(spec.fmin)), float(hz_to_mel(spec.fmax))  # fmin: 0 Hz or a band's
         to_axis = hz_to_mel
     else:
         half_row = (spec.fmax - spec.fmin) / max(len(spec.freqs) - 1, 1) / 2

@@ -111,7 +111,7 @@ class Spectrogram:
     scale : str
         ``"linear"``, ``"log"`` or ``"mel"``: rows are evenly spaced in Hz, log Hz or mel.
     fmin, fmax : float
-        Frequency range covered, Hz.
+        Frequency range covered, Hz (linear: the centres of the lowest and highest rows).
     frames : int
         STFT frames in the time range at these settings (before pooling into columns).
     params : STFTParams
@@ -187,12 +187,15 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmax: float) -> np.ndarray:
-    """Triangular mel filters with unit peak, float32, shape ``(n_mels, n_fft // 2 + 1)``.
+def mel_filterbank(
+    sample_rate: int, n_fft: int, n_mels: int, fmax: float, fmin: float = 0.0
+) -> np.ndarray:
+    """Triangular mel filters with unit peak, float32, shape ``(n_mels, n_fft // 2 + 1)``,
+    spread evenly in mel from ``fmin`` to ``fmax`` Hz (the outer edges of the first and last).
 
     Unit-peak triangles (not area-normalised) keep a pure tone's level in dB re full scale.
     """
-    edges = mel_to_hz(np.linspace(0.0, hz_to_mel(fmax), n_mels + 2))
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
     bins = fft_frequencies(sample_rate, n_fft)
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (bins - lower) / np.maximum(centre - lower, 1e-9)
@@ -205,34 +208,49 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmax: float) -> np
     return weights.astype(np.float32)
 
 
+def scale_range(scale: str, sample_rate: int) -> tuple[float, float]:
+    """The frequency range (Hz) a scale's rows cover: from 0 Hz (linear, mel) or 20 Hz (log;
+    a quarter of Nyquist at very low rates) to Nyquist."""
+    nyquist = sample_rate / 2
+    return (min(LOG_FMIN_HZ, nyquist / 4) if scale == "log" else 0.0), nyquist
+
+
 def _row_plan(
-    scale: str, sample_rate: int, n_fft: int, max_rows: int, n_mels: int
+    scale: str,
+    sample_rate: int,
+    n_fft: int,
+    max_rows: int,
+    n_mels: int,
+    band: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray | None, scipy.sparse.csr_array | None, np.ndarray, float, float, np.ndarray]:
-    """How FFT bins become rows.
+    """How FFT bins become rows, over the scale's whole range or over ``band`` (Hz, within it).
 
     Returns reduceat starts (linear, log) or sparse mel weights, the row centres (Hz), the range
-    covered (Hz) and which rows have no FFT bin of their own (log, mel: those whose only
-    bin would be the 0 Hz one).
+    covered (Hz; linear: the centres of the outer rows) and which rows have no FFT bin of
+    their own (log, mel: those whose only bin would be the 0 Hz one).
     """
     n_bins = n_fft // 2 + 1
-    nyquist = sample_rate / 2
     bin_hz = sample_rate / n_fft
+    fmin, fmax = scale_range(scale, sample_rate) if band is None else band
     if scale == "mel":
-        weights = mel_filterbank(sample_rate, n_fft, n_mels, nyquist)
-        centres = mel_to_hz(np.linspace(0.0, hz_to_mel(nyquist), n_mels + 2))[1:-1]
+        weights = mel_filterbank(sample_rate, n_fft, n_mels, fmax, fmin=fmin)
+        centres = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))[1:-1]
         no_data = weights[:, 1:].max(axis=1, initial=0.0) == 0
         # Sparse: each band covers a few bins, and a dense BLAS product run from several
         # threads at once was measured 30x slower.
-        return None, scipy.sparse.csr_array(weights), centres, 0.0, nyquist, no_data
-    if scale == "linear":
-        fmin = 0.0
-        edges = np.linspace(-bin_hz / 2, nyquist + bin_hz / 2, min(n_bins, max_rows) + 1)
+        return None, scipy.sparse.csr_array(weights), centres, fmin, fmax, no_data
+    if scale == "linear" and band is None:  # a row per bin, centred on it, up to max_rows
+        edges = np.linspace(-bin_hz / 2, fmax + bin_hz / 2, min(n_bins, max_rows) + 1)
+    elif scale == "linear":  # rows about a bin wide that span exactly the band
+        rows = min(max_rows, max(2, round((fmax - fmin) / bin_hz)))
+        edges = np.linspace(fmin, fmax, rows + 1)
     else:
-        fmin = min(LOG_FMIN_HZ, nyquist / 4)
-        edges = np.geomspace(fmin, nyquist, max_rows + 1)
+        edges = np.geomspace(fmin, fmax, max_rows + 1)
     centres_hz = (
         (edges[:-1] + edges[1:]) / 2 if scale == "linear" else np.sqrt(edges[:-1] * edges[1:])
     )
+    if scale == "linear" and band is not None:
+        fmin, fmax = centres_hz[0], centres_hz[-1]
     # First bin at or above each row's lower edge; a row with no bin of its own takes the
     # nearest one (np.maximum.reduceat returns a[start] when the next start is not larger).
     starts = np.clip(np.ceil(edges[:-1] / bin_hz - 1e-9).astype(np.int64), 0, n_bins - 1)
@@ -240,7 +258,7 @@ def _row_plan(
     starts[narrow] = np.clip(np.rint(centres_hz[narrow] / bin_hz), 0, n_bins - 1).astype(np.int64)
     # On a log axis the 0 Hz bin would paint the rows below half a bin as loud low sound.
     no_data = starts == 0 if scale == "log" else np.zeros(len(starts), dtype=bool)
-    return starts, None, centres_hz, fmin, nyquist, no_data
+    return starts, None, centres_hz, float(fmin), float(fmax), no_data
 
 
 def _column_edges(n_frames: int, max_columns: int) -> np.ndarray:
@@ -312,6 +330,8 @@ def spectrogram(
     max_rows: int = 512,
     max_fft_work: int | None = MAX_FFT_WORK,
     cancelled: Callable[[], bool] | None = None,
+    fmin_hz: float | None = None,
+    fmax_hz: float | None = None,
 ) -> Spectrogram:
     """Power spectrogram of ``y`` between two times, pooled to at most the display grid.
 
@@ -338,6 +358,10 @@ def spectrogram(
     cancelled : callable, optional
         Asked between batches of frames; when it returns True the computation stops and
         raises :class:`Cancelled` (a newer request made this one useless).
+    fmin_hz, fmax_hz : float, optional
+        A frequency band to show, Hz, within :func:`scale_range` (a band reaching past it is
+        cut to it): its rows are computed at the FFT's own resolution, not enlarged from the
+        whole range's. Default: the scale's whole range.
 
     Returns
     -------
@@ -346,6 +370,7 @@ def spectrogram(
     params = params.resolved()
     if scale not in SCALES:
         raise InputError(f"Unknown frequency scale “{scale}”: choose linear, log or mel.")
+    band = _band(scale, sample_rate, fmin_hz, fmax_hz)
     if scale == "mel" and not 1 <= n_mels <= 1024:
         raise InputError("The number of mel bands must be between 1 and 1024.")
     if max_columns < 1 or max_rows < 1:
@@ -356,7 +381,7 @@ def spectrogram(
     n_frames = frame_count(n_samples, hop)
     window = _scaled_window(params)
     starts, mel_weights, centres, fmin, fmax, no_data = _row_plan(
-        scale, sample_rate, n_fft, max_rows, n_mels
+        scale, sample_rate, n_fft, max_rows, n_mels, band
     )
     column_edges = _column_edges(n_frames, max_columns)
     columns = len(column_edges) - 1
@@ -410,6 +435,26 @@ def spectrogram(
         params=params,
         frame_step=step,
     )
+
+
+def _band(
+    scale: str, sample_rate: int, fmin_hz: float | None, fmax_hz: float | None
+) -> tuple[float, float] | None:
+    """The validated band (Hz) within the scale's range, or None for the whole range."""
+    if fmin_hz is None and fmax_hz is None:
+        return None
+    lowest, highest = scale_range(scale, sample_rate)
+    low = lowest if fmin_hz is None else float(fmin_hz)
+    high = highest if fmax_hz is None else float(fmax_hz)
+    if not (math.isfinite(low) and math.isfinite(high) and high > low):
+        raise InputError("The frequency band must have a top above its bottom, in Hz.")
+    low, high = max(low, lowest), min(high, highest)
+    if not high > low:
+        raise InputError(
+            f"The frequency band lies outside what the {scale} scale shows "
+            f"({lowest:g} to {highest:g} Hz)."
+        )
+    return low, high
 
 
 def stft_frames(

@@ -168,8 +168,8 @@ def timed(module, name: str, seconds: list[float]) -> None:
 
 
 def caption(at) -> str:
-    images = list(at.get("image"))
-    return images[0].proto.imgs[0].caption if images else ""
+    """The spectrogram's caption (under the interactive spectrogram)."""
+    return next((c.value for c in at.caption if " frames of " in c.value), "")
 
 
 def run_step(at, step: Step, compute: list[float], sections: list[float]) -> tuple[float, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -43,6 +44,14 @@ from ui.audio_tags import show_tags
 from ui.device import is_phone
 from ui.navigation import leave_legacy_pages_mode
 from ui.reruns import newer_run_waiting
+from ui.spectrogram_view import (
+    Reset,
+    ViewAxes,
+    ViewChange,
+    pooled_levels,
+    spectrogram_view,
+    view_axes,
+)
 from ui.state import kept_file, remember
 
 leave_legacy_pages_mode()
@@ -74,9 +83,12 @@ ENCODINGS = {
 }
 # Every-frame exports hold at most this many values (frames × bins): ~60 MB of CSV.
 MAX_EXPORT_VALUES = 8_000_000
-# Longer selections play from the whole file, from whole seconds (st.audio's resolution).
-# A WAV of its own costs every range change ~0.1 s a minute of stereo: keep it short.
+# A selection up to this long plays as a WAV of its own (exact in any format: an MP3 seeks
+# only roughly); longer ones play from the whole file, as a WAV costs ~0.1 s a minute of stereo.
 EXACT_PLAYBACK_S = 60
+# Set by a box or reset on the spectrogram: the next full run draws the view it asked for.
+VIEW_ASKED = "_audio_view_asked"
+VIEWS_ASKED = "_audio_views_asked"  # how many: each gets a time range slider of its own
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
@@ -136,13 +148,17 @@ def compute_spectrogram(
     window: str,
     scale: str,
     n_mels: int,
+    band: tuple[float, float] | None,
+    phone: bool,
     _cancelled: Callable[[], bool] | None = None,
 ) -> Spectrogram:
-    """The spectrogram pooled to the figure's plot area (``_signal`` is named by its key).
+    """The spectrogram of a frequency ``band`` (Hz; None: all) pooled to the figure's plot
+    area, the phone's or the desktop's (``_signal`` is named by its key).
 
     Raises Cancelled, and caches nothing, when ``_cancelled()`` says a newer run waits.
     """
-    columns, rows = SPECTROGRAM_LAYOUT.plot_size
+    columns, rows = (PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT).plot_size
+    fmin_hz, fmax_hz = (None, None) if band is None else band
     return spectrogram(
         _signal,
         sample_rate,
@@ -154,6 +170,8 @@ def compute_spectrogram(
         max_columns=columns,
         max_rows=rows,
         cancelled=_cancelled,
+        fmin_hz=fmin_hz,
+        fmax_hz=fmax_hz,
     )
 
 
@@ -191,7 +209,27 @@ def show_unexpected(error: Exception) -> None:
     st.error(UNEXPECTED)
 
 
-def spectrogram_caption(spec: Spectrogram, sample_rate: int, seconds: float) -> str:
+def time_slider(clip: AudioClip, file_key: str) -> tuple[str, float, float]:
+    """The time range slider's key, step and end, seconds.
+
+    A new file gets a fresh range through the key, and so does each view asked for on the
+    spectrogram: a run the browser asked for before the new range reached it (a progress
+    poll's) carries the old range, which would otherwise come back under the new slider.
+    """
+    step = max(round(clip.duration / 2000, 3), 0.001)
+    end = max(round(clip.duration, 3), step)  # a clip under a millisecond still gets a range
+    return f"audio_time_range_{file_key}_{st.session_state.get(VIEWS_ASKED, 0)}", step, end
+
+
+def format_hz(hz: float) -> str:
+    """A frequency for a caption: "200 Hz", "4 kHz", "2.56 kHz"."""
+    return f"{hz:.3g} Hz" if hz < 1000 else f"{hz / 1000:.3g} kHz"
+
+
+def spectrogram_caption(
+    spec: Spectrogram, sample_rate: int, seconds: float, band: tuple[float, float] | None = None
+) -> str:
+    """What the picture shows and how it was computed; ``band``: the zoomed band (Hz)."""
     p = spec.params
     hop_ms = 1000 * p.hop_length / sample_rate
     rows, columns = spec.power.shape
@@ -200,6 +238,8 @@ def spectrogram_caption(spec: Spectrogram, sample_rate: int, seconds: float) -> 
         f"{p.window} window of {p.win_length}, hop {p.hop_length} = {hop_ms:.1f} ms), "
         f"shown as {columns} columns × {rows} rows over {seconds:.2f} s"
     )
+    if band is not None:
+        caption += f", showing {format_hz(band[0])} – {format_hz(band[1])}"
     if spec.frame_step > 1:  # the work was bounded: say so, and how to see every frame
         caption += (
             f". Long range: 1 frame in {spec.frame_step} computed for the picture; zoom in or "
@@ -282,38 +322,69 @@ for warning in clip.warnings:
     st.warning(warning)
 
 # The time range drives everything below it (pictures, playback, tags), so it lives outside
-# the spectrogram fragment; a new file gets a fresh range through the key.
-step = max(round(clip.duration / 2000, 3), 0.001)
-slider_end = max(round(clip.duration, 3), step)  # a clip under a millisecond still gets a range
+# the spectrogram fragment. A box dragged on the spectrogram sets it too (see ask_for_view),
+# and this run draws that view.
+st.session_state.pop(VIEW_ASKED, None)
+range_key, step, slider_end = time_slider(clip, file_key)
 start_s, end_s = st.slider(
     "Time range (s)",
     min_value=0.0,
     max_value=slider_end,
     step=step,
     format="%.3f" if clip.duration < 10 else "%.1f",
-    key=remember(f"audio_time_range_{file_key}", (0.0, slider_end)),
+    key=remember(range_key, (0.0, slider_end)),
 )
 if end_s <= start_s:  # both handles together: keep the step of sound before them
     start_s, end_s = (end_s - step, end_s) if end_s >= step else (0.0, step)
 end_s = min(end_s, clip.duration)
 whole_file = start_s <= 0 and end_s >= min(slider_end, clip.duration)
+# What the spectrogram plays: (bytes, type, time in the file of its first sample, s).
 if not whole_file and end_s - start_s <= EXACT_PLAYBACK_S:
-    # st.audio starts and ends on whole seconds, so a selection plays as a WAV of its own.
-    st.audio(selection_wav(file_key, clip, start_s, end_s), format="audio/wav")
+    sound = (selection_wav(file_key, clip, start_s, end_s), "audio/wav", start_s)
 else:
     if playback is None:
         playback = (playback_wav(file_key, clip), "audio/wav")
-    end_time = None if whole_file else math.ceil(end_s)
-    st.audio(playback[0], format=playback[1], start_time=math.floor(start_s), end_time=end_time)
+    sound = (*playback, 0.0)
+
+
+def ask_for_view(change: ViewChange, shown: ViewAxes, clip: AudioClip, file_key: str) -> None:
+    """The spectrogram's callback: a box sets the time range and band, a reset the whole file.
+
+    ``shown`` is the view the box was drawn on. The run it causes is the spectrogram
+    fragment's, which asks for a full run (VIEW_ASKED) to draw the time range slider.
+    """
+    band_key = f"audio_band_{file_key}"
+    st.session_state[VIEWS_ASKED] = st.session_state.get(VIEWS_ASKED, 0) + 1
+    range_key, _step, slider_end = time_slider(clip, file_key)  # a new slider's
+    if isinstance(change, Reset):
+        st.session_state[range_key] = (0.0, slider_end)
+        st.session_state.pop(band_key, None)
+    else:
+        start, end = max(round(change.start_s, 3), 0.0), min(round(change.end_s, 3), slider_end)
+        st.session_state[range_key] = (start, max(end, start))
+        # A box as tall as the picture, or a wheel zoom, keeps the band shown.
+        if not (
+            math.isclose(change.fmin_hz, shown.fmin_hz, rel_tol=1e-6, abs_tol=1e-6)
+            and math.isclose(change.fmax_hz, shown.fmax_hz, rel_tol=1e-6)
+        ):
+            st.session_state[band_key] = (change.fmin_hz, change.fmax_hz)
+    st.session_state[VIEW_ASKED] = True
 
 
 @st.fragment
 def spectrogram_section(
-    clip: AudioClip, file_key: str, name: str, start_s: float, end_s: float
+    clip: AudioClip,
+    file_key: str,
+    name: str,
+    start_s: float,
+    end_s: float,
+    sound: tuple[bytes, str, float],
 ) -> None:
     """Controls and pictures; moving a control reruns only this part of the page."""
+    if st.session_state.pop(VIEW_ASKED, False):
+        st.rerun()  # a box set the time range, which is drawn outside this fragment
     try:
-        show_spectrogram(clip, file_key, name, start_s, end_s)
+        show_spectrogram(clip, file_key, name, start_s, end_s, sound)
     except InputError as error:
         st.error(str(error))
     except Exception as error:
@@ -321,7 +392,12 @@ def spectrogram_section(
 
 
 def show_spectrogram(
-    clip: AudioClip, file_key: str, name: str, start_s: float, end_s: float
+    clip: AudioClip,
+    file_key: str,
+    name: str,
+    start_s: float,
+    end_s: float,
+    sound: tuple[bytes, str, float],
 ) -> None:
     with st.container(border=True):
         row = st.columns([3, 2, 2, 2])
@@ -404,6 +480,11 @@ def show_spectrogram(
     if win != "= FFT size" and int(win) > n_fft:
         st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
     signal = analysed_signal(file_key, clip, channel)
+    band_key = f"audio_band_{file_key}"
+    band = st.session_state.get(band_key)  # a box's frequency band, Hz; None: all of it
+    # Larger text and fewer ticks on a phone, where the picture is shown ~360 px wide.
+    phone = is_phone()
+    layout = PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT
     with st.spinner("Computing the spectrogram…"):
         try:
             spec = compute_spectrogram(
@@ -419,18 +500,39 @@ def show_spectrogram(
                 window,
                 scale,
                 n_mels,
+                band,
+                phone,
                 _cancelled=newer_run_waiting,
             )
         except Cancelled:  # a newer change is queued: stop here so that it starts at once
             st.caption("Settings changed: drawing the newer ones…")
             return
+        except InputError as error:
+            if band is None:
+                raise
+            # E.g. a band below 20 Hz, zoomed on the linear scale, then the log scale chosen.
+            st.error(str(error))
+            st.button("Show all frequencies", on_click=st.session_state.pop, args=(band_key,))
+            return
         db, peak_db = to_db(spec.power, db_range=db_range, ref=REFERENCES[reference])
         db_label = "dB re full scale" if REFERENCES[reference] == 1.0 else "dB re peak"
         options = dict(db_floor=peak_db - db_range, db_top=peak_db, db_label=db_label, cmap=cmap)
-        # Larger text and fewer ticks on a phone, where the picture is shown ~360 px wide.
-        layout = PHONE_SPECTROGRAM_LAYOUT if is_phone() else SPECTROGRAM_LAYOUT
         picture = render_spectrogram(spec, db, image_format="jpeg", layout=layout, **options)
-    st.image(picture, caption=spectrogram_caption(spec, clip.sample_rate, end_s - start_s))
+    axes = view_axes(spec, layout)
+    audio, audio_mime, audio_start_s = sound
+    spectrogram_view(
+        picture,
+        "image/jpeg",
+        audio,
+        axes,
+        key=f"audio_spectrogram_{file_key}",
+        audio_mime=audio_mime,
+        audio_start_s=audio_start_s,
+        levels=pooled_levels(spec, db),
+        on_change=functools.partial(ask_for_view, shown=axes, clip=clip, file_key=file_key),
+    )
+    shown_band = None if band is None else (axes.fmin_hz, axes.fmax_hz)
+    st.caption(spectrogram_caption(spec, clip.sample_rate, end_s - start_s, shown_band))
     if is_silent(spec.power):
         st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
@@ -438,9 +540,7 @@ def show_spectrogram(
             f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
             "past it, into the sound around it or zero padding beyond the file's ends."
         )
-    st.image(
-        waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s, is_phone())
-    )
+    st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s, phone))
 
     stem = safe_stem(name, default="audio")
     p = spec.params
@@ -508,12 +608,12 @@ def show_spectrogram(
     )
 
 
-spectrogram_section(clip, file_key, name, start_s, end_s)
+spectrogram_section(clip, file_key, name, start_s, end_s, sound)
 try:
     show_tags(clip, start_s, end_s, file_key)
 except Exception as error:
     show_unexpected(error)
 try:
-    show_speech(clip, start_s, end_s, file_key, range_key=f"audio_time_range_{file_key}")
+    show_speech(clip, start_s, end_s, file_key, range_key=range_key)
 except Exception as error:
     show_unexpected(error)

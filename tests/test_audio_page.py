@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
 import soundfile as sf
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 import ui.audio_speech
 import ui.audio_tags
+import ui.device
 import ui.reruns
+from analysis.render import PHONE_SPECTROGRAM_LAYOUT
 
 PAGE = "../pages/audio.py"
 TIMEOUT = 60
@@ -77,11 +81,31 @@ def facts(at: AppTest) -> dict[str, str]:
 
 
 def images(at: AppTest) -> list:
-    return list(at.get("image"))
+    """The pictures shown: the interactive spectrogram, then st.image's (the waveform...)."""
+    return [*at.get("bidi_component"), *at.get("image")]
+
+
+def spectrogram(at: AppTest) -> dict:
+    """What the page sent the interactive spectrogram: picture and audio URLs, axes, levels."""
+    (component,) = at.get("bidi_component")
+    return json.loads(component.proto.json)
 
 
 def spectrogram_caption(at: AppTest) -> str:
-    return images(at)[0].proto.imgs[0].caption
+    return next(c.value for c in at.caption if " frames of " in c.value)
+
+
+def send_view_change(at: AppTest, value: dict) -> AppTest:
+    """Run the page as the browser does when a box is dragged on the spectrogram or its reset
+    pressed (``value`` as view.js sends it). AppTest has no browser: the component's trigger
+    goes with the other widgets' states, as Streamlit's frontend sends it."""
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(at.get("bidi_component")[0].proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "change", "value": value}])
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
 
 
 def control(at: AppTest, kind: str, label: str):
@@ -113,7 +137,9 @@ def test_sample_works_offline_and_calls_the_tags_section(tags_calls):
     }
     clip, start_s, end_s, key = tags_calls[-1]
     assert (clip.sample_rate, start_s, end_s, key) == (22050, 0.0, 8.0, "sample")
-    assert len(at.get("audio")) == 1
+    view = spectrogram(at)  # the spectrogram plays the sound: no other player
+    assert view["audio"].endswith(".wav") and view["audio_start_s"] == 0.0
+    assert not at.get("audio")
 
 
 def test_upload_shows_facts_image_player_and_downloads(tags_calls):
@@ -134,17 +160,17 @@ def test_upload_shows_facts_image_player_and_downloads(tags_calls):
         "Every frame (NPZ)",
         "Picture grid (CSV)",
     ]
-    assert len(at.get("audio")) == 1
+    assert spectrogram(at)["audio"] and not at.get("audio")
     assert "<b>" not in " ".join(m.value for m in at.markdown)  # names are never HTML
 
 
 def test_fft_size_and_other_controls_change_the_picture(tags_calls):
     at = upload(open_page(), "tone.wav", wav(tone(16000, 4.0), 16000))
-    first = images(at)[0].proto.imgs[0].url
+    first = spectrogram(at)["picture"]
     control(at, "select_slider", "FFT size").set_value(512).run()
     assert "frames of 512 samples" in spectrogram_caption(at)
     assert "hop 128" in spectrogram_caption(at) and "31.2 Hz per bin" in spectrogram_caption(at)
-    assert images(at)[0].proto.imgs[0].url != first
+    assert spectrogram(at)["picture"] != first
     control(at, "select_slider", "Hop length").set_value(64).run()
     assert "hop 64" in spectrogram_caption(at)
     control(at, "select_slider", "Window length").set_value(256).run()
@@ -177,13 +203,22 @@ def test_time_range_reaches_the_picture_and_the_tags(tags_calls):
 
 
 def test_a_sub_second_selection_plays_exactly_itself(tags_calls):
-    # st.audio's start and end are whole seconds: 2.1-2.9 s would play nothing from the file.
     at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
-    whole = at.get("audio")[0].proto
+    whole = spectrogram(at)
     control(at, "slider", "Time range").set_value((2.1, 2.9)).run()
-    selection = at.get("audio")[0].proto
-    assert selection.url != whole.url  # a WAV of the selection, not the file
-    assert (selection.start_time, selection.end_time) == (0, 0)
+    selection = spectrogram(at)
+    assert selection["audio"] != whole["audio"]  # a WAV of the selection, not the file
+    assert selection["audio_start_s"] == 2.1  # its first sample is 2.1 s into the file
+    assert (selection["axes"]["start_s"], selection["axes"]["end_s"]) == pytest.approx((2.1, 2.9))
+
+
+def test_a_long_selection_plays_from_the_whole_file(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(sr=8000, seconds=70.0), 8000))
+    whole = spectrogram(at)
+    control(at, "slider", "Time range").set_value((1.0, 66.0)).run()
+    selection = spectrogram(at)  # over a minute: no WAV of its own, the file from 1 s on
+    assert selection["audio"] == whole["audio"] and selection["audio_start_s"] == 0.0
+    assert selection["axes"]["start_s"] == 1.0
 
 
 def test_both_range_handles_together_keep_a_step_of_sound(tags_calls):
@@ -403,3 +438,82 @@ def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_call
     monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: False)
     at.run()  # the stopped computation was not cached: the next run draws the picture
     assert shows_result(at)
+
+
+def test_a_box_on_the_spectrogram_zooms_time_and_band_and_reset_returns(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    whole = spectrogram(at)["axes"]
+    box = {"kind": "zoom", "start_s": 1.0004, "end_s": 2.5, "fmin_hz": 200.0, "fmax_hz": 4000.0}
+    send_view_change(at, box)
+    assert shows_result(at)
+    assert control(at, "slider", "Time range").value == (1.0, 2.5)  # the slider follows
+    assert tags_calls[-1][1:3] == (1.0, 2.5)  # so does everything under it
+    axes = spectrogram(at)["axes"]
+    assert (axes["start_s"], axes["end_s"]) == pytest.approx((1.0, 2.5))
+    assert (axes["fmin_hz"], axes["fmax_hz"]) == pytest.approx((200.0, 4000.0))
+    assert spectrogram_caption(at).endswith("over 1.50 s, showing 200 Hz – 4 kHz")
+    assert "× 406 rows" in spectrogram_caption(at)  # the band at full resolution
+
+    # A box as tall as the picture (or a wheel zoom) narrows time and keeps the band.
+    send_view_change(at, {**box, "start_s": 1.5, "fmin_hz": axes["fmin_hz"],
+                          "fmax_hz": axes["fmax_hz"]})  # fmt: skip
+    assert control(at, "slider", "Time range").value == (1.5, 2.5)
+    assert spectrogram_caption(at).endswith("showing 200 Hz – 4 kHz")
+
+    send_view_change(at, {"kind": "reset"})
+    assert shows_result(at)
+    assert control(at, "slider", "Time range").value == (0.0, 4.0)
+    assert spectrogram(at)["axes"] == whole
+    assert "showing" not in spectrogram_caption(at)
+
+
+def test_a_tall_box_on_the_whole_band_keeps_every_frequency(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    axes = spectrogram(at)["axes"]
+    send_view_change(
+        at,
+        {"kind": "zoom", "start_s": 1.0, "end_s": 3.0, "fmin_hz": axes["fmin_hz"],
+         "fmax_hz": axes["fmax_hz"] * (1 + 1e-9)},  # the browser's rounding
+    )  # fmt: skip
+    assert spectrogram_caption(at).endswith("over 2.00 s")
+    assert spectrogram(at)["axes"]["fmin_hz"] == axes["fmin_hz"]
+
+
+def test_a_band_the_new_scale_cannot_show_says_so_and_offers_all_frequencies(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    control(at, "radio", "Frequency scale").set_value("linear").run()
+    send_view_change(at, {"kind": "zoom", "start_s": 0.5, "end_s": 1.5, "fmin_hz": 2.0,
+                          "fmax_hz": 15.0})  # fmt: skip
+    assert shows_result(at) and "showing 2 Hz – 15 Hz" in spectrogram_caption(at)
+    control(at, "radio", "Frequency scale").set_value("log").run()  # from 20 Hz up
+    assert not at.exception and len(at.error) == 1 and not at.get("bidi_component")
+    assert at.error[0].value.startswith("The frequency band lies outside what the log scale")
+    at.button[0].click().run()
+    assert shows_result(at) and "showing" not in spectrogram_caption(at)
+    assert control(at, "slider", "Time range").value == (0.5, 1.5)  # the time range stays
+
+
+def test_on_a_phone_the_grid_is_the_phone_pictures_plot(tags_calls, monkeypatch):
+    monkeypatch.setattr(ui.device, "is_phone", lambda: True)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    assert shows_result(at)
+    layout = PHONE_SPECTROGRAM_LAYOUT
+    columns, rows = layout.plot_size
+    view = spectrogram(at)
+    assert view["axes"]["plot"] == [layout.left, layout.top, columns, rows]
+    assert view["axes"]["image"] == [layout.width, layout.height]
+    assert f"× {rows} rows" in spectrogram_caption(at) and view["levels"]["rows"] == rows
+
+
+def test_a_zoom_survives_a_run_the_browser_asked_for_before_it(tags_calls):
+    """A progress poll (the speech section's) sent just before a zoom's new range reached the
+    browser carries the old range: it must not bring the old view back under the new slider."""
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    stale = at._tree.get_widget_states()  # what the browser knew before the zoom
+    send_view_change(at, {"kind": "zoom", "start_s": 1.0, "end_s": 2.0, "fmin_hz": 100.0,
+                          "fmax_hz": 3000.0})  # fmt: skip
+    at._run(stale)
+    assert not at.exception
+    at.run()
+    assert control(at, "slider", "Time range").value == (1.0, 2.0)
+    assert spectrogram_caption(at).endswith("over 1.00 s, showing 100 Hz – 3 kHz")

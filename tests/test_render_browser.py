@@ -10,7 +10,6 @@ from PIL import Image
 from analysis.render import PHONE_SPECTROGRAM_LAYOUT, PHONE_WAVEFORM_LAYOUT, SPECTROGRAM_LAYOUT
 from tests.conftest import drop_file, require_model, screenshot
 
-IMAGES = '[data-testid="stImage"] img'
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
@@ -34,7 +33,9 @@ def phone(browser, app_url: str):
     context.close()
 
 
-PICTURES_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] img'))
+# Pictures in the page and in components' shadow roots (the interactive spectrogram's).
+PICTURES_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+    .flatMap(e => e.tagName === "IMG" ? [e] : [...(e.shadowRoot?.querySelectorAll("img") ?? [])])
     .filter(img => img.complete && img.naturalWidth > 0)
     .map(img => { const box = img.getBoundingClientRect();
                   return [box.width, img.naturalWidth, img.naturalHeight]; })"""
@@ -73,7 +74,7 @@ def test_on_a_phone_the_spectrogram_and_waveform_text_is_readable(phone, app_url
         assert smallest_text_css_px(layout, shown) >= MIN_TEXT_CSS_PX
         # The desktop picture at this width had text half that size (the issue: ~5 px).
         assert smallest_text_css_px(SPECTROGRAM_LAYOUT, shown) < 6
-    phone.locator(IMAGES).first.scroll_into_view_if_needed()
+    phone.locator(".sv-picture").scroll_into_view_if_needed()  # the interactive spectrogram
     screenshot(phone, "audio-phone-spectrogram")
 
 

@@ -14,8 +14,11 @@ from tests.conftest import drop_file, screenshot
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
+# A page busy with tags and speech on a loaded 2-core machine takes more than expect's 5 s.
+WAIT_MS = 30_000
 
-SPECTROGRAM = '[data-testid="stImage"] img'
+SPECTROGRAM = ".sv-picture"  # the interactive spectrogram's picture
+WAVEFORM = '[data-testid="stImage"] img'
 
 
 def go_to(page, title: str) -> None:
@@ -40,26 +43,28 @@ def test_both_pages_keep_their_file_and_result_across_navigation(page, app_url, 
 
     go_to(page, "Audio")
     drop_file(page, speech_wav, "audio/wav")
-    page.locator(SPECTROGRAM).nth(1).wait_for()
+    page.locator(SPECTROGRAM).wait_for()
+    page.locator(WAVEFORM).first.wait_for()
     scale = page.get_by_role("radiogroup", name=re.compile("Frequency scale"))
     scale.get_by_text("Mel", exact=True).click()
-    expect(main).to_contain_text("× 128 rows")  # 128 mel bands
+    expect(main).to_contain_text("× 128 rows", timeout=WAIT_MS)  # 128 mel bands
 
     go_to(page, "Vision")
     drop_file(page, photo, "image/png")
-    expect(main).to_contain_text("cat on the sofa.png")
+    expect(main).to_contain_text("cat on the sofa.png", timeout=WAIT_MS)
     visible_images_loaded(page)
 
     go_to(page, "Audio")
-    expect(main).to_contain_text("HELLO.WAV")
-    expect(main).to_contain_text("22,050 Hz")
-    page.locator(SPECTROGRAM).nth(1).wait_for()
+    expect(main).to_contain_text("HELLO.WAV", timeout=WAIT_MS)
+    expect(main).to_contain_text("22,050 Hz", timeout=WAIT_MS)
+    page.locator(SPECTROGRAM).wait_for()
+    page.locator(WAVEFORM).first.wait_for()
     visible_images_loaded(page)
-    expect(scale.get_by_role("radio", name="Mel")).to_be_checked()
+    expect(scale.get_by_role("radio", name="Mel")).to_be_checked(timeout=WAIT_MS)
     screenshot(page, "session-audio-after-vision")
 
     go_to(page, "Vision")
-    expect(main).to_contain_text("cat on the sofa.png")
+    expect(main).to_contain_text("cat on the sofa.png", timeout=WAIT_MS)
     visible_images_loaded(page)
     screenshot(page, "session-vision-after-audio")
     assert not page.get_by_test_id("stException").count()
@@ -75,7 +80,8 @@ def test_using_the_app_sends_no_request_to_any_other_host(browser, app_url, spee
     page.get_by_role("heading", name="Percept").wait_for()
     go_to(page, "Audio")
     drop_file(page, speech_wav, "audio/wav")
-    page.locator(SPECTROGRAM).nth(1).wait_for()
+    page.locator(SPECTROGRAM).wait_for()
+    page.locator(WAVEFORM).first.wait_for()
     page.get_by_text("Advanced").click()  # expanders, icons and fonts load on demand
     go_to(page, "Vision")
     visible_images_loaded(page)
