@@ -13,6 +13,7 @@ navigation = st.navigation(
             "pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"
         ),
         st.Page("pages/video.py", title="Video", icon=":material/movie:", url_path="video"),
+        st.Page("pages/live.py", title="Live", icon=":material/videocam:", url_path="live"),
         st.Page("pages/batch.py", title="Batch", icon=":material/folder_open:", url_path="batch"),
     ]
 )

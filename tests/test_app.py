@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import drop_file, screenshot
 from tests.corpus import wav
 from tests.live_app import running_app
+from tests.webrtc_apptest import webrtc_without_server
 
 
 def test_home_page_describes_and_links_both_pages():
@@ -23,8 +24,10 @@ def test_app_entry_point_runs_the_home_page():
     assert at.title[0].value == "Percept"
 
 
-@pytest.mark.parametrize("name", ["home", "audio", "vision", "video", "batch"])
-def test_every_page_runs_on_its_own(name):
+@pytest.mark.parametrize("name", ["home", "audio", "vision", "video", "live", "batch"])
+def test_every_page_runs_on_its_own(name, monkeypatch):
+    if name == "live":
+        webrtc_without_server(monkeypatch)
     at = AppTest.from_file(f"../pages/{name}.py").run(timeout=60)
     assert not at.exception
 
@@ -40,18 +43,24 @@ def test_fresh_server_opened_on_a_page_url_shows_the_app_navigation(browser, tmp
         page.get_by_role("heading", name="Vision").first.wait_for(timeout=60_000)
         nav = page.get_by_test_id("stSidebarNav")
         # Material icons render as ligature text ("home"), so compare each link's last word.
-        expect(nav.locator("a")).to_have_count(5, timeout=30_000)
+        expect(nav.locator("a")).to_have_count(6, timeout=30_000)
         assert [link.inner_text().split()[-1] for link in nav.locator("a").all()] == [
             "Home",
             "Audio",
             "Vision",
             "Video",
+            "Live",
             "Batch",
         ]
         hrefs = [link.get_attribute("href") for link in nav.locator("a").all()]
-        assert [h.rsplit("/", 1)[-1] for h in hrefs] == ["", "audio", "vision", "video", "batch"], (
-            hrefs
-        )
+        assert [h.rsplit("/", 1)[-1] for h in hrefs] == [
+            "",
+            "audio",
+            "vision",
+            "video",
+            "live",
+            "batch",
+        ], hrefs
         assert page.url.endswith("/vision")
         context.close()
 

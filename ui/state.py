@@ -78,6 +78,21 @@ def kept_file(slot: str, draw: Callable[[str], Any]) -> KeptFile | None:
     return kept
 
 
+def hand_over_file(
+    slot: str, name: str, data: bytes, source: tuple[str, str] | None = None
+) -> None:
+    """Load ``data`` into another page's ``slot`` as if it had been dropped on its uploader.
+
+    ``source`` = (remembered control key, value) also selects the input that shows the slot,
+    e.g. ``("audio_source", "Upload a file")``.
+    """
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    st.session_state.setdefault(_FILES, {})[slot] = KeptFile(name, data, digest, f"given-{digest}")
+    if source is not None:
+        key, value = source
+        st.session_state.setdefault(_VALUES, {})[key] = value
+
+
 def forget_file(slot: str) -> None:
     """Drop the kept file of ``slot`` (for a "Remove" button's ``on_click``)."""
     st.session_state.setdefault(_FILES, {}).pop(slot, None)
