@@ -18,23 +18,24 @@ def link(page: str, url_path: str, label: str) -> None:
 
 st.title("Percept")
 st.write(
-    "Drop in a sound or a picture and see what deep learning and signal processing find in it."
+    "Drop in a sound, a picture or a video, or turn on a camera or microphone, and see what "
+    "deep learning and signal processing find in it."
 )
 
 CARDS = [
     (
         ":material/graphic_eq: Audio",
-        "Upload or record a sound, play it back and explore its spectrogram with live FFT, "
-        "scale and colour controls. A pre-trained network (YAMNet) tags what is heard, and "
-        "when; Whisper writes down what is said and Praat measures the voice.",
+        "Upload or record a sound and explore its spectrogram: play it with a moving playhead, "
+        "drag a box to zoom, hover to read time, pitch and level. YAMNet tags what is heard, "
+        "and when; Whisper writes down what is said and Praat measures the voice.",
         "pages/audio.py",
         "audio",
     ),
     (
         ":material/image_search: Vision",
-        "Upload a photo or take a snapshot, pick a detector and move the confidence slider "
-        "to see boxes, labels and scores follow at once. Download the annotated image and "
-        "the detections as a table (CSV) or JSON.",
+        "Upload a photo, take a snapshot or bring your own ONNX or Caffe model, and move the "
+        "confidence slider: boxes, masks and skeletons follow at once. Download the picture "
+        "and the detections as a table (CSV) or JSON.",
         "pages/vision.py",
         "vision",
     ),
@@ -45,10 +46,25 @@ CARDS = [
         "pages/video.py",
         "video",
     ),
+    (
+        ":material/videocam: Live",
+        "Turn on the camera to see objects detected as they move, or the microphone for a "
+        "scrolling spectrogram, a level meter and live sound tags.",
+        "pages/live.py",
+        "live",
+    ),
+    (
+        ":material/folder_open: Batch",
+        "Point at a whole folder of pictures or sounds: it is analysed on every core (or a "
+        "Dask cluster) into tables, charts and a report; it resumes where it stopped.",
+        "pages/batch.py",
+        "batch",
+    ),
 ]
 
-for column, (title, text, page, url_path) in zip(st.columns(len(CARDS)), CARDS, strict=True):
-    with column, st.container(border=True):
-        st.subheader(title)
-        st.write(text)
-        link(page, url_path, f"Open the {url_path} page")
+for row in (CARDS[:3], CARDS[3:]):
+    for column, (title, text, page, url_path) in zip(st.columns(3), row, strict=False):
+        with column, st.container(border=True):
+            st.subheader(title)
+            st.write(text)
+            link(page, url_path, f"Open the {url_path} page")

@@ -10,12 +10,13 @@ from tests.live_app import running_app
 from tests.webrtc_apptest import webrtc_without_server
 
 
-def test_home_page_describes_and_links_both_pages():
+def test_home_page_describes_and_links_every_page():
     at = AppTest.from_file("../pages/home.py").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "spectrogram" in text and "confidence slider" in text
-    assert "(/audio)" in text and "(/vision)" in text
+    for url_path in ("audio", "vision", "video", "live", "batch"):
+        assert f"(/{url_path})" in text
 
 
 def test_app_entry_point_runs_the_home_page():
