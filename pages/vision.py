@@ -44,6 +44,7 @@ from analysis.pose import (
 from analysis.skeleton import draw_poses
 from models.catalog import CATALOG
 from models.locate import MissingModelError
+from ui.device import is_phone
 from ui.navigation import leave_legacy_pages_mode
 from ui.state import kept_file, remember
 
@@ -428,7 +429,10 @@ with picture_col:
     rgb = picture.rgb
     st.text(f"{name} — {rgb.shape[1]}×{rgb.shape[0]} px")  # text, not markdown: a user's name
     picture_slot = st.container()
-    # Straight under the picture, so that on a phone both stay in view while it moves.
+
+# On a phone the columns stack: straight under the picture, both stay in view while it moves;
+# on a wide screen, beside it with the other settings.
+with picture_col if is_phone() else settings_col:
     confidence = st.slider(
         "Confidence threshold",
         min_value=FLOOR,

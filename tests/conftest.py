@@ -23,6 +23,11 @@ from tests.live_app import (
 
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+# A phone's User-Agent: the pages choose their phone layout from it ("Mobi").
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
 
 
 def skip_or_fail(reason: str, required_by: str) -> None:

@@ -8,12 +8,8 @@ import pytest
 from PIL import Image
 
 from analysis.render import PHONE_SPECTROGRAM_LAYOUT, PHONE_WAVEFORM_LAYOUT, SPECTROGRAM_LAYOUT
-from tests.conftest import drop_file, require_model, screenshot
+from tests.conftest import IPHONE, drop_file, require_model, screenshot
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-)
 MIN_TEXT_CSS_PX = 10
 
 

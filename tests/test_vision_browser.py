@@ -6,7 +6,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from tests.conftest import ARTIFACTS_DIR, drop_file, require_model, screenshot
+from tests.conftest import ARTIFACTS_DIR, IPHONE, drop_file, require_model, screenshot
 from tests.test_own_model import tiny_onnx, ultralytics_output
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,9 @@ def test_a_bad_file_shows_one_message_and_the_next_photo_works(page, app_url, tm
 
 
 def test_on_a_phone_the_picture_stays_in_view_while_the_slider_moves(browser, app_url, tmp_path):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=IPHONE
+    )
     page = context.new_page()
     page.set_default_timeout(60_000)
     photo = tmp_path / "astronaut.jpg"
