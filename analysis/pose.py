@@ -38,6 +38,7 @@ import numpy as np
 
 from analysis.cores import usable_cores
 from analysis.detections import DetectionFilter, Detections, nms_keep
+from analysis.detectors import Timings
 from analysis.errors import InputError
 from models.catalog import get_spec
 from models.locate import MissingModelError, resolve_files
@@ -105,27 +106,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class StageTimes:
-    """Milliseconds spent in one network's stages."""
-
-    preprocess: float
-    inference: float
-    postprocess: float
-
-    @property
-    def total(self) -> float:
-        return self.preprocess + self.inference + self.postprocess
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "preprocess": round(self.preprocess, 3),
-            "inference": round(self.inference, 3),
-            "postprocess": round(self.postprocess, 3),
-            "total": round(self.total, 3),
-        }
-
-
-@dataclass(frozen=True)
 class PoseTimings:
     """Milliseconds of one pose estimation: the detector, each person's landmark run, filtering.
 
@@ -133,8 +113,8 @@ class PoseTimings:
     so the result reads like a detector's timings; ``as_dict`` also lists each stage.
     """
 
-    detector: StageTimes
-    landmarks: tuple[StageTimes, ...]  # one per candidate person, in candidate order
+    detector: Timings
+    landmarks: tuple[Timings, ...]  # one per candidate person, in candidate order
     filtering: float = 0.0
 
     @property
@@ -554,9 +534,9 @@ class PoseEstimator:
         with self._lock:
             keypoints, presence, landmark_times = self._landmarks(rgb, crops)
         poses = Poses(boxes, scores, keypoints, presence)
-        return poses, PoseTimings(StageTimes(0.0, 0.0, 0.0), landmark_times)
+        return poses, PoseTimings(Timings(0.0, 0.0, 0.0), landmark_times)
 
-    def _detect(self, rgb: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, StageTimes]:
+    def _detect(self, rgb: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, Timings]:
         """The people's landmark crops (crop-to-image matrices), their scores, the timings."""
         start = time.perf_counter()
         square, scale, offset = letterbox(rgb, DETECTOR_SIZE)
@@ -578,11 +558,11 @@ class PoseEstimator:
         for hips, body_point, *_ in (keypoints - offset) / scale:  # in image pixels
             side, rotation = roi_from_keypoints(hips, body_point)
             crops.append(roi_transform(hips, side, rotation, LANDMARK_SIZE))
-        return crops, scores, StageTimes(preprocess, inference, _ms(start))
+        return crops, scores, Timings(preprocess, inference, _ms(start))
 
     def _landmarks(
         self, rgb: np.ndarray, crops: list[np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, tuple[StageTimes, ...]]:
+    ) -> tuple[np.ndarray, np.ndarray, tuple[Timings, ...]]:
         """Keypoints (N, 33, 3), pose presence (N,) and timings of one landmark run per crop."""
         runs = [self._landmarks_in(rgb, crop_to_image) for crop_to_image in crops]
         keypoints = np.array([k for k, _, _ in runs], np.float32)
@@ -595,7 +575,7 @@ class PoseEstimator:
 
     def _landmarks_in(
         self, rgb: np.ndarray, crop_to_image: np.ndarray
-    ) -> tuple[np.ndarray, float, StageTimes]:
+    ) -> tuple[np.ndarray, float, Timings]:
         start = time.perf_counter()
         crop = cv2.warpAffine(
             rgb,
@@ -618,7 +598,7 @@ class PoseEstimator:
 
         start = time.perf_counter()
         keypoints = project_landmarks(raw, crop_to_image)
-        return keypoints, presence, StageTimes(preprocess, inference, _ms(start))
+        return keypoints, presence, Timings(preprocess, inference, _ms(start))
 
 
 def load_pose_estimator(threads: int | None = None) -> PoseEstimator:

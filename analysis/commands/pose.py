@@ -24,6 +24,7 @@ import numpy as np
 
 from analysis.annotate import annotate
 from analysis.detections import DetectionFilter
+from analysis.detectors import Timings
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png
 from analysis.pose import (
@@ -31,7 +32,6 @@ from analysis.pose import (
     LANDMARK_NAMES,
     Poses,
     PoseTimings,
-    StageTimes,
     estimate_poses,
     load_pose_estimator,
 )
@@ -70,8 +70,8 @@ def result_json(rgb: np.ndarray, poses: Poses, timings: PoseTimings) -> dict[str
     }
 
 
-def _median(runs: list[StageTimes]) -> StageTimes:
-    return StageTimes(
+def _median(runs: list[Timings]) -> Timings:
+    return Timings(
         statistics.median(t.preprocess for t in runs),
         statistics.median(t.inference for t in runs),
         statistics.median(t.postprocess for t in runs),
