@@ -51,6 +51,11 @@ POLL_S = 1.0  # progress refresh period while a batch runs
 THUMBNAILS = 8
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 file"``, ``"3 files"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 @st.cache_resource(show_spinner="Starting the Dask cluster…", on_release=ClusterClient.close)
 def cluster() -> ClusterClient:
     """One client for the whole app: on ``PERCEPT_DASK_SCHEDULER``, or a local cluster (whose
@@ -115,8 +120,9 @@ def show_results(job: BatchJob) -> None:
     files, rows = job.tables()
     summary = job.summary
     st.success(
-        f"{summary.files} files: {summary.ok} analysed, {summary.errors} errors, "
-        f"on {summary.workers} workers in {summary.elapsed_s:.1f} s."
+        f"{plural(summary.files, 'file')}: {summary.ok} analysed, "
+        f"{plural(summary.errors, 'error')}, on {plural(summary.workers, 'worker')} "
+        f"in {summary.elapsed_s:.1f} s."
     )
     if job.settings.task == "transcribe":
         show_transcripts(rows)

@@ -23,6 +23,8 @@ from analysis.batch import (
     BatchProgress,
     BatchSettings,
     analyse_file,
+    connect,
+    dashboard_url,
     find_inputs,
     loaded_model,
     read_results,
@@ -310,6 +312,16 @@ def test_the_command_line_on_a_running_scheduler(cluster, tmp_path):
         "files.parquet", "detections.parquet", "report.html"
     }  # fmt: skip
     assert "5/5 files" in done.stderr  # the progress line
+
+
+def test_a_local_cluster_serves_the_dashboard_the_page_links_to():
+    from urllib.request import urlopen
+
+    with connect(workers=1) as client:
+        url = dashboard_url(client)
+        assert url is not None and url.startswith("http://127.0.0.1:")
+        with urlopen(url, timeout=30) as response:  # loopback only: the scheduler's own page
+            assert response.status == 200
 
 
 def test_the_command_line_refuses_a_missing_folder_without_starting_a_cluster(tmp_path):

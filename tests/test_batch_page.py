@@ -75,7 +75,7 @@ def test_uploads_run_on_the_cluster_and_filters_do_not_run_again(runs):
     run_to_the_end(at)
 
     assert [settings.model for settings in runs] == ["haar-faces"]
-    assert "4 files: 3 analysed, 1 errors" in at.success[0].value
+    assert "4 files: 3 analysed, 1 error, on 1 worker" in at.success[0].value
     table = at.dataframe[0].value
     assert set(table["path"]) >= {"astronaut.jpg", "astronaut (2).jpg"}
     assert set(table["label"]) == {"face"}
