@@ -12,7 +12,7 @@ import soundfile as sf
 from playwright.sync_api import expect
 
 from models import MissingModelError, get_spec, resolve_files
-from tests.conftest import require_browser, require_model, screenshot
+from tests.conftest import require_model, screenshot
 from tests.live_app import CHROMIUM, CHROMIUM_ARGS
 from tests.live_camera import (
     CAPTURE_PCS_JS,
@@ -58,15 +58,6 @@ def microphone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("microphone") / "tone.wav"
     sf.write(path, tone.astype(np.float32), rate, subtype="PCM_16")
     return path
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[object]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")
