@@ -51,7 +51,7 @@ def test_dropped_files_are_analysed_and_shown_in_a_table(page, app_url):
     )
     run.click()
     # The first run starts the app's Dask cluster (worker processes): allow for it.
-    page.get_by_text("3 files: 2 analysed, 1 errors").wait_for(timeout=120_000)
+    page.get_by_text("3 files: 2 analysed, 1 error,").wait_for(timeout=120_000)
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
     page.get_by_role("button", name="Download report.html").wait_for()
     screenshot(page, "batch_results")
