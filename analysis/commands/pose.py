@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from analysis.annotate import annotate
+from analysis.commands.detect import median_timings as median_stages
 from analysis.detections import DetectionFilter
-from analysis.detectors import Timings
 from analysis.errors import InputError
 from analysis.image import decode_image, encode_png
 from analysis.pose import (
@@ -70,20 +70,12 @@ def result_json(rgb: np.ndarray, poses: Poses, timings: PoseTimings) -> dict[str
     }
 
 
-def _median(runs: list[Timings]) -> Timings:
-    return Timings(
-        statistics.median(t.preprocess for t in runs),
-        statistics.median(t.inference for t in runs),
-        statistics.median(t.postprocess for t in runs),
-    )
-
-
 def median_timings(runs: list[PoseTimings]) -> PoseTimings:
     """Stage by stage medians (every run of one image finds the same people)."""
     per_person = zip(*(t.landmarks for t in runs), strict=True)
-    landmarks = tuple(_median(list(stages)) for stages in per_person)
+    landmarks = tuple(median_stages(list(stages)) for stages in per_person)
     filtering = statistics.median(t.filtering for t in runs)
-    return PoseTimings(_median([t.detector for t in runs]), landmarks, filtering)
+    return PoseTimings(median_stages([t.detector for t in runs]), landmarks, filtering)
 
 
 def run(args: argparse.Namespace) -> int:
