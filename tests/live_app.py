@@ -39,13 +39,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(log_path: Path, *options: str, startup_timeout_s: float = 60) -> Iterator[str]:
-    """Start ``streamlit run app.py [options]`` on a free 127.0.0.1 port; yield its base URL."""
+def running_app(
+    log_path: Path, *options: str, script: str = "app.py", startup_timeout_s: float = 60
+) -> Iterator[str]:
+    """Start ``streamlit run SCRIPT [options]`` on a free 127.0.0.1 port; yield its base URL."""
     port = free_port()
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", script,
                 "--server.address", "127.0.0.1", "--server.port", str(port),
                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
                 *options,

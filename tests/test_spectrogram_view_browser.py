@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict
 
@@ -20,7 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import screenshot
-from tests.live_app import PROJECT_ROOT, free_port
+from tests.live_app import PROJECT_ROOT, running_app
 from ui.spectrogram_view import ViewAxes
 
 HARNESS = "tests/apps/spectrogram_view_app.py"
@@ -35,41 +31,12 @@ IMPORT_VIEW_JS = """async (source) => {
 }"""
 
 
-def wait_until_healthy(url: str, server: subprocess.Popen, log_path, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"The harness did not start:\n{log_path.read_text()}")
-        time.sleep(0.3)  # polling a starting server, not waiting for the page
-
-
 @pytest.fixture(scope="module")
 def harness_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run`` of the harness on a free loopback port; yields its base URL."""
     log_path = tmp_path_factory.mktemp("spectrogram_view") / "server.log"
-    port = free_port()
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", HARNESS,
-                "--server.address", "127.0.0.1", "--server.port", str(port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            ],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url, server, log_path)
+    with running_app(log_path, script=HARNESS) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
