@@ -24,7 +24,7 @@ from analysis.batch import (
 from analysis.batch_report import thumbnail
 from analysis.detectors import is_available
 from analysis.errors import InputError
-from models.catalog import get_spec
+from models.catalog import CATALOG, get_spec
 from models.locate import MissingModelError
 from ui.batch_job import (
     ROOT_VARIABLE,
@@ -231,7 +231,12 @@ if not models:
 else:
     preferred = default_model(task)
     default = preferred if preferred in models else models[0]
-    model = model_column.selectbox("Model", models, key=remember(f"batch_model_{task}", default))
+    model = model_column.selectbox(
+        "Model",
+        models,
+        format_func=lambda name: CATALOG[name].title,
+        key=remember(f"batch_model_{task}", default),
+    )
 
 has_input = bool(uploads) or bool(folder_text.strip())
 if st.button(
