@@ -199,7 +199,7 @@ def loaded_model(task: str, model: str) -> object:
 
         return load_detector(model)
     if task == "tags":
-        from analysis.tagging import load_yamnet
+        from analysis.audio.tagging import load_yamnet
 
         return load_yamnet()
     from analysis.speech import load_whisper
@@ -239,8 +239,8 @@ def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[
 
 
 def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple]:
-    from analysis.audio import load_audio
-    from analysis.tagging import tag_audio
+    from analysis.audio.decode import load_audio
+    from analysis.audio.tagging import tag_audio
 
     clip = load_audio(path)
     tagging = tag_audio(clip.samples, clip.sample_rate, yamnet)
@@ -248,7 +248,7 @@ def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple
 
 
 def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> list[tuple]:
-    from analysis.audio import load_audio
+    from analysis.audio.decode import load_audio
     from analysis.speech import transcribe_audio
 
     clip = load_audio(path)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.audio.tagging import MissingRuntimeError, to_model_input
 from analysis.cores import usable_cores
 from analysis.errors import InputError
-from analysis.tagging import MissingRuntimeError, to_model_input
 from models.catalog import CATALOG, get_spec
 from models.locate import resolve_files
 

@@ -1,6 +1,6 @@
 """A picture of speech on the spectrogram's time axis: words, voice activity, pitch, intensity.
 
-Same pixel width and horizontal margins as :data:`analysis.render.SPECTROGRAM_LAYOUT`, so
+Same pixel width and horizontal margins as :data:`analysis.audio.render.SPECTROGRAM_LAYOUT`, so
 the picture's time axis lines up with the spectrogram drawn above it.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.render import SPECTROGRAM_LAYOUT, WAVEFORM_COLOR, _encode, _figure, format_hz
+from analysis.audio.render import SPECTROGRAM_LAYOUT, WAVEFORM_COLOR, _encode, _figure, format_hz
 from analysis.speech import Transcript
 from analysis.voice import Voice
 

@@ -23,9 +23,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from trackers import ByteTrackTracker
 
+from analysis.audio.render import DPI, SPECTROGRAM_LAYOUT
 from analysis.detections import DetectionFilter, Detections, filter_detections
 from analysis.errors import InputError
-from analysis.render import DPI, SPECTROGRAM_LAYOUT
 
 TRAIL_S = 1.5
 """Length of the trail drawn behind each tracked object, seconds."""
@@ -324,7 +324,7 @@ def scaled(detections: sv.Detections, scale: float) -> sv.Detections:
 def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
     """Chart of how many of each class are in view over time, as PNG.
 
-    Same pixel width and horizontal margins as :func:`analysis.render.render_spectrogram`'s
+    Same pixel width and horizontal margins as :func:`analysis.audio.render.render_spectrogram`'s
     figure, so placed above or below the soundtrack's spectrogram the time axes line up.
     """
     layout = replace(SPECTROGRAM_LAYOUT, height=260, top=12, bottom=50)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.audio.tagging import MissingRuntimeError, to_model_input
 from analysis.errors import InputError
-from analysis.tagging import MissingRuntimeError, to_model_input
 
 SAMPLE_RATE = 16_000  # Hz: enough for formants up to 5.5 kHz, and a third of 48 kHz's cost
 BLOCK_S = 60.0  # seconds measured at a time

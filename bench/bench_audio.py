@@ -31,9 +31,9 @@ TARGET_PEAK_RSS_MB = 1500.0
 MEMORY_PROBE = r"""
 import re, sys, time
 sys.path.insert(0, {root!r})
-from analysis.audio import load_audio
-from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram
-from analysis.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.decode import load_audio
+from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 start = time.perf_counter()
 clip = load_audio({path!r})
 columns, rows = SPECTROGRAM_LAYOUT.plot_size

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from PIL import Image
 
-from analysis.audio import to_wav_bytes
+from analysis.audio.decode import to_wav_bytes
 from analysis.batch import (
     JOURNAL,
     BatchSettings,

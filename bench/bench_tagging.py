@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.tagging import FRAME_SAMPLES, load_yamnet, tag_audio, to_model_input
+from analysis.audio.tagging import FRAME_SAMPLES, load_yamnet, tag_audio, to_model_input
 from models import get_spec, resolve_files
 
 TARGET_S = 5.0

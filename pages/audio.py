@@ -11,10 +11,8 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from analysis.audio import AudioClip, demo_clip, load_audio, to_wav_bytes
-from analysis.errors import InputError
-from analysis.filenames import safe_stem
-from analysis.render import (
+from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.render import (
     COLORMAPS,
     PHONE_SPECTROGRAM_LAYOUT,
     PHONE_WAVEFORM_LAYOUT,
@@ -24,7 +22,7 @@ from analysis.render import (
     render_waveform,
     spectrogram_title,
 )
-from analysis.spectrogram import (
+from analysis.audio.spectrogram import (
     SCALES,
     WINDOWS,
     Cancelled,
@@ -39,6 +37,8 @@ from analysis.spectrogram import (
     to_csv,
     to_db,
 )
+from analysis.errors import InputError
+from analysis.filenames import safe_stem
 from ui.audio_speech import show_speech
 from ui.audio_tags import show_tags
 from ui.device import is_phone

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.audio.render import render_spectrogram, render_tag_timeline
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.commands.video import result_json
 from analysis.detections import DetectionFilter
 from analysis.detectors import FLOOR, Detector, is_available, vision_models
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
-from analysis.render import render_spectrogram, render_tag_timeline
-from analysis.spectrogram import STFTParams, spectrogram, to_db
 from analysis.tracking import (
     FrameAnnotator,
     Line,
@@ -61,7 +61,7 @@ def get_detector(name: str) -> Detector:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def get_yamnet():
-    from analysis.tagging import load_yamnet
+    from analysis.audio.tagging import load_yamnet
 
     return load_yamnet()
 
@@ -342,7 +342,7 @@ if info.has_audio:
         )
         try:
             if "tagging" not in result:
-                from analysis.tagging import tag_audio
+                from analysis.audio.tagging import tag_audio
 
                 with st.spinner("Tagging the sounds (YAMNet)…"):
                     result["tagging"] = tag_audio(samples, rate, get_yamnet())

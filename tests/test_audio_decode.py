@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analysis.audio import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.truncation import mp3_cut_short
 from analysis.errors import InputError
-from analysis.truncation import mp3_cut_short
 from tests.conftest import require_tool
 from tests.corpus import VIDEO_CASES, encoded_audio, media
 

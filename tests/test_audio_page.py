@@ -16,7 +16,7 @@ import ui.audio_speech
 import ui.audio_tags
 import ui.device
 import ui.reruns
-from analysis.render import PHONE_SPECTROGRAM_LAYOUT
+from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT
 
 PAGE = "../pages/audio.py"
 TIMEOUT = 60

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis.audio import to_wav_bytes
+from analysis.audio.decode import to_wav_bytes
 from analysis.batch import (
     FILES_TABLE,
     JOURNAL,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from analysis.audio.tagging import load_yamnet
 from analysis.detections import DetectionFilter, Detections
 from analysis.detectors import Detector, Timings, load_detector
 from analysis.errors import InputError
@@ -26,7 +27,6 @@ from analysis.live import (
     rolling_spectrogram,
     tag_last_second,
 )
-from analysis.tagging import load_yamnet
 from tests.conftest import require_model
 
 WIDTH, HEIGHT = 640, 480

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis.render import (
+from analysis.audio.render import (
     PHONE_SPECTROGRAM_LAYOUT,
     PHONE_WAVEFORM_LAYOUT,
     SPECTROGRAM_LAYOUT,
@@ -19,7 +19,7 @@ from analysis.render import (
     render_waveform,
     spectrogram_title,
 )
-from analysis.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 
 SR = 16_000
 PHONE_IMAGE_CSS_PX = 360  # a 390 px wide phone screen less the page's side padding

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import analysis.spectrogram
-from analysis.errors import InputError
-from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram, render_waveform
-from analysis.spectrogram import (
+import analysis.audio.spectrogram
+from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram, render_waveform
+from analysis.audio.spectrogram import (
     WINDOWS,
     Cancelled,
     STFTParams,
@@ -30,6 +29,7 @@ from analysis.spectrogram import (
     to_csv,
     to_db,
 )
+from analysis.errors import InputError
 
 SR = 16000
 
@@ -259,14 +259,14 @@ def test_the_default_budget_bounds_a_30_minute_file_at_hop_32_and_fft_16384():
     columns = SPECTROGRAM_LAYOUT.plot_size[0]
     spec = spectrogram(y, 44100, STFTParams(16384, hop_length=32), max_columns=columns)
     computed = -(-spec.frames // spec.frame_step)
-    assert computed * 16384 <= analysis.spectrogram.MAX_FFT_WORK + columns * 16384
+    assert computed * 16384 <= analysis.audio.spectrogram.MAX_FFT_WORK + columns * 16384
 
 
 def test_a_cancelled_callback_stops_the_computation_between_batches(monkeypatch):
     computed = []
-    magnitude = analysis.spectrogram._frame_magnitude
+    magnitude = analysis.audio.spectrogram._frame_magnitude
     monkeypatch.setattr(
-        analysis.spectrogram,
+        analysis.audio.spectrogram,
         "_frame_magnitude",
         lambda *args: computed.append(1) or magnitude(*args),
     )

@@ -10,7 +10,7 @@ import soundfile
 import soxr
 
 import models.locate
-from analysis.audio import load_audio
+from analysis.audio.decode import load_audio
 from analysis.cli import main
 from analysis.errors import InputError
 from analysis.speech import (

@@ -35,7 +35,7 @@ def section_script(path: str) -> None:
 
     import streamlit as st
 
-    from analysis.audio import load_audio
+    from analysis.audio.decode import load_audio
     from ui.audio_speech import show_speech
 
     data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script

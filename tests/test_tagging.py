@@ -12,8 +12,7 @@ import soundfile as sf
 
 import models.locate
 from analysis import cli
-from analysis.errors import InputError
-from analysis.tagging import (
+from analysis.audio.tagging import (
     FRAME_SAMPLES,
     HOP_SAMPLES,
     SAMPLE_RATE,
@@ -27,6 +26,7 @@ from analysis.tagging import (
     tag_audio,
     to_model_input,
 )
+from analysis.errors import InputError
 from models.locate import MissingModelError
 from tests.conftest import require_model
 

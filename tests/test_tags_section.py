@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import models.locate
-from analysis.render import (
+from analysis.audio.render import (
     PHONE_SPECTROGRAM_LAYOUT,
     SPECTROGRAM_LAYOUT,
     TIMELINE_CLASSES,
@@ -23,7 +23,7 @@ from analysis.render import (
     short_names,
     text_width,
 )
-from analysis.tagging import (
+from analysis.audio.tagging import (
     FRAME_SAMPLES,
     HOP_SAMPLES,
     Tagging,
@@ -40,7 +40,7 @@ def section_script(path: str) -> None:
 
     import streamlit as st
 
-    from analysis.audio import load_audio
+    from analysis.audio.decode import load_audio
     from ui.audio_tags import show_tags
 
     data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script

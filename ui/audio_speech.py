@@ -295,7 +295,7 @@ def _model_label(name: str) -> str:
 def show_speech(
     clip, start_s: float, end_s: float, file_key: str, range_key: str | None = None
 ) -> None:
-    """Render what is said in ``clip`` (an ``analysis.audio.AudioClip``) between two times (s).
+    """Render what is said in ``clip`` (an ``AudioClip``) between two times (s).
 
     ``file_key`` identifies the decoded file (e.g. its content hash): results are kept once
     per file, model and analysed range, and reused for every range inside it.

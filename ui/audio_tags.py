@@ -9,9 +9,9 @@ import logging
 
 import streamlit as st
 
+from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT, render_tag_timeline
+from analysis.audio.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from analysis.errors import InputError
-from analysis.render import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT, render_tag_timeline
-from analysis.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from models.locate import MissingModelError
 from ui.device import is_phone
 
@@ -50,7 +50,7 @@ def timeline_picture(
 
 
 def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
-    """Render the tags for ``clip`` (an ``analysis.audio.AudioClip``) between two times (s).
+    """Render the tags for ``clip`` (an ``analysis.audio.decode.AudioClip``) between two times (s).
 
     ``file_key`` identifies the decoded file (e.g. its content hash) so results are cached
     once per file and never recomputed when only STFT controls change.

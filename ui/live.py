@@ -8,9 +8,9 @@ import os
 import numpy as np
 import streamlit as st
 
+from analysis.audio.tagging import YamNet, load_yamnet
 from analysis.detectors import Detector
 from analysis.errors import InputError
-from analysis.tagging import YamNet, load_yamnet
 from analysis.video import video_detector
 from ui.state import hand_over_file
 

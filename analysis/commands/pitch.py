@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.audio import load_audio  # decoding stack, only needed here
+    from analysis.audio.decode import load_audio  # decoding stack, only needed here
 
     clip = load_audio(args.audio)
     settings = VoiceSettings(pitch_floor_hz=args.floor, pitch_ceiling_hz=args.ceiling)

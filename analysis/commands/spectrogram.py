@@ -7,10 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.audio import load_audio
+from analysis.audio.decode import load_audio
+from analysis.audio.render import (
+    COLORMAPS,
+    SPECTROGRAM_LAYOUT,
+    render_spectrogram,
+    spectrogram_title,
+)
+from analysis.audio.spectrogram import SCALES, WINDOWS, STFTParams, spectrogram, to_db
 from analysis.errors import InputError
-from analysis.render import COLORMAPS, SPECTROGRAM_LAYOUT, render_spectrogram, spectrogram_title
-from analysis.spectrogram import SCALES, WINDOWS, STFTParams, spectrogram, to_db
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

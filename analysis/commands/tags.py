@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from analysis.tagging import Tagging, load_yamnet, tag_audio
+from analysis.audio.tagging import Tagging, load_yamnet, tag_audio
 
 
 def positive_int(text: str) -> int:
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.audio import load_audio  # decoding stack, only needed here
+    from analysis.audio.decode import load_audio  # decoding stack, only needed here
 
     clip = load_audio(args.audio)
     tagging = tag_audio(clip.samples, clip.sample_rate, load_yamnet())

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.audio import load_audio  # decoding stack, only needed here
+    from analysis.audio.decode import load_audio  # decoding stack, only needed here
 
     began = time.perf_counter()
     whisper = load_whisper(args.model)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from analysis.audio import to_wav_bytes
-from analysis.render import SPECTROGRAM_LAYOUT, render_spectrogram
-from analysis.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.decode import to_wav_bytes
+from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from ui.spectrogram_view import (
     Levels,
     Reset,

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from analysis.audio.truncation import Bytes, is_cut_short
 from analysis.errors import InputError
 from analysis.sniff import SNIFF_BYTES, file_kind
-from analysis.truncation import Bytes, is_cut_short
 
 # Blocks keep peak memory near the size of the decoded array itself (no transposed copy).
 _BLOCK_FRAMES = 1 << 18

@@ -1,7 +1,7 @@
 """Images of spectrograms and waveforms with real axes, as PNG/JPEG bytes (matplotlib, no pyplot).
 
 The spectrogram arrives already pooled to the plot's pixel grid (see
-:func:`analysis.spectrogram.spectrogram`), so drawing it is one ``imshow`` of a small array.
+:func:`analysis.audio.spectrogram.spectrogram`), so drawing it is one ``imshow`` of a small array.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
+from analysis.audio.spectrogram import Spectrogram, hz_to_mel
+from analysis.audio.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging
 from analysis.errors import InputError
-from analysis.spectrogram import Spectrogram, hz_to_mel
-from analysis.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging
 
 COLORMAPS = ("magma", "inferno", "viridis", "plasma", "cividis", "gray_r", "turbo")
 DPI = 100
