@@ -121,7 +121,7 @@ def task_models(task: str) -> tuple[str, ...]:
         return PREFERENCE
     if task == "tags":
         return ("yamnet",)
-    from analysis.speech import WHISPER_MODELS
+    from analysis.speech.whisper import WHISPER_MODELS
 
     return WHISPER_MODELS
 
@@ -133,7 +133,7 @@ def default_model(task: str) -> str:
 
         return best_available()
     if task == "transcribe":
-        from analysis.speech import DEFAULT_MODEL
+        from analysis.speech.whisper import DEFAULT_MODEL
 
         return DEFAULT_MODEL
     return task_models(task)[0]
@@ -202,7 +202,7 @@ def loaded_model(task: str, model: str) -> object:
         from analysis.audio.tagging import load_yamnet
 
         return load_yamnet()
-    from analysis.speech import load_whisper
+    from analysis.speech.whisper import load_whisper
 
     return load_whisper(model)
 
@@ -249,7 +249,7 @@ def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple
 
 def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> list[tuple]:
     from analysis.audio.decode import load_audio
-    from analysis.speech import transcribe_audio
+    from analysis.speech.whisper import transcribe_audio
 
     clip = load_audio(path)
     return [(transcribe_audio(clip.samples, clip.sample_rate, whisper).text,)]

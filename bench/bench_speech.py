@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.audio.decode import load_audio
-from analysis.speech import DEFAULT_MODEL, load_whisper, transcribe_audio
+from analysis.speech.whisper import DEFAULT_MODEL, load_whisper, transcribe_audio
 
 TARGET_WER = 0.12
 TARGET_SPEED = 5.0

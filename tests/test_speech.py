@@ -13,7 +13,7 @@ import models.locate
 from analysis.audio.decode import load_audio
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.speech import (
+from analysis.speech.whisper import (
     Segment,
     Transcript,
     Word,

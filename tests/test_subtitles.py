@@ -11,9 +11,17 @@ import parselmouth
 import pytest
 from parselmouth.praat import call
 
-from analysis.speech import Segment, Transcript, Word
-from analysis.subtitles import clock, to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
-from analysis.voice import Voice
+from analysis.speech.subtitles import (
+    clock,
+    to_srt,
+    to_textgrid,
+    to_txt,
+    to_vtt,
+    voice_csv,
+    words_csv,
+)
+from analysis.speech.voice import Voice
+from analysis.speech.whisper import Segment, Transcript, Word
 
 
 def words(*items: tuple[float, float, str]) -> tuple[Word, ...]:

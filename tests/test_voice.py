@@ -10,7 +10,7 @@ import scipy.signal
 
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.voice import VoiceSettings, analyse_voice, frame_times, voice_report
+from analysis.speech.voice import VoiceSettings, analyse_voice, frame_times, voice_report
 
 RATE = 16_000
 
@@ -107,9 +107,9 @@ def test_a_sound_shorter_than_the_pitch_window_is_refused_in_one_sentence():
 
 
 def test_frames_tile_the_recording_on_one_grid_across_blocks(monkeypatch):
-    import analysis.voice
+    import analysis.speech.voice
 
-    monkeypatch.setattr(analysis.voice, "BLOCK_S", 0.7)  # several blocks in 2 s
+    monkeypatch.setattr(analysis.speech.voice, "BLOCK_S", 0.7)  # several blocks in 2 s
     voice = analyse_voice(tone(220.0, 2.0), RATE)
     np.testing.assert_allclose(voice.times, frame_times(2.0, 0.01))
     assert np.nanmedian(voice.f0_hz) == pytest.approx(220.0, abs=0.5)

@@ -29,7 +29,10 @@ import numpy as np
 import streamlit as st
 
 from analysis.errors import InputError
-from analysis.speech import (
+from analysis.speech.plot import render_speech_timeline
+from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
+from analysis.speech.voice import Voice, VoiceReport, analyse_voice, voice_report
+from analysis.speech.whisper import (
     DEFAULT_MODEL,
     WHISPER_MODELS,
     Segment,
@@ -38,9 +41,6 @@ from analysis.speech import (
     load_whisper,
     transcribe_audio,
 )
-from analysis.speech_plot import render_speech_timeline
-from analysis.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
-from analysis.voice import Voice, VoiceReport, analyse_voice, voice_report
 from models.catalog import get_spec
 from models.locate import MissingModelError, resolve_files
 from ui.state import remember

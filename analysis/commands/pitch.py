@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from analysis.subtitles import voice_csv
-from analysis.voice import VoiceSettings, analyse_voice
+from analysis.speech.subtitles import voice_csv
+from analysis.speech.voice import VoiceSettings, analyse_voice
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,8 @@ import json
 import sys
 import time
 
-from analysis.speech import DEFAULT_MODEL, WHISPER_MODELS, load_whisper, transcribe_audio
-from analysis.subtitles import to_srt, to_txt, to_vtt
+from analysis.speech.subtitles import to_srt, to_txt, to_vtt
+from analysis.speech.whisper import DEFAULT_MODEL, WHISPER_MODELS, load_whisper, transcribe_audio
 
 FORMATS = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt}
 NO_SPEECH = "No speech found."

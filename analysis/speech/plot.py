@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis.audio.render import SPECTROGRAM_LAYOUT, WAVEFORM_COLOR, _encode, _figure, format_hz
-from analysis.speech import Transcript
-from analysis.voice import Voice
+from analysis.speech.voice import Voice
+from analysis.speech.whisper import Transcript
 
 MAX_WORDS_DRAWN = 80  # more words than this in a range would overlap into a grey smear
 WORD_ROWS = 2  # words alternate between two lines so neighbours don't collide

@@ -12,8 +12,8 @@ import csv
 import io
 import math
 
-from analysis.speech import Transcript
-from analysis.voice import Voice
+from analysis.speech.voice import Voice
+from analysis.speech.whisper import Transcript
 
 
 def clock(seconds: float, separator: str = ".") -> str:
