@@ -116,7 +116,7 @@ class BatchSettings:
 def task_models(task: str) -> tuple[str, ...]:
     """Catalog names of the models that can run ``task``, best first."""
     if task == "detect":
-        from analysis.detectors import PREFERENCE
+        from analysis.vision.detectors import PREFERENCE
 
         return PREFERENCE
     if task == "tags":
@@ -129,7 +129,7 @@ def task_models(task: str) -> tuple[str, ...]:
 def default_model(task: str) -> str:
     """The model ``task`` uses when none is named: the best one whose files are present."""
     if task == "detect":
-        from analysis.detectors import best_available
+        from analysis.vision.detectors import best_available
 
         return best_available()
     if task == "transcribe":
@@ -195,7 +195,7 @@ def find_inputs(folder: str | os.PathLike, task: str) -> list[str]:
 def loaded_model(task: str, model: str) -> object:
     """The model for ``task``, loaded once per process and reused by every file after."""
     if task == "detect":
-        from analysis.detectors import load_detector
+        from analysis.vision.detectors import load_detector
 
         return load_detector(model)
     if task == "tags":
@@ -227,8 +227,8 @@ class ModelPreload(WorkerPlugin):
 
 
 def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[tuple]:
-    from analysis.detections import DetectionFilter, filter_detections
-    from analysis.image import decode_image
+    from analysis.vision.detections import DetectionFilter, filter_detections
+    from analysis.vision.image import decode_image
 
     raw, _ = detector.detect(decode_image(path))
     kept = filter_detections(raw, DetectionFilter(settings.confidence, settings.iou))

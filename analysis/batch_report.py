@@ -16,7 +16,7 @@ from PIL import Image
 
 from analysis.batch import BatchSettings, class_counts, per_file_counts
 from analysis.errors import InputError
-from analysis.image import decode_image
+from analysis.vision.image import decode_image
 
 THUMBNAIL_SIDE = 240  # px, longest side of a thumbnail
 TOP_FILES = 12  # thumbnails shown
@@ -47,7 +47,7 @@ def thumbnail(path: str | Path, boxes: np.ndarray | None = None) -> bytes:
     Raises
     ------
     InputError
-        If the picture cannot be read (see :func:`analysis.image.decode_image`).
+        If the picture cannot be read (see :func:`analysis.vision.image.decode_image`).
     """
     rgb = decode_image(path)
     scale = min(1.0, THUMBNAIL_SIDE / max(rgb.shape[:2]))

@@ -21,14 +21,14 @@ import av
 import cv2
 import numpy as np
 
-from analysis.annotate import annotate
 from analysis.audio.spectrogram import Spectrogram, STFTParams, spectrogram
 from analysis.audio.tagging import FRAME_SAMPLES, SAMPLE_RATE, Tag, Tagging, YamNet, to_model_input
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import Detector, Timings, filter_candidates
 from analysis.errors import InputError
 from analysis.tracking import FrameAnnotator, Tracker
 from analysis.video import Mp4Writer
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import Detector, Timings, filter_candidates
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from trackers import ByteTrackTracker
 
 from analysis.audio.render import DPI, SPECTROGRAM_LAYOUT
-from analysis.detections import DetectionFilter, Detections, filter_detections
 from analysis.errors import InputError
+from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 
 TRAIL_S = 1.5
 """Length of the trail drawn behind each tracked object, seconds."""

@@ -28,11 +28,11 @@ import cv2
 import numpy as np
 
 from analysis.cores import usable_cores
-from analysis.detections import DetectionFilter, Detections, filter_detections
-from analysis.detectors import Detector, load_detector
 from analysis.errors import InputError
 from analysis.sniff import SNIFF_BYTES, file_kind
 from analysis.tracking import FrameAnnotator, Line, Tracker, Tracking, scaled
+from analysis.vision.detections import DetectionFilter, Detections, filter_detections
+from analysis.vision.detectors import Detector, load_detector
 
 Source = bytes | str | os.PathLike
 Progress = Callable[[int, int], None]

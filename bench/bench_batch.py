@@ -41,7 +41,7 @@ from analysis.batch import (
     run_batch,
     write_outputs,
 )
-from analysis.image import sample_photo
+from analysis.vision.image import sample_photo
 from models.locate import MissingModelError
 
 SPEEDUP_TARGET = 1.6

@@ -23,10 +23,10 @@ import skimage.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from analysis.detections import DetectionFilter
-from analysis.detectors import detect
-from analysis.masks import draw_masks
-from analysis.own_model import letterbox_rgb01, load_model_file
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import detect
+from analysis.vision.masks import draw_masks
+from analysis.vision.own_model import letterbox_rgb01, load_model_file
 from models.locate import model_dirs
 
 FIXTURES = ("yolov8n_int8_640.onnx", "yolov8n_int8_320.onnx", "yolov8n-seg_int8_320.onnx")

@@ -27,9 +27,9 @@ import skimage.data
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from analysis.cores import usable_cores
-from analysis.detections import DetectionFilter
-from analysis.image import decode_image
-from analysis.pose import (
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.image import decode_image
+from analysis.vision.pose import (
     DETECTOR_SIZE,
     LANDMARK_SIZE,
     estimate_poses,
@@ -37,7 +37,7 @@ from analysis.pose import (
     letterbox,
     load_pose_estimator,
 )
-from analysis.skeleton import draw_poses
+from analysis.vision.skeleton import draw_poses
 from models import get_spec, resolve_files
 
 BLOCK = 10  # runs of one kind in a row

@@ -26,12 +26,12 @@ import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from analysis.annotate import annotate
 from analysis.cores import usable_cores
-from analysis.detections import DetectionFilter, filter_detections
-from analysis.detectors import letterbox_blob, load_detector
 from analysis.tracking import track_all
 from analysis.video import FrameReader, analyse_video, video_detector
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter, filter_detections
+from analysis.vision.detectors import letterbox_blob, load_detector
 from models import get_spec, resolve_files
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")

@@ -27,9 +27,9 @@ import skimage.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from analysis.annotate import annotate
-from analysis.detections import DetectionFilter, filter_detections
-from analysis.detectors import detect, letterbox_blob, load_detector
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter, filter_detections
+from analysis.vision.detectors import detect, letterbox_blob, load_detector
 from models import get_spec, resolve_files
 
 

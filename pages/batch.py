@@ -22,8 +22,8 @@ from analysis.batch import (
     task_models,
 )
 from analysis.batch_report import thumbnail
-from analysis.detectors import is_available
 from analysis.errors import InputError
+from analysis.vision.detectors import is_available
 from models.catalog import CATALOG, get_spec
 from models.locate import MissingModelError
 from ui.batch_job import (

@@ -12,11 +12,11 @@ from streamlit_webrtc import WebRtcMode, create_audio_sink_track, webrtc_streame
 from analysis.audio.decode import to_wav_bytes
 from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import to_db
-from analysis.detections import DetectionFilter
-from analysis.detectors import FLOOR, is_available, vision_models
 from analysis.errors import InputError
-from analysis.image import encode_png
 from analysis.live import LiveAudio, LiveSettings, LiveVideo, rolling_spectrogram, tag_last_second
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import FLOOR, is_available, vision_models
+from analysis.vision.image import encode_png
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.live import TRANSLATIONS, ice_servers, live_detector, live_yamnet, send_to_audio_page

@@ -16,8 +16,6 @@ import streamlit as st
 from analysis.audio.render import render_spectrogram, render_tag_timeline
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.commands.video import result_json
-from analysis.detections import DetectionFilter
-from analysis.detectors import FLOOR, Detector, is_available, vision_models
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.tracking import (
@@ -39,6 +37,8 @@ from analysis.video import (
     render_video,
     video_detector,
 )
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import FLOOR, Detector, is_available, vision_models
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.navigation import leave_legacy_pages_mode

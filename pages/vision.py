@@ -14,12 +14,13 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from analysis.annotate import annotate
 from analysis.commands import pose as pose_command
 from analysis.commands.detect import median_timings, result_json
-from analysis.detection_csv import detections_csv
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import (
+from analysis.errors import InputError
+from analysis.filenames import safe_stem
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import (
     FLOOR,
     Detector,
     Timings,
@@ -28,12 +29,11 @@ from analysis.detectors import (
     load_detector,
     vision_models,
 )
-from analysis.errors import InputError
-from analysis.filenames import safe_stem
-from analysis.image import decode_image, encode_png, sample_photo
-from analysis.masks import InstanceMasks, draw_masks
-from analysis.own_model import LABEL_SUFFIXES, MODEL_SUFFIXES, load_uploaded_model
-from analysis.pose import (
+from analysis.vision.exports import detections_csv
+from analysis.vision.image import decode_image, encode_png, sample_photo
+from analysis.vision.masks import InstanceMasks, draw_masks
+from analysis.vision.own_model import LABEL_SUFFIXES, MODEL_SUFFIXES, load_uploaded_model
+from analysis.vision.pose import (
     LANDMARK_NAMES,
     PoseEstimator,
     Poses,
@@ -41,7 +41,7 @@ from analysis.pose import (
     filter_pose_candidates,
     load_pose_estimator,
 )
-from analysis.skeleton import draw_poses
+from analysis.vision.skeleton import draw_poses
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.device import is_phone

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.annotate import MAX_TAGS, annotate, class_colour, place_tags, tag_rects
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import detect, load_detector
-from analysis.image import decode_image
+from analysis.vision.annotate import MAX_TAGS, annotate, class_colour, place_tags, tag_rects
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import detect, load_detector
+from analysis.vision.image import decode_image
 from models.catalog import COCO_LABELS
 from tests.conftest import require_model
 

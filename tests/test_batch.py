@@ -31,7 +31,7 @@ from analysis.batch import (
 )
 from analysis.batch_report import build_report
 from analysis.errors import InputError
-from analysis.image import sample_photo
+from analysis.vision.image import sample_photo
 from tests.conftest import require_model
 from tests.live_app import PROJECT_ROOT, free_port
 

@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from analysis.image import sample_photo
+from analysis.vision.image import sample_photo
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser

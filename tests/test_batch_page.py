@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.batch_job
 from analysis.errors import InputError
-from analysis.image import sample_photo
+from analysis.vision.image import sample_photo
 from ui.batch_job import ROOT_VARIABLE, SCHEDULER_VARIABLE, save_uploads, server_folder
 
 PAGE = "../pages/batch.py"

@@ -11,8 +11,8 @@ import skimage.data
 from PIL import Image
 
 from analysis.cli import main as cli_main
-from analysis.detection_csv import detections_csv
-from analysis.detections import Detections
+from analysis.vision.detections import Detections
+from analysis.vision.exports import detections_csv
 
 
 def test_csv_has_one_row_per_box_best_first_in_picture_pixels():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.annotate import annotate, class_colour
-from analysis.detections import DetectionFilter, Detections, filter_detections, nms_keep
 from analysis.errors import InputError
+from analysis.vision.annotate import annotate, class_colour
+from analysis.vision.detections import DetectionFilter, Detections, filter_detections, nms_keep
 
 NAMES = ("person", "cat", "dog")
 

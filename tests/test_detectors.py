@@ -12,8 +12,9 @@ import skimage.data
 from PIL import Image
 
 from analysis.cli import main as cli_main
-from analysis.detections import DetectionFilter
-from analysis.detectors import (
+from analysis.errors import InputError
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import (
     FLOOR,
     CaffeSsdDetector,
     best_available,
@@ -23,7 +24,6 @@ from analysis.detectors import (
     yolox_decode,
     yolox_grids,
 )
-from analysis.errors import InputError
 from models.locate import MissingModelError
 from tests.conftest import require_model
 

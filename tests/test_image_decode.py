@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis.detectors import PREFERENCE, is_available, load_detector
 from analysis.errors import InputError
-from analysis.image import decode_image, encode_png
+from analysis.vision.detectors import PREFERENCE, is_available, load_detector
+from analysis.vision.image import decode_image, encode_png
 from models.catalog import CATALOG
 from tests.conftest import require_model
 from tests.corpus import VIDEO_CASES, encoded_image, media, png_header, wav
@@ -225,7 +225,7 @@ def test_missing_path_is_an_input_error(tmp_path):
     ("name", "shape"), [("astronaut", (512, 512, 3)), ("camera", (512, 512, 3))]
 )
 def test_sample_photos_are_rgb_even_when_the_original_is_gray(name, shape):
-    from analysis.image import sample_photo
+    from analysis.vision.image import sample_photo
 
     rgb = sample_photo(name)
     assert rgb.shape == shape and rgb.dtype == np.uint8

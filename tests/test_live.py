@@ -15,10 +15,7 @@ import pytest
 import soundfile as sf
 
 from analysis.audio.tagging import load_yamnet
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import Detector, Timings, load_detector
 from analysis.errors import InputError
-from analysis.image import sample_photo
 from analysis.live import (
     STATS_WINDOW_S,
     LiveAudio,
@@ -27,6 +24,9 @@ from analysis.live import (
     rolling_spectrogram,
     tag_last_second,
 )
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import Detector, Timings, load_detector
+from analysis.vision.image import sample_photo
 from tests.conftest import require_model
 
 WIDTH, HEIGHT = 640, 480

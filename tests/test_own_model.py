@@ -14,12 +14,12 @@ import pytest
 import skimage.data
 from onnx import TensorProto, helper, numpy_helper
 
-from analysis.annotate import class_colour
 from analysis.cli import main as cli_main
-from analysis.detections import DetectionFilter, filter_detections
 from analysis.errors import InputError
-from analysis.masks import MASK_OPACITY, draw_masks, mask_polygon
-from analysis.own_model import (
+from analysis.vision.annotate import class_colour
+from analysis.vision.detections import DetectionFilter, filter_detections
+from analysis.vision.masks import MASK_OPACITY, draw_masks, mask_polygon
+from analysis.vision.own_model import (
     CaffeFileDetector,
     OnnxFileDetector,
     letterbox_rgb01,
@@ -283,7 +283,7 @@ def test_a_truncated_model_is_one_sentence():
 
 
 def test_a_too_large_model_is_refused_before_loading(monkeypatch):
-    monkeypatch.setattr("analysis.own_model.MAX_MODEL_BYTES", 1000)
+    monkeypatch.setattr("analysis.vision.own_model.MAX_MODEL_BYTES", 1000)
     with pytest.raises(InputError, match=r"big\.onnx is 0 MB; models up to"):
         load_model_file(b"x" * 2000, "big.onnx")
 

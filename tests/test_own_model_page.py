@@ -16,10 +16,10 @@ import skimage.data
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import analysis.own_model
-import analysis.pose
-from analysis.annotate import class_colour
-from analysis.masks import MASK_OPACITY, InstanceMasks
+import analysis.vision.own_model
+import analysis.vision.pose
+from analysis.vision.annotate import class_colour
+from analysis.vision.masks import MASK_OPACITY, InstanceMasks
 from tests.conftest import require_model
 from tests.corpus import png
 from tests.test_detectors import write_tiny_ssd
@@ -50,9 +50,9 @@ def tiny_model() -> bytes:
 def own_runs(monkeypatch) -> Counter:
     """Counts the runs of every model the page loads from an upload (its warm-up included)."""
     counter = Counter()
-    real = analysis.own_model.load_uploaded_model
+    real = analysis.vision.own_model.load_uploaded_model
     monkeypatch.setattr(
-        analysis.own_model, "load_uploaded_model", lambda files: counter.wrap(real(files))
+        analysis.vision.own_model, "load_uploaded_model", lambda files: counter.wrap(real(files))
     )
     return counter
 
@@ -60,16 +60,16 @@ def own_runs(monkeypatch) -> Counter:
 @pytest.fixture
 def drawn(monkeypatch) -> list[tuple[np.ndarray, object]]:
     """Each (canvas, detections) the page draws boxes on: the masks are already on it."""
-    import analysis.annotate
+    import analysis.vision.annotate
 
     seen = []
-    real = analysis.annotate.annotate
+    real = analysis.vision.annotate.annotate
 
     def spy(rgb, detections):
         seen.append((rgb.copy(), detections))
         return real(rgb, detections)
 
-    monkeypatch.setattr(analysis.annotate, "annotate", spy)
+    monkeypatch.setattr(analysis.vision.annotate, "annotate", spy)
     return seen
 
 
@@ -248,7 +248,7 @@ def pose_runs(monkeypatch) -> Counter:
     pytest.importorskip("ai_edge_litert")
     require_model("blazepose")
     counter = Counter()
-    real = analysis.pose.load_pose_estimator
+    real = analysis.vision.pose.load_pose_estimator
 
     def counted():
         estimator = real()
@@ -261,23 +261,23 @@ def pose_runs(monkeypatch) -> Counter:
         estimator.estimate = estimate
         return estimator
 
-    monkeypatch.setattr(analysis.pose, "load_pose_estimator", counted)
+    monkeypatch.setattr(analysis.vision.pose, "load_pose_estimator", counted)
     return counter
 
 
 def test_blazepose_draws_a_skeleton_and_the_json_has_keypoints(
     runs, pose_runs, downloads, monkeypatch
 ):
-    import analysis.skeleton
+    import analysis.vision.skeleton
 
     skeletons = []
-    real = analysis.skeleton.draw_poses
+    real = analysis.vision.skeleton.draw_poses
 
     def spy(rgb, poses, min_score=0.5):
         skeletons.append(poses)
         return real(rgb, poses, min_score)
 
-    monkeypatch.setattr(analysis.skeleton, "draw_poses", spy)
+    monkeypatch.setattr(analysis.vision.skeleton, "draw_poses", spy)
     at = start("blazepose")
     # 2048 px: the screen copy is scaled to 1460 px, the JSON keeps the picture's pixels.
     big = np.asarray(

@@ -16,9 +16,9 @@ from PIL import Image
 
 import models.locate
 from analysis.cli import main as cli_main
-from analysis.detections import DetectionFilter
 from analysis.errors import InputError
-from analysis.pose import (
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.pose import (
     CONNECTIONS,
     FLOOR,
     LANDMARK_NAMES,
@@ -41,7 +41,7 @@ from analysis.pose import (
     roi_transform,
     weighted_nms,
 )
-from analysis.skeleton import LEFT_COLOUR, MIDDLE_COLOUR, RIGHT_COLOUR, draw_poses
+from analysis.vision.skeleton import LEFT_COLOUR, MIDDLE_COLOUR, RIGHT_COLOUR, draw_poses
 from models.locate import MissingModelError
 from tests.conftest import require_model
 

@@ -13,8 +13,6 @@ import av
 import numpy as np
 import pytest
 
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import Detector, Timings
 from analysis.errors import InputError
 from analysis.tracking import Line, frame_records, to_csv, to_vtt, track_all
 from analysis.video import (
@@ -25,6 +23,8 @@ from analysis.video import (
     probe,
     read_frame,
 )
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import Detector, Timings
 
 WIDTH, HEIGHT, FPS, FRAMES, SIDE = 160, 120, 25, 40, 20
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.detections import DetectionFilter
 from analysis.video import analyse_video, probe, video_detector
+from analysis.vision.detections import DetectionFilter
 from tests.conftest import require_model
 
 

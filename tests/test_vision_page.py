@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import analysis.detectors
+import analysis.vision.detectors
 from analysis.cli import main as cli_main
 from analysis.filenames import safe_stem
 from tests.conftest import require_model
@@ -48,8 +48,8 @@ def runs(monkeypatch) -> Counter:
     """A fresh cache (no detector or result from an earlier test) and a run counter."""
     st.cache_resource.clear()
     counter = Counter()
-    real = analysis.detectors.load_detector
-    monkeypatch.setattr(analysis.detectors, "load_detector", lambda n: counter.wrap(real(n)))
+    real = analysis.vision.detectors.load_detector
+    monkeypatch.setattr(analysis.vision.detectors, "load_detector", lambda n: counter.wrap(real(n)))
     yield counter
     st.cache_resource.clear()
 

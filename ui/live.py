@@ -9,9 +9,9 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.tagging import YamNet, load_yamnet
-from analysis.detectors import Detector
 from analysis.errors import InputError
 from analysis.video import video_detector
+from analysis.vision.detectors import Detector
 from ui.state import hand_over_file
 
 ICE_ENV = "PERCEPT_ICE_SERVERS"

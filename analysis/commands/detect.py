@@ -1,7 +1,7 @@
 """``python -m analysis detect IMAGE``: find objects or faces in a picture.
 
 ``--model-file`` runs your own model instead of a catalog one (a ``.onnx``, or given twice a
-``.prototxt`` and its ``.caffemodel``; see :mod:`analysis.own_model`), ``--labels`` names
+``.prototxt`` and its ``.caffemodel``; see :mod:`analysis.vision.own_model`), ``--labels`` names
 its classes. Prints one line per detection, or with ``--json`` one JSON object::
 
     {"file": ..., "model": ..., "thresholds": {"confidence": ..., "iou": ..., "classes": ...},
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.annotate import annotate
-from analysis.detections import DetectionFilter, Detections
-from analysis.detectors import PREFERENCE, Timings, best_available, detect, load_detector
 from analysis.errors import InputError
-from analysis.image import decode_image, encode_png
-from analysis.masks import draw_masks
-from analysis.own_model import load_model_paths
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter, Detections
+from analysis.vision.detectors import PREFERENCE, Timings, best_available, detect, load_detector
+from analysis.vision.image import decode_image, encode_png
+from analysis.vision.masks import draw_masks
+from analysis.vision.own_model import load_model_paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

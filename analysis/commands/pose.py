@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.annotate import annotate
 from analysis.commands.detect import median_timings as median_stages
-from analysis.detections import DetectionFilter
 from analysis.errors import InputError
-from analysis.image import decode_image, encode_png
-from analysis.pose import (
+from analysis.vision.annotate import annotate
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.image import decode_image, encode_png
+from analysis.vision.pose import (
     FLOOR,
     LANDMARK_NAMES,
     Poses,
@@ -35,7 +35,7 @@ from analysis.pose import (
     estimate_poses,
     load_pose_estimator,
 )
-from analysis.skeleton import draw_poses
+from analysis.vision.skeleton import draw_poses
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,11 +18,11 @@ import argparse
 import json
 from pathlib import Path
 
-from analysis.detections import DetectionFilter
-from analysis.detectors import PREFERENCE, best_available
 from analysis.errors import InputError
 from analysis.tracking import Line, Tracking
 from analysis.video import VideoAnalysis, analyse_video, video_detector
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import PREFERENCE, best_available
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from analysis.detections import Detections
+from analysis.vision.detections import Detections
 
 COLUMNS = ("label", "score", "x1", "y1", "x2", "y2")
 

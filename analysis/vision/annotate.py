@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analysis.detections import Detections
+from analysis.vision.detections import Detections
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 MAX_TAGS = 100

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analysis.annotate import class_colour
-from analysis.detections import Detections
+from analysis.vision.annotate import class_colour
+from analysis.vision.detections import Detections
 
 MASK_OPACITY = 0.45
 """Share of a mask's colour in its pixels when drawn."""
@@ -108,7 +108,7 @@ def draw_masks(
     rgb: np.ndarray, detections: Detections, opacity: float = MASK_OPACITY
 ) -> np.ndarray:
     """A copy of ``rgb`` with each detection's mask filled semi-transparently in its class
-    colour (the boxes' colour in :func:`analysis.annotate.annotate`, drawn on top after).
+    colour (the boxes' colour in :func:`analysis.vision.annotate.annotate`, drawn on top after).
 
     Lower scores are drawn first so the best stay on top; without masks, a plain copy.
     """

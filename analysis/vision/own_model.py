@@ -16,7 +16,7 @@ recognised:
 
 "anchors" is the number of cells of the 8/16/32-stride grids of the input (8400 at 640 ×
 640), which tells the YOLO layouts apart. Like the catalog adapters, a loaded model
-returns every candidate above :data:`analysis.detectors.FLOOR`, masks included, so the
+returns every candidate above :data:`analysis.vision.detectors.FLOOR`, masks included, so the
 confidence, IoU and class controls re-filter without running it again.
 """
 
@@ -34,8 +34,9 @@ import cv2
 import numpy as np
 
 from analysis.cores import usable_cores
-from analysis.detections import Detections
-from analysis.detectors import (
+from analysis.errors import InputError
+from analysis.vision.detections import Detections
+from analysis.vision.detectors import (
     FLOOR,
     MAX_CANDIDATES,
     CaffeSsdDetector,
@@ -48,8 +49,7 @@ from analysis.detectors import (
     yolox_decode,
     yolox_grids,
 )
-from analysis.errors import InputError
-from analysis.masks import InstanceMasks
+from analysis.vision.masks import InstanceMasks
 from models.catalog import ModelSpec
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024

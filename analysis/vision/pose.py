@@ -12,7 +12,7 @@ Two TFLite networks run with ai-edge-litert, as in MediaPipe's pose graphs:
 
 :meth:`PoseEstimator.estimate` returns every person down to a low floor score (``FLOOR``);
 :func:`filter_poses` applies the confidence, class and IoU controls afterwards without
-running the networks again, as :func:`analysis.detections.filter_detections` does for boxes.
+running the networks again, as :func:`analysis.vision.detections.filter_detections` does for boxes.
 :meth:`PoseEstimator.estimate_in_boxes` skips the pose detector and finds the landmarks of
 people another detector boxed (small or turned-away people the pose detector misses).
 
@@ -37,9 +37,9 @@ import cv2
 import numpy as np
 
 from analysis.cores import usable_cores
-from analysis.detections import DetectionFilter, Detections, nms_keep
-from analysis.detectors import Timings
 from analysis.errors import InputError
+from analysis.vision.detections import DetectionFilter, Detections, nms_keep
+from analysis.vision.detectors import Timings
 from models.catalog import get_spec
 from models.locate import MissingModelError, resolve_files
 
@@ -149,7 +149,7 @@ class PoseTimings:
 class Poses:
     """People found in one image, each with 33 BlazePose landmarks.
 
-    Filtered like :class:`~analysis.detections.Detections`: ``poses[poses.scores >= 0.5]``.
+    Filtered like :class:`~analysis.vision.detections.Detections`: ``poses[poses.scores >= 0.5]``.
 
     Attributes
     ----------

@@ -3,7 +3,7 @@
 Adapters return every candidate above a low floor score (``FLOOR``) and do no
 confidence, class or IoU filtering of their own beyond what the network does inside
 (SSD's DetectionOutput, Haar's grouping), so the confidence, IoU and class controls are
-applied afterwards by :func:`analysis.detections.filter_detections` without running the
+applied afterwards by :func:`analysis.vision.detections.filter_detections` without running the
 network again.
 
 Thread safety: one adapter may serve several app sessions at once. onnxruntime's
@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from analysis.cores import usable_cores
-from analysis.detections import DetectionFilter, Detections, filter_detections
 from analysis.errors import InputError
+from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError, resolve_files
 

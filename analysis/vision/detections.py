@@ -16,7 +16,7 @@ import numpy as np
 from analysis.errors import InputError
 
 if TYPE_CHECKING:
-    from analysis.masks import InstanceMasks
+    from analysis.vision.masks import InstanceMasks
 
 
 @dataclass(frozen=True)
