@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from analysis.live import LiveSettings, LiveVideo
-from analysis.video import video_detector
+from analysis.live.camera import LiveSettings, LiveVideo
+from analysis.video.io import video_detector
 from analysis.vision.detections import DetectionFilter
 from tests.live_app import CHROMIUM, running_app
 from tests.live_camera import (

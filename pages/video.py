@@ -18,16 +18,7 @@ from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.commands.video import result_json
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
-from analysis.tracking import (
-    FrameAnnotator,
-    Line,
-    frame_records,
-    render_in_view,
-    to_csv,
-    to_vtt,
-    track_all,
-)
-from analysis.video import (
+from analysis.video.io import (
     RenderSettings,
     VideoAnalysis,
     analyse_video,
@@ -36,6 +27,15 @@ from analysis.video import (
     read_frame,
     render_video,
     video_detector,
+)
+from analysis.video.tracking import (
+    FrameAnnotator,
+    Line,
+    frame_records,
+    render_in_view,
+    to_csv,
+    to_vtt,
+    track_all,
 )
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import FLOOR, Detector, is_available, vision_models

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from analysis.audio.tagging import load_yamnet
 from analysis.errors import InputError
-from analysis.live import (
+from analysis.live.camera import (
     STATS_WINDOW_S,
     LiveAudio,
     LiveSettings,

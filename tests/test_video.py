@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import InputError
-from analysis.tracking import Line, frame_records, to_csv, to_vtt, track_all
-from analysis.video import (
+from analysis.video.io import (
     FrameReader,
     Mp4Writer,
     analyse_video,
@@ -23,6 +22,7 @@ from analysis.video import (
     probe,
     read_frame,
 )
+from analysis.video.tracking import Line, frame_records, to_csv, to_vtt, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
 
@@ -121,13 +121,13 @@ def test_moving_square_is_one_track_along_its_path(square_mp4: Path) -> None:
     analysis = analyse(square_mp4)
     assert len(analysis.times) == FRAMES
     np.testing.assert_allclose(analysis.times, np.arange(FRAMES) / FPS, atol=1e-3)
-    (track,) = analysis.tracking.tracks
+    (track,) = analysis.video.tracking.tracks
     assert (track.id, track.label) == (1, "square")
     # ByteTrack confirms a track on its second detection.
     assert track.first_s == pytest.approx(1 / FPS)
     assert track.last_s == pytest.approx((FRAMES - 1) / FPS)
-    assert analysis.tracking.counts() == {"square": 1}
-    for index, frame in enumerate(analysis.tracking.frames[1:], start=1):
+    assert analysis.video.tracking.counts() == {"square": 1}
+    for index, frame in enumerate(analysis.video.tracking.frames[1:], start=1):
         (x1, y1, x2, y2) = frame.xyxy[0]
         assert frame.tracker_id[0] == 1
         assert x1 == pytest.approx(square_x(index), abs=1)
@@ -138,7 +138,7 @@ def test_a_line_the_square_crosses_counts_once(square_mp4: Path) -> None:
     middle = WIDTH / 2
     # Top to bottom: the square moving right ends up on the left of a walker along the line.
     analysis = analyse(square_mp4, line=Line(middle, 0, middle, HEIGHT))
-    assert analysis.tracking.crossings == {"square": {"in": 1, "out": 0}}
+    assert analysis.video.tracking.crossings == {"square": {"in": 1, "out": 0}}
     # Drawn the other way round, the same crossing is "out".
     again = analyse(square_mp4, line=Line(middle, HEIGHT, middle, 0))
     assert again.tracking.crossings == {"square": {"in": 0, "out": 1}}
@@ -146,7 +146,7 @@ def test_a_line_the_square_crosses_counts_once(square_mp4: Path) -> None:
 
 def test_a_line_it_never_reaches_counts_nothing(square_mp4: Path) -> None:
     analysis = analyse(square_mp4, line=Line(WIDTH - 2, 0, WIDTH - 2, HEIGHT))
-    assert analysis.tracking.crossings == {}
+    assert analysis.video.tracking.crossings == {}
 
 
 def test_new_settings_retrack_without_running_the_detector(square_mp4: Path) -> None:
@@ -164,7 +164,7 @@ def test_new_settings_retrack_without_running_the_detector(square_mp4: Path) -> 
 def test_stride_analyses_every_nth_frame_and_keeps_one_track(square_mp4: Path) -> None:
     analysis = analyse(square_mp4, stride=3)
     np.testing.assert_array_equal(analysis.frame_indices, np.arange(0, FRAMES, 3))
-    assert len(analysis.tracking.tracks) == 1
+    assert len(analysis.video.tracking.tracks) == 1
 
 
 def test_annotated_output_is_h264_yuv420p_with_every_frame(square_mp4: Path) -> None:
@@ -239,7 +239,7 @@ def test_a_video_without_sound_has_no_soundtrack(square_mp4: Path) -> None:
 
 def test_a_one_frame_video_is_analysed(tmp_path: Path) -> None:
     analysis = analyse(write_video(tmp_path / "one.mp4", 1))
-    assert len(analysis.times) == 1 and analysis.tracking.tracks == []
+    assert len(analysis.times) == 1 and analysis.video.tracking.tracks == []
 
 
 def test_a_truncated_video_gives_what_decoded_and_says_so(tmp_path: Path) -> None:
@@ -296,12 +296,12 @@ def test_a_sound_only_mp4_is_named_as_sound(tmp_path: Path) -> None:
 
 def test_exports_list_every_detection_and_say_what_is_in_view(square_mp4: Path) -> None:
     analysis = analyse(square_mp4)
-    records = frame_records(analysis.tracking, analysis.frame_indices)
+    records = frame_records(analysis.video.tracking, analysis.frame_indices)
     assert len(records) == FRAMES
     assert records[0]["track_id"] is None and records[1]["track_id"] == 1
     csv_text = to_csv(records)
     assert csv_text.splitlines()[0] == "frame,time_s,track_id,label,score,x1,y1,x2,y2"
-    vtt = to_vtt(analysis.tracking, analysis.end_s)
+    vtt = to_vtt(analysis.video.tracking, analysis.end_s)
     assert vtt.startswith("WEBVTT")
     assert "00:00:00.000 --> 00:00:01.600\n1 square" in vtt
 

@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import analysis.video
+import analysis.video.io
 from tests.corpus import wav
 from tests.test_video import FRAMES, SquareDetector, write_video
 
@@ -18,7 +18,7 @@ def detector(monkeypatch) -> SquareDetector:
     """The page's detector, whatever model is chosen: one that finds the white square."""
     st.cache_resource.clear()
     square = SquareDetector()
-    monkeypatch.setattr(analysis.video, "load_detector", lambda name, threads=None: square)
+    monkeypatch.setattr(analysis.video.io, "load_detector", lambda name, threads=None: square)
     yield square
     st.cache_resource.clear()
 

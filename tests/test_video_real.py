@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.video import analyse_video, probe, video_detector
+from analysis.video.io import analyse_video, probe, video_detector
 from analysis.vision.detections import DetectionFilter
 from tests.conftest import require_model
 
@@ -24,9 +24,9 @@ def test_pedestrians_are_tracked_as_people(vtest_avi: Path) -> None:
     analysis = analyse_video(
         vtest_avi, video_detector("yolox-nano"), "yolox-nano", DetectionFilter(0.4), stride=2
     )
-    counts = analysis.tracking.counts()
+    counts = analysis.video.tracking.counts()
     assert max(counts, key=counts.get) == "person"
     # A dozen or so people walk through; tracking, not per-frame boxes, is what counts.
-    boxes = sum(len(frame) for frame in analysis.tracking.frames)
+    boxes = sum(len(frame) for frame in analysis.video.tracking.frames)
     assert 8 <= counts["person"] <= 80 < boxes
-    assert max(t.duration_s for t in analysis.tracking.tracks if t.label == "person") > 10
+    assert max(t.duration_s for t in analysis.video.tracking.tracks if t.label == "person") > 10

@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis.audio.tagging import YamNet, load_yamnet
 from analysis.errors import InputError
-from analysis.video import video_detector
+from analysis.video.io import video_detector
 from analysis.vision.detectors import Detector
 from ui.state import hand_over_file
 

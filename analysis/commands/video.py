@@ -19,8 +19,8 @@ import json
 from pathlib import Path
 
 from analysis.errors import InputError
-from analysis.tracking import Line, Tracking
-from analysis.video import VideoAnalysis, analyse_video, video_detector
+from analysis.video.io import VideoAnalysis, analyse_video, video_detector
+from analysis.video.tracking import Line, Tracking
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available
 
@@ -51,7 +51,7 @@ def result_json(
 
     ``tracking`` replaces the pass's own (the page's, for its current settings).
     """
-    tracking = tracking or analysis.tracking
+    tracking = tracking or analysis.video.tracking
     result: dict[str, object] = {
         "model": analysis.model,
         "video": analysis.info.as_dict(),
@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if analysis.note:
         print(f"  {analysis.note}")
-    counts = analysis.tracking.counts()
+    counts = analysis.video.tracking.counts()
     print("  " + (", ".join(f"{label}: {n}" for label, n in counts.items()) or "no tracks"))
-    for label, sides in (analysis.tracking.crossings or {}).items():
+    for label, sides in (analysis.video.tracking.crossings or {}).items():
         print(f"  crossed the line: {label} in {sides['in']}, out {sides['out']}")
     print("  " + ", ".join(f"{k} {v:.0f} ms" for k, v in analysis.timings_ms.items()))
     if args.output:

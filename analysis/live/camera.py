@@ -24,8 +24,8 @@ import numpy as np
 from analysis.audio.spectrogram import Spectrogram, STFTParams, spectrogram
 from analysis.audio.tagging import FRAME_SAMPLES, SAMPLE_RATE, Tag, Tagging, YamNet, to_model_input
 from analysis.errors import InputError
-from analysis.tracking import FrameAnnotator, Tracker
-from analysis.video import Mp4Writer
+from analysis.video.io import Mp4Writer
+from analysis.video.tracking import FrameAnnotator, Tracker
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings, filter_candidates

@@ -30,7 +30,7 @@ import numpy as np
 from analysis.cores import usable_cores
 from analysis.errors import InputError
 from analysis.sniff import SNIFF_BYTES, file_kind
-from analysis.tracking import FrameAnnotator, Line, Tracker, Tracking, scaled
+from analysis.video.tracking import FrameAnnotator, Line, Tracker, Tracking, scaled
 from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 from analysis.vision.detectors import Detector, load_detector
 
@@ -641,7 +641,7 @@ def render_video(
     render: RenderSettings = RenderSettings(),
     progress: Progress | None = None,
 ) -> None:
-    """Draw ``tracking`` (e.g. from :func:`~analysis.tracking.track_all` with new settings)
+    """Draw ``tracking`` (e.g. from :func:`~analysis.video.tracking.track_all` with new settings)
     on the analysed frames again and encode them: decoding and encoding, no inference."""
     size, scale = _output_size(analysis.info, render.max_side)
     annotator = FrameAnnotator(size, analysis.frame_rate, line)

@@ -1,0 +1,1 @@
+"""The camera and the microphone, analysed while they stream."""
