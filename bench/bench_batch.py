@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
-from analysis.batch import (
+from analysis.batch.run import (
     JOURNAL,
     BatchSettings,
     analyse_file,

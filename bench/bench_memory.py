@@ -38,7 +38,7 @@ print(0 if ok else 1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 # Runs one CLI command in this fresh interpreter, then prints its own peak RSS in MB.
 MEASURE = """
 import contextlib, io, resource, sys
-from analysis.cli import main
+from analysis.commands.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
     code = main(sys.argv[1:])
 print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

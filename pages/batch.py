@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.batch import (
+from analysis.batch.report import thumbnail
+from analysis.batch.run import (
     FILES_TABLE,
     REPORT,
     TASK_TABLES,
@@ -21,7 +22,6 @@ from analysis.batch import (
     per_file_counts,
     task_models,
 )
-from analysis.batch_report import thumbnail
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import CATALOG, get_spec

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
-from analysis.batch import (
+from analysis.batch.report import build_report
+from analysis.batch.run import (
     FILES_TABLE,
     JOURNAL,
     BatchProgress,
@@ -29,7 +30,6 @@ from analysis.batch import (
     read_results,
     run_batch,
 )
-from analysis.batch_report import build_report
 from analysis.errors import InputError
 from analysis.vision.image import sample_photo
 from tests.conftest import require_model

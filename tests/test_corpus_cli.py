@@ -11,7 +11,7 @@ import json
 import pytest
 from PIL import Image
 
-from analysis.cli import main
+from analysis.commands.cli import main
 from tests.conftest import require_model
 from tests.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES, VIDEO_CASES, Case
 

@@ -10,7 +10,7 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-from analysis.cli import main as cli_main
+from analysis.commands.cli import main as cli_main
 from analysis.vision.detections import Detections
 from analysis.vision.exports import detections_csv
 

@@ -11,7 +11,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from analysis.cli import main as cli_main
+from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import (

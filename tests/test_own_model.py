@@ -14,7 +14,7 @@ import pytest
 import skimage.data
 from onnx import TensorProto, helper, numpy_helper
 
-from analysis.cli import main as cli_main
+from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
 from analysis.vision.annotate import class_colour
 from analysis.vision.detections import DetectionFilter, filter_detections

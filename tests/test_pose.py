@@ -15,7 +15,7 @@ import skimage.data
 from PIL import Image
 
 import models.locate
-from analysis.cli import main as cli_main
+from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.pose import (

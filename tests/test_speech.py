@@ -11,7 +11,7 @@ import soxr
 
 import models.locate
 from analysis.audio.decode import load_audio
-from analysis.cli import main
+from analysis.commands.cli import main
 from analysis.errors import InputError
 from analysis.speech.whisper import (
     Segment,

@@ -15,7 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import analysis.vision.detectors
-from analysis.cli import main as cli_main
+from analysis.commands.cli import main as cli_main
 from analysis.filenames import safe_stem
 from tests.conftest import require_model
 from tests.corpus import jpeg, png, png_header, truncated, wav

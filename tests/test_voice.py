@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from analysis.cli import main
+from analysis.commands.cli import main
 from analysis.errors import InputError
 from analysis.speech.voice import VoiceSettings, analyse_voice, frame_times, voice_report
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from distributed import Client
 
-from analysis.batch import BatchProgress, BatchSettings, BatchSummary, read_results, run_batch
+from analysis.batch.run import BatchProgress, BatchSettings, BatchSummary, read_results, run_batch
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
@@ -44,7 +44,7 @@ class ClusterClient:
 
 @dataclass
 class BatchJob:
-    """One run of :func:`analysis.batch.run_batch`: what it reads, where it writes, how far."""
+    """One run of :func:`analysis.batch.run.run_batch`: what it reads, where it writes, how far."""
 
     input_dir: Path
     out_dir: Path

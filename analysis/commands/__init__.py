@@ -1,0 +1,1 @@
+"""The command line (``python -m analysis``): argparse calling the domains' public functions."""

@@ -19,7 +19,7 @@ from analysis.commands.tags import positive_int
 from analysis.errors import InputError
 
 if TYPE_CHECKING:
-    from analysis.batch import BatchProgress
+    from analysis.batch.run import BatchProgress
 
 BAR_WIDTH = 30  # characters
 
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Dask, pandas and Arrow load only for this command: the others start faster.
-    from analysis.batch import BatchSettings, check_model, connect, default_model, run_batch
+    from analysis.batch.run import BatchSettings, check_model, connect, default_model, run_batch
 
     if args.scheduler and args.workers:
         raise InputError("--workers sizes a local cluster; it cannot be used with --scheduler.")

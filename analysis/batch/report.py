@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from analysis.batch import BatchSettings, class_counts, per_file_counts
+from analysis.batch.run import BatchSettings, class_counts, per_file_counts
 from analysis.errors import InputError
 from analysis.vision.image import decode_image
 

@@ -585,7 +585,7 @@ def write_outputs(
     out: Path, root: Path, settings: BatchSettings, files: pd.DataFrame, rows: pd.DataFrame
 ) -> list[Path]:
     """Write the Parquet tables and ``report.html``, then drop the journal they now hold."""
-    from analysis.batch_report import build_report
+    from analysis.batch.report import build_report
 
     written = [
         _write_table(files, FILES_SCHEMA, out / FILES_TABLE),

@@ -1,0 +1,1 @@
+"""Whole folders at once on a Dask cluster: the run, its tables and its report."""
