@@ -69,9 +69,9 @@ TAGS_SECONDS: list[float] = []  # time spent in the tags section (another module
 
 def time_tags_section() -> None:
     """Wrap the Audio page's tags section to report its share of each rerun."""
-    import ui.audio_tags
+    import ui.sections.tags
 
-    show_tags = ui.audio_tags.show_tags
+    show_tags = ui.sections.tags.show_tags
 
     def timed(*args, **kwargs):
         start = time.perf_counter()
@@ -80,7 +80,7 @@ def time_tags_section() -> None:
         finally:
             TAGS_SECONDS.append(time.perf_counter() - start)
 
-    ui.audio_tags.show_tags = timed
+    ui.sections.tags.show_tags = timed
 
 
 def time_page(page: str, data: bytes, repetitions: int) -> tuple[float, list[float]]:

@@ -233,13 +233,13 @@ def main() -> int:
     args = parser.parse_args()
 
     import analysis.audio.spectrogram
-    import ui.audio_speech
-    import ui.audio_tags
+    import ui.sections.speech
+    import ui.sections.tags
 
     compute: list[float] = []
     sections: list[float] = []
     timed(analysis.audio.spectrogram, "spectrogram", compute)
-    for module, name in ((ui.audio_tags, "show_tags"), (ui.audio_speech, "show_speech")):
+    for module, name in ((ui.sections.tags, "show_tags"), (ui.sections.speech, "show_speech")):
         if args.stub_sections:
             setattr(module, name, lambda *args, **kwargs: None)
         else:

@@ -39,11 +39,11 @@ from analysis.audio.spectrogram import (
 )
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
-from ui.audio_speech import show_speech
-from ui.audio_tags import show_tags
 from ui.device import is_phone
+from ui.internals import newer_run_waiting
 from ui.navigation import leave_legacy_pages_mode
-from ui.reruns import newer_run_waiting
+from ui.sections.speech import show_speech
+from ui.sections.tags import show_tags
 from ui.spectrogram_view import (
     Reset,
     ViewAxes,

@@ -26,7 +26,8 @@ from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import CATALOG, get_spec
 from models.locate import MissingModelError
-from ui.batch_job import (
+from ui.navigation import leave_legacy_pages_mode
+from ui.sections.batch import (
     ROOT_VARIABLE,
     SCHEDULER_VARIABLE,
     BatchJob,
@@ -34,8 +35,7 @@ from ui.batch_job import (
     save_uploads,
     server_folder,
 )
-from ui.batch_job import workspace as new_workspace
-from ui.navigation import leave_legacy_pages_mode
+from ui.sections.batch import workspace as new_workspace
 from ui.state import remember
 
 leave_legacy_pages_mode()

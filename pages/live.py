@@ -25,8 +25,14 @@ from analysis.vision.detectors import FLOOR, is_available, vision_models
 from analysis.vision.image import encode_png
 from models.catalog import CATALOG
 from models.locate import MissingModelError
-from ui.live import TRANSLATIONS, ice_servers, live_detector, live_yamnet, send_to_audio_page
 from ui.navigation import leave_legacy_pages_mode
+from ui.sections.live import (
+    TRANSLATIONS,
+    ice_servers,
+    live_detector,
+    live_yamnet,
+    send_to_audio_page,
+)
 
 leave_legacy_pages_mode()
 

@@ -41,8 +41,8 @@ from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import FLOOR, Detector, is_available, vision_models
 from models.catalog import CATALOG
 from models.locate import MissingModelError
+from ui.internals import newer_run_waiting
 from ui.navigation import leave_legacy_pages_mode
-from ui.reruns import newer_run_waiting
 from ui.state import kept_file, remember
 
 leave_legacy_pages_mode()

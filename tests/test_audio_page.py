@@ -12,10 +12,10 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
-import ui.audio_speech
-import ui.audio_tags
 import ui.device
-import ui.reruns
+import ui.internals
+import ui.sections.speech
+import ui.sections.tags
 from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT
 
 PAGE = "../pages/audio.py"
@@ -40,7 +40,7 @@ def downloads(monkeypatch) -> dict:
 def tags_calls(monkeypatch):
     """Replace the tags section (tested by its owner) with a recorder: faster, and isolates us."""
     calls = []
-    monkeypatch.setattr(ui.audio_tags, "show_tags", lambda *args: calls.append(args))
+    monkeypatch.setattr(ui.sections.tags, "show_tags", lambda *args: calls.append(args))
     return calls
 
 
@@ -48,7 +48,7 @@ def tags_calls(monkeypatch):
 def speech_calls(monkeypatch):
     """Replace the speech section (tests/test_speech_section.py tests it under this page)."""
     calls = []
-    monkeypatch.setattr(ui.audio_speech, "show_speech", lambda *args, **kw: calls.append(args))
+    monkeypatch.setattr(ui.sections.speech, "show_speech", lambda *args, **kw: calls.append(args))
     return calls
 
 
@@ -430,12 +430,12 @@ def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls, downloads
 
 
 def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_calls, monkeypatch):
-    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: True)
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: True)
     # A sound no other test uses: its spectrogram is in no cache yet.
     at = upload(open_page(), "tone.wav", wav(tone(seconds=1.5, hz=777.0), 16000))
     assert not at.exception and not at.error and not images(at)
     assert any(c.value == "Settings changed: drawing the newer ones…" for c in at.caption)
-    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: False)
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: False)
     at.run()  # the stopped computation was not cached: the next run draws the picture
     assert shows_result(at)
 

@@ -10,10 +10,10 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import ui.batch_job
+import ui.sections.batch
 from analysis.errors import InputError
 from analysis.vision.image import sample_photo
-from ui.batch_job import ROOT_VARIABLE, SCHEDULER_VARIABLE, save_uploads, server_folder
+from ui.sections.batch import ROOT_VARIABLE, SCHEDULER_VARIABLE, save_uploads, server_folder
 
 PAGE = "../pages/batch.py"
 TIMEOUT_S = 60
@@ -31,13 +31,13 @@ def runs(monkeypatch) -> Iterator[list[object]]:
     from distributed import LocalCluster
 
     started: list[object] = []
-    real = ui.batch_job.run_batch
+    real = ui.sections.batch.run_batch
 
     def counted(*args, **kwargs):
         started.append(args[2])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ui.batch_job, "run_batch", counted)
+    monkeypatch.setattr(ui.sections.batch, "run_batch", counted)
     # In-process (inproc:// addresses, no socket); real processes are tests/test_batch.py's.
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.scheduler_address)

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.errors import InputError
 from tests.webrtc_apptest import webrtc_without_server
-from ui.live import ICE_ENV, ice_servers, parse_ice_servers
+from ui.sections.live import ICE_ENV, ice_servers, parse_ice_servers
 
 TURN = '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]'
 

@@ -19,8 +19,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import models.locate
-import ui.audio_speech
-import ui.audio_tags
+import ui.sections.speech
+import ui.sections.tags
 from models.catalog import get_spec
 from tests.conftest import require_model
 from tests.test_speech import make_transcript
@@ -36,7 +36,7 @@ def section_script(path: str) -> None:
     import streamlit as st
 
     from analysis.audio.decode import load_audio
-    from ui.audio_speech import show_speech
+    from ui.sections.speech import show_speech
 
     data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script
     clip = load_audio(data, name=path)
@@ -51,7 +51,7 @@ def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
-    for pool in ui.audio_speech._jobs().pools.values():
+    for pool in ui.sections.speech._jobs().pools.values():
         pool.shutdown(wait=True, cancel_futures=True)
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -61,13 +61,13 @@ def fresh_caches():
 def transcriptions(monkeypatch) -> list[int]:
     """Counts transcriptions run by the section."""
     calls: list[int] = []
-    transcribe = ui.audio_speech.transcribe_audio
+    transcribe = ui.sections.speech.transcribe_audio
 
     def counting(samples, sample_rate, whisper, **kwargs):
         calls.append(samples.shape[-1])
         return transcribe(samples, sample_rate, whisper, **kwargs)
 
-    monkeypatch.setattr(ui.audio_speech, "transcribe_audio", counting)
+    monkeypatch.setattr(ui.sections.speech, "transcribe_audio", counting)
     return calls
 
 
@@ -89,9 +89,9 @@ def fake_whisper(monkeypatch) -> SimpleNamespace:
             raise fake.fail
         return make_transcript()
 
-    monkeypatch.setattr(ui.audio_speech, "resolve_files", lambda spec: {})
-    monkeypatch.setattr(ui.audio_speech, "load_whisper", lambda name: SimpleNamespace(name=name))
-    monkeypatch.setattr(ui.audio_speech, "transcribe_audio", transcribe)
+    monkeypatch.setattr(ui.sections.speech, "resolve_files", lambda spec: {})
+    monkeypatch.setattr(ui.sections.speech, "load_whisper", lambda name: SimpleNamespace(name=name))
+    monkeypatch.setattr(ui.sections.speech, "transcribe_audio", transcribe)
     yield fake
     fake.release.set()  # never leave a job thread waiting
 
@@ -111,12 +111,12 @@ def run_section(path: Path) -> AppTest:
 
 
 def running_jobs() -> list:
-    return [job for job in ui.audio_speech._jobs()._jobs.values() if job.running]
+    return [job for job in ui.sections.speech._jobs()._jobs.values() if job.running]
 
 
 def finish(kind: str) -> None:
     """Wait for the running jobs of one kind ("transcript", "voice", "report")."""
-    jobs = ui.audio_speech._jobs()._jobs
+    jobs = ui.sections.speech._jobs()._jobs
     futures = [job.future for key, job in list(jobs.items()) if key[1] == kind]
     assert not wait(futures, timeout=TIMEOUT).not_done
 
@@ -215,7 +215,7 @@ def test_a_failing_transcription_is_one_sentence(voiced_wav, fake_whisper):
 
 
 def test_a_long_recording_waits_for_the_transcribe_button(voiced_wav, fake_whisper, monkeypatch):
-    monkeypatch.setattr(ui.audio_speech, "AUTO_S", 5.0)  # the 6 s file counts as long
+    monkeypatch.setattr(ui.sections.speech, "AUTO_S", 5.0)  # the 6 s file counts as long
     at = run_section(voiced_wav)
     assert not running_jobs() and not at.get("progress")
     at.slider[0].set_value((1.0, 5.0)).run()
@@ -266,14 +266,14 @@ def test_selecting_a_phrase_sets_the_time_range(monkeypatch):
     transcript = make_transcript()
     state = {"table": SimpleNamespace(selection=SimpleNamespace(rows=[1]))}
     monkeypatch.setattr(st, "session_state", state)
-    ui.audio_speech._select_segment(transcript, "table", "range", 5.0)
+    ui.sections.speech._select_segment(transcript, "table", "range", 5.0)
     assert state["range"] == (4.0, 5.0)  # the phrase ends at 5.2 s, past the recording's end
 
 
 def test_the_page_shows_the_section_and_its_controls_never_wait(
     voiced_wav, fake_whisper, monkeypatch
 ):
-    monkeypatch.setattr(ui.audio_tags, "show_tags", lambda *args: None)
+    monkeypatch.setattr(ui.sections.tags, "show_tags", lambda *args: None)
     at = AppTest.from_file("../pages/audio.py", default_timeout=TIMEOUT).run()
     data = voiced_wav.read_bytes()
     at.file_uploader[0].set_value(("voiced.wav", data, "audio/wav")).run()
@@ -287,7 +287,7 @@ def test_the_page_shows_the_section_and_its_controls_never_wait(
     fake_whisper.release.set()
     at = settle(at)
     assert "Hello there. Good morning." in shown(at)
-    jobs = ui.audio_speech._jobs()._jobs
+    jobs = ui.sections.speech._jobs()._jobs
     digest = hashlib.sha256(data).hexdigest()[:24]  # ui.state's key of an uploaded file
     assert (digest, "transcript", "whisper-tiny.en", 0.0, 6.0) in jobs
 

@@ -41,7 +41,7 @@ def section_script(path: str) -> None:
     import streamlit as st
 
     from analysis.audio.decode import load_audio
-    from ui.audio_tags import show_tags
+    from ui.sections.tags import show_tags
 
     data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script
     clip = load_audio(data, name=path)

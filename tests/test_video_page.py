@@ -71,16 +71,16 @@ def test_controls_retrack_without_running_the_network(detector, square_bytes) ->
 
 
 def test_stop_keeps_the_frames_analysed_so_far(detector, square_bytes, monkeypatch) -> None:
-    import ui.reruns
+    import ui.internals
 
     # A click on Stop (or any control) during the pass shows up as a newer run waiting.
-    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: detector.calls >= 10)
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: detector.calls >= 10)
     at = dropped(square_bytes)
     assert not at.exception
     assert any(w.value.startswith("Stopped after 0.") for w in at.warning)
     assert "1 tracked object(s)" in [h.value for h in at.subheader]
     assert detector.calls < FRAMES
-    monkeypatch.setattr(ui.reruns, "newer_run_waiting", lambda: False)
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: False)
     next(b for b in at.button if b.label == "Analyse the whole video").click().run()
     assert not at.warning and detector.calls >= FRAMES + 10
 

@@ -2,7 +2,7 @@
 drag a box to zoom, and a readout of time, frequency, note and level under the pointer.
 
 A Streamlit custom component (components v2: no iframe, plain JavaScript in
-``ui/spectrogram_view/``, no build step). The browser owns the ``<audio>`` element, so playing,
+this folder, no build step). The browser owns the ``<audio>`` element, so playing,
 seeking and the playhead never reach the server; only a zoom box or a reset comes back, and
 Python draws the new view.
 
@@ -26,7 +26,7 @@ from streamlit import runtime
 from analysis.audio.render import SPECTROGRAM_LAYOUT, Layout
 from analysis.audio.spectrogram import Spectrogram, hz_to_mel, mel_to_hz
 
-ASSETS = Path(__file__).with_name("spectrogram_view")
+ASSETS = Path(__file__).parent
 NO_DATA = 255  # level code of a cell without a value (codes 0..254 are levels)
 
 _COMPONENT = st.components.v2.component(
