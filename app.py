@@ -5,16 +5,19 @@ import streamlit as st
 # An emoji favicon is drawn in the browser; a Material one would be fetched from Google.
 st.set_page_config(page_title="Percept", page_icon="🔍", layout="wide")
 
+
+def page(name: str, title: str, icon: str, **options: object) -> st.Page:
+    return st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", **options)
+
+
 navigation = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/audio.py", title="Audio", icon=":material/graphic_eq:", url_path="audio"),
-        st.Page(
-            "pages/vision.py", title="Vision", icon=":material/image_search:", url_path="vision"
-        ),
-        st.Page("pages/video.py", title="Video", icon=":material/movie:", url_path="video"),
-        st.Page("pages/live.py", title="Live", icon=":material/videocam:", url_path="live"),
-        st.Page("pages/batch.py", title="Batch", icon=":material/folder_open:", url_path="batch"),
+        page("home", "Home", "home", default=True),
+        page("audio", "Audio", "graphic_eq", url_path="audio"),
+        page("vision", "Vision", "image_search", url_path="vision"),
+        page("video", "Video", "movie", url_path="video"),
+        page("live", "Live", "videocam", url_path="live"),
+        page("batch", "Batch", "folder_open", url_path="batch"),
     ]
 )
 navigation.run()

@@ -179,7 +179,7 @@ def main() -> int:
     data = wav_bytes(test_signal(args.minutes))
     time_tags_section()
     print(f"upload: {args.minutes:g} min, 44.1 kHz stereo WAV, {len(data) / 1e6:.0f} MB")
-    first, reruns = time_page("pages/audio.py", data, args.repetitions)
+    first, reruns = time_page("app_pages/audio.py", data, args.repetitions)
     ours = statistics.median(reruns)
     print(
         f"Audio page: first render {first:.2f} s; FFT-size reruns "

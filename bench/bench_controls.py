@@ -201,7 +201,7 @@ def one_pass(minutes: float, seed: int, compute: list[float], sections: list[flo
         f"pass {seed + 1}: {minutes:g}-minute 44.1 kHz stereo FLAC, {len(data) / 1e6:.0f} MB "
         f"(made in {time.perf_counter() - start:.1f} s), load average {os.getloadavg()[0]:.1f}"
     )
-    at = AppTest.from_file(str(ROOT / "pages/audio.py"), default_timeout=900).run()
+    at = AppTest.from_file(str(ROOT / "app_pages/audio.py"), default_timeout=900).run()
     start = time.perf_counter()
     at.file_uploader[0].set_value(("thirty-minutes.flac", data, "audio/flac")).run()
     print(f"  upload, decoding and first render: {time.perf_counter() - start:.1f} s (no target)")

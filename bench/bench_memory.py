@@ -29,7 +29,7 @@ MEASURE_PAGE = """
 import resource, sys
 from pathlib import Path
 from streamlit.testing.v1 import AppTest
-at = AppTest.from_file("pages/audio.py", default_timeout=600).run()
+at = AppTest.from_file("app_pages/audio.py", default_timeout=600).run()
 at.file_uploader[0].set_value((Path(sys.argv[1]).name, Path(sys.argv[1]).read_bytes(), "")).run()
 ok = not at.exception and not at.error and len(at.get("image")) >= 2
 print(0 if ok else 1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

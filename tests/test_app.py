@@ -11,7 +11,7 @@ from tests.webrtc_apptest import webrtc_without_server
 
 
 def test_home_page_describes_and_links_every_page():
-    at = AppTest.from_file("../pages/home.py").run()
+    at = AppTest.from_file("../app_pages/home.py").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "spectrogram" in text and "confidence slider" in text
@@ -29,7 +29,7 @@ def test_app_entry_point_runs_the_home_page():
 def test_every_page_runs_on_its_own(name, monkeypatch):
     if name == "live":
         webrtc_without_server(monkeypatch)
-    at = AppTest.from_file(f"../pages/{name}.py").run(timeout=60)
+    at = AppTest.from_file(f"../app_pages/{name}.py").run(timeout=60)
     assert not at.exception
 
 

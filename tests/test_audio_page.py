@@ -18,7 +18,7 @@ import ui.sections.speech
 import ui.sections.tags
 from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT
 
-PAGE = "../pages/audio.py"
+PAGE = "../app_pages/audio.py"
 TIMEOUT = 60
 
 
@@ -372,12 +372,12 @@ def test_remove_forgets_a_kept_file_and_the_uploaders_own_x_too(tags_calls):
 
 def test_file_and_settings_survive_a_visit_to_another_page(tags_calls):
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
-    at.switch_page("pages/audio.py").run()
+    at.switch_page("app_pages/audio.py").run()
     upload(at, "tone.wav", wav(tone(seconds=3.0), 16000))
     control(at, "radio", "Frequency scale").set_value("mel").run()
-    at.switch_page("pages/vision.py").run()
+    at.switch_page("app_pages/vision.py").run()
     assert not at.exception and at.title[0].value == "Vision"
-    at.switch_page("pages/audio.py").run()
+    at.switch_page("app_pages/audio.py").run()
     assert shows_result(at)
     assert facts(at)["Duration"] == "3.0 s"
     assert control(at, "radio", "Frequency scale").value == "mel"

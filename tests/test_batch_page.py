@@ -15,7 +15,7 @@ from analysis.errors import InputError
 from analysis.vision.image import sample_photo
 from ui.sections.batch import ROOT_VARIABLE, SCHEDULER_VARIABLE, save_uploads, server_folder
 
-PAGE = "../pages/batch.py"
+PAGE = "../app_pages/batch.py"
 TIMEOUT_S = 60
 
 

@@ -16,7 +16,7 @@ TURN = '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "
 def live_page(monkeypatch) -> AppTest:
     webrtc_without_server(monkeypatch)
     monkeypatch.delenv(ICE_ENV, raising=False)
-    return AppTest.from_file("../pages/live.py", default_timeout=60)
+    return AppTest.from_file("../app_pages/live.py", default_timeout=60)
 
 
 def test_the_camera_side_draws_its_controls_and_waits_for_start(live_page):

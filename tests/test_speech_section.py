@@ -274,7 +274,7 @@ def test_the_page_shows_the_section_and_its_controls_never_wait(
     voiced_wav, fake_whisper, monkeypatch
 ):
     monkeypatch.setattr(ui.sections.tags, "show_tags", lambda *args: None)
-    at = AppTest.from_file("../pages/audio.py", default_timeout=TIMEOUT).run()
+    at = AppTest.from_file("../app_pages/audio.py", default_timeout=TIMEOUT).run()
     data = voiced_wav.read_bytes()
     at.file_uploader[0].set_value(("voiced.wav", data, "audio/wav")).run()
     assert not at.exception

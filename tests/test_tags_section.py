@@ -277,7 +277,7 @@ def test_the_longest_names_are_drawn_inside_the_picture(layout):
 
 def test_audio_page_tags_uploaded_speech_once_whatever_the_controls(speech_wav, inference_calls):
     require_model("yamnet")
-    at = AppTest.from_file("../pages/audio.py", default_timeout=60).run()
+    at = AppTest.from_file("../app_pages/audio.py", default_timeout=60).run()
     at.file_uploader[0].upload("speech.wav", speech_wav.read_bytes(), "audio/wav").run()
     assert not at.exception and not at.error
     assert "What's in this sound" in [header.value for header in at.subheader]

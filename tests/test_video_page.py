@@ -10,7 +10,7 @@ import analysis.video.io
 from tests.corpus import wav
 from tests.test_video import FRAMES, SquareDetector, write_video
 
-PAGE = "../pages/video.py"
+PAGE = "../app_pages/video.py"
 
 
 @pytest.fixture

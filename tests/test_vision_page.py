@@ -21,7 +21,7 @@ from tests.conftest import require_model
 from tests.corpus import jpeg, png, png_header, truncated, wav
 from tests.test_detectors import write_tiny_ssd
 
-PAGE = "../pages/vision.py"
+PAGE = "../app_pages/vision.py"
 WARM_RUNS = 3  # pages/vision.py times up to this many runs after the first
 NOT_A_PICTURE = "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
 

@@ -99,4 +99,4 @@ def live_yamnet() -> YamNet:
 def send_to_audio_page(name: str, wav: bytes) -> None:
     """Open the Audio page with ``wav`` loaded as if it had been dropped on its uploader."""
     hand_over_file("audio_upload", name, wav, source=("audio_source", "Upload a file"))
-    st.switch_page("pages/audio.py")
+    st.switch_page("app_pages/audio.py")

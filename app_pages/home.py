@@ -3,10 +3,6 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui.navigation import leave_legacy_pages_mode
-
-leave_legacy_pages_mode()
-
 
 def link(page: str, url_path: str, label: str) -> None:
     """Link to another page; run on its own (no st.navigation) the page is a plain URL."""
@@ -28,7 +24,7 @@ CARDS = [
         "Upload or record a sound and explore its spectrogram: play it with a moving playhead, "
         "drag a box to zoom, hover to read time, pitch and level. YAMNet tags what is heard, "
         "and when; Whisper writes down what is said and Praat measures the voice.",
-        "pages/audio.py",
+        "app_pages/audio.py",
         "audio",
     ),
     (
@@ -36,28 +32,28 @@ CARDS = [
         "Upload a photo, take a snapshot or bring your own ONNX or Caffe model, and move the "
         "confidence slider: boxes, masks and skeletons follow at once. Download the picture "
         "and the detections as a table (CSV) or JSON.",
-        "pages/vision.py",
+        "app_pages/vision.py",
         "vision",
     ),
     (
         ":material/movie: Video",
         "Drop a video: every object is detected and tracked, crossings of a line are counted, "
         "and the soundtrack's spectrogram and sound tags sit on the same timeline.",
-        "pages/video.py",
+        "app_pages/video.py",
         "video",
     ),
     (
         ":material/videocam: Live",
         "Turn on the camera to see objects detected as they move, or the microphone for a "
         "scrolling spectrogram, a level meter and live sound tags.",
-        "pages/live.py",
+        "app_pages/live.py",
         "live",
     ),
     (
         ":material/folder_open: Batch",
         "Point at a whole folder of pictures or sounds: it is analysed on every core (or a "
         "Dask cluster) into tables, charts and a report; it resumes where it stopped.",
-        "pages/batch.py",
+        "app_pages/batch.py",
         "batch",
     ),
 ]

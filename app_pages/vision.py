@@ -45,10 +45,7 @@ from analysis.vision.skeleton import draw_poses
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.device import is_phone
-from ui.navigation import leave_legacy_pages_mode
 from ui.state import kept_file, remember
-
-leave_legacy_pages_mode()
 
 log = logging.getLogger(__name__)
 

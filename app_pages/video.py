@@ -42,10 +42,7 @@ from analysis.vision.detectors import FLOOR, Detector, is_available, vision_mode
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.internals import newer_run_waiting
-from ui.navigation import leave_legacy_pages_mode
 from ui.state import kept_file, remember
-
-leave_legacy_pages_mode()
 
 log = logging.getLogger(__name__)
 

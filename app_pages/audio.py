@@ -41,7 +41,6 @@ from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from ui.device import is_phone
 from ui.internals import newer_run_waiting
-from ui.navigation import leave_legacy_pages_mode
 from ui.sections.speech import show_speech
 from ui.sections.tags import show_tags
 from ui.spectrogram_view import (
@@ -53,8 +52,6 @@ from ui.spectrogram_view import (
     view_axes,
 )
 from ui.state import kept_file, remember
-
-leave_legacy_pages_mode()
 
 LOG = logging.getLogger(__name__)
 # Containers a browser's <audio> element plays as they are; others are converted to WAV.

@@ -26,7 +26,6 @@ from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import CATALOG, get_spec
 from models.locate import MissingModelError
-from ui.navigation import leave_legacy_pages_mode
 from ui.sections.batch import (
     ROOT_VARIABLE,
     SCHEDULER_VARIABLE,
@@ -37,8 +36,6 @@ from ui.sections.batch import (
 )
 from ui.sections.batch import workspace as new_workspace
 from ui.state import remember
-
-leave_legacy_pages_mode()
 
 TASK_LABELS = {
     "detect": "Detect objects in pictures",

@@ -25,7 +25,6 @@ from analysis.vision.detectors import FLOOR, is_available, vision_models
 from analysis.vision.image import encode_png
 from models.catalog import CATALOG
 from models.locate import MissingModelError
-from ui.navigation import leave_legacy_pages_mode
 from ui.sections.live import (
     TRANSLATIONS,
     ice_servers,
@@ -33,8 +32,6 @@ from ui.sections.live import (
     live_yamnet,
     send_to_audio_page,
 )
-
-leave_legacy_pages_mode()
 
 # Every rerun, even a fragment's, takes turns with WebRTC on the server's event loop. On 2
 # cores, polled every 0.5 s the stream ran at 22 fps (5-14 when busy), every 2 s at 28 (22).
