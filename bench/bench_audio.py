@@ -112,7 +112,7 @@ def time_browser(data: bytes, tmp: Path) -> tuple[float, list[float]]:
     """
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.live_app import CHROMIUM, CHROMIUM_ARGS, running_app
+    from tests.support.live_app import CHROMIUM, CHROMIUM_ARGS, running_app
 
     upload = tmp / "ten-minutes.wav"
     upload.write_bytes(data)

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from analysis.live.camera import LiveSettings, LiveVideo
 from analysis.video.io import video_detector
 from analysis.vision.detections import DetectionFilter
-from tests.live_app import CHROMIUM, running_app
-from tests.live_camera import (
+from tests.support.live_app import CHROMIUM, running_app
+from tests.support.live_camera import (
     CAPTURE_PCS_JS,
     fake_media_args,
     make_y4m,

@@ -18,7 +18,7 @@ import soundfile as sf
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES  # noqa: E402
+from tests.support.corpus import AUDIO_CASES, IMAGE_CASES, TRUNCATED_AUDIO_CASES  # noqa: E402
 
 CORPUS_LIMIT_MB = 2048
 LONG_RECORDING_LIMIT_MB = 1536

@@ -6,7 +6,7 @@ event: the trigger, the rerun, the spectrogram and the JPEG, and the browser fet
 decoding it); during playback the playhead moves on every display frame, with no message
 to the server.
 
-Runs the test harness (tests/apps/spectrogram_view_app.py, a 30-minute 1 kHz tone at
+Runs the test harness (tests/support/apps/spectrogram_view_app.py, a 30-minute 1 kHz tone at
 22.05 kHz) in Debian's Chromium and prints each time and its ratio to the target. By hand:
 ``python bench/bench_spectrogram_view.py`` (about a minute).
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live_app import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.support.live_app import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 SECONDS = 1800.0
 WINDOW_S = 5.0
@@ -59,7 +59,7 @@ COUNT_FRAMES = """(playhead, seconds) => new Promise((done) => {
 def start_harness(port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "tests/apps/spectrogram_view_app.py",
+            sys.executable, "-m", "streamlit", "run", "tests/support/apps/spectrogram_view_app.py",
             "--server.address", "127.0.0.1", "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ],

@@ -30,8 +30,8 @@ from playwright.async_api import async_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.corpus import encoded_audio, tone
-from tests.live_app import CHROMIUM, CHROMIUM_ARGS, DROP_FILE_JS, drop_file_arg, running_app
+from tests.support.corpus import encoded_audio, tone
+from tests.support.live_app import CHROMIUM, CHROMIUM_ARGS, DROP_FILE_JS, drop_file_arg, running_app
 
 PHOTOS = ("astronaut", "chelsea", "coffee")
 ACTION_TIMEOUT_MS = 60_000

@@ -11,7 +11,7 @@ from playwright.sync_api import sync_playwright
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
-from tests.live_app import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+from tests.support.live_app import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 DOCS = PROJECT_ROOT / "docs"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from models import MissingModelError, get_spec, resolve_files
-from tests.live_app import (
+from tests.support.live_app import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DROP_FILE_JS,

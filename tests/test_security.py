@@ -9,7 +9,7 @@ SOURCES = [
     PROJECT_ROOT / "app.py",
     *sorted(
         path
-        for folder in ("pages", "ui", "analysis", "models")
+        for folder in ("app_pages", "ui", "analysis", "models")
         for path in (PROJECT_ROOT / folder).rglob("*.py")
     ),
 ]

@@ -51,7 +51,7 @@ def result_json(
 
     ``tracking`` replaces the pass's own (the page's, for its current settings).
     """
-    tracking = tracking or analysis.video.tracking
+    tracking = tracking or analysis.tracking
     result: dict[str, object] = {
         "model": analysis.model,
         "video": analysis.info.as_dict(),
@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if analysis.note:
         print(f"  {analysis.note}")
-    counts = analysis.video.tracking.counts()
+    counts = analysis.tracking.counts()
     print("  " + (", ".join(f"{label}: {n}" for label, n in counts.items()) or "no tracks"))
-    for label, sides in (analysis.video.tracking.crossings or {}).items():
+    for label, sides in (analysis.tracking.crossings or {}).items():
         print(f"  crossed the line: {label} in {sides['in']}, out {sides['out']}")
     print("  " + ", ".join(f"{k} {v:.0f} ms" for k, v in analysis.timings_ms.items()))
     if args.output:

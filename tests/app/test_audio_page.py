@@ -1,0 +1,519 @@
+"""The Audio page under AppTest: upload, record, sample; controls; every bad input's outcome."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
+
+import ui.device
+import ui.internals
+import ui.sections.speech
+import ui.sections.tags
+from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT
+
+PAGE = "../../app_pages/audio.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Label -> the data (a callable: generated on click) of each download button drawn."""
+    drawn = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, *args, **kwargs):
+        drawn[label] = data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    return drawn
+
+
+@pytest.fixture
+def tags_calls(monkeypatch):
+    """Replace the tags section (tested by its owner) with a recorder: faster, and isolates us."""
+    calls = []
+    monkeypatch.setattr(ui.sections.tags, "show_tags", lambda *args: calls.append(args))
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def speech_calls(monkeypatch):
+    """Replace the speech section (tests/test_speech_section.py tests it under this page)."""
+    calls = []
+    monkeypatch.setattr(ui.sections.speech, "show_speech", lambda *args, **kw: calls.append(args))
+    return calls
+
+
+def wav(samples: np.ndarray, sr: int, subtype: str = "PCM_16", fmt: str = "WAV") -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, sr, format=fmt, subtype=subtype)
+    return buffer.getvalue()
+
+
+def tone(sr: int = 16000, seconds: float = 2.0, hz: float = 1000.0, channels: int = 1):
+    t = np.arange(int(sr * seconds)) / sr
+    wave = (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+    return np.repeat(wave[:, None], channels, axis=1)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes, mime: str = "audio/wav") -> AppTest:
+    at.file_uploader[0].set_value((name, content, mime)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def facts(at: AppTest) -> dict[str, str]:
+    return {m.label: str(m.value) for m in at.metric}
+
+
+def images(at: AppTest) -> list:
+    """The pictures shown: the interactive spectrogram, then st.image's (the waveform...)."""
+    return [*at.get("bidi_component"), *at.get("image")]
+
+
+def spectrogram(at: AppTest) -> dict:
+    """What the page sent the interactive spectrogram: picture and audio URLs, axes, levels."""
+    (component,) = at.get("bidi_component")
+    return json.loads(component.proto.json)
+
+
+def spectrogram_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if " frames of " in c.value)
+
+
+def send_view_change(at: AppTest, value: dict) -> AppTest:
+    """Run the page as the browser does when a box is dragged on the spectrogram or its reset
+    pressed (``value`` as view.js sends it). AppTest has no browser: the component's trigger
+    goes with the other widgets' states, as Streamlit's frontend sends it."""
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(at.get("bidi_component")[0].proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "change", "value": value}])
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def control(at: AppTest, kind: str, label: str):
+    return next(w for w in getattr(at, kind) if label in w.label)
+
+
+def shows_result(at: AppTest) -> bool:
+    return not at.exception and not at.error and len(images(at)) == 2  # spectrogram + waveform
+
+
+def test_empty_page_invites_a_file(tags_calls):
+    at = open_page()
+    assert at.file_uploader[0].label.startswith("Drop an audio file here: WAV, FLAC")
+    assert not at.file_uploader[0].allowed_type  # any file reaches the decoder, which explains
+    assert "Drop a file above" in at.info[0].value
+    assert not images(at) and not tags_calls
+
+
+def test_sample_works_offline_and_calls_the_tags_section(tags_calls):
+    at = open_page()
+    at.radio[0].set_value("Try a sample").run()
+    assert shows_result(at)
+    assert facts(at) == {
+        "Duration": "8.0 s",
+        "Sample rate": "22,050 Hz",
+        "Channels": "1",
+        "Format": "WAV",
+        "Encoding": "32-bit float",
+    }
+    clip, start_s, end_s, key = tags_calls[-1]
+    assert (clip.sample_rate, start_s, end_s, key) == (22050, 0.0, 8.0, "sample")
+    view = spectrogram(at)  # the spectrogram plays the sound: no other player
+    assert view["audio"].endswith(".wav") and view["audio_start_s"] == 0.0
+    assert not at.get("audio")
+
+
+def test_upload_shows_facts_image_player_and_downloads(tags_calls):
+    at = upload(open_page(), "Tone <b>A</b>.WAV", wav(tone(48000, 3.0, channels=2), 48000))
+    assert shows_result(at)
+    assert facts(at) == {
+        "Duration": "3.0 s",
+        "Sample rate": "48,000 Hz",
+        "Channels": "2",
+        "Format": "WAV",
+        "Encoding": "16-bit PCM",
+    }
+    assert "frames of 2048 samples" in spectrogram_caption(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [
+        "Spectrogram (PNG)",
+        "Every frame (CSV)",
+        "Every frame (NPZ)",
+        "Picture grid (CSV)",
+    ]
+    assert spectrogram(at)["audio"] and not at.get("audio")
+    assert "<b>" not in " ".join(m.value for m in at.markdown)  # names are never HTML
+
+
+def test_fft_size_and_other_controls_change_the_picture(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(16000, 4.0), 16000))
+    first = spectrogram(at)["picture"]
+    control(at, "select_slider", "FFT size").set_value(512).run()
+    assert "frames of 512 samples" in spectrogram_caption(at)
+    assert "hop 128" in spectrogram_caption(at) and "31.2 Hz per bin" in spectrogram_caption(at)
+    assert spectrogram(at)["picture"] != first
+    control(at, "select_slider", "Hop length").set_value(64).run()
+    assert "hop 64" in spectrogram_caption(at)
+    control(at, "select_slider", "Window length").set_value(256).run()
+    assert "window of 256" in spectrogram_caption(at)
+    control(at, "selectbox", "Window shape").set_value("blackman").run()
+    assert "blackman window" in spectrogram_caption(at)
+    control(at, "radio", "Frequency scale").set_value("mel").run()
+    control(at, "slider", "Mel bands").set_value(40).run()
+    assert "× 40 rows" in spectrogram_caption(at)
+    control(at, "slider", "Loudness range").set_value(60).run()
+    control(at, "selectbox", "Colours").set_value("viridis").run()
+    control(at, "selectbox", "0 dB means").set_value("peak").run()
+    assert shows_result(at)
+
+
+def test_window_longer_than_the_fft_is_capped_with_a_note(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(), 16000))
+    control(at, "select_slider", "FFT size").set_value(256).run()
+    control(at, "select_slider", "Window length").set_value(1024).run()
+    assert shows_result(at)
+    assert "window of 256" in spectrogram_caption(at)
+    assert any("capped at the FFT size" in c.value for c in at.caption)
+
+
+def test_time_range_reaches_the_picture_and_the_tags(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=10.0), 16000))
+    control(at, "slider", "Time range").set_value((2.0, 5.0)).run()
+    assert "over 3.00 s" in spectrogram_caption(at)
+    assert tags_calls[-1][1:3] == (2.0, 5.0)
+
+
+def test_a_sub_second_selection_plays_exactly_itself(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    whole = spectrogram(at)
+    control(at, "slider", "Time range").set_value((2.1, 2.9)).run()
+    selection = spectrogram(at)
+    assert selection["audio"] != whole["audio"]  # a WAV of the selection, not the file
+    assert selection["audio_start_s"] == 2.1  # its first sample is 2.1 s into the file
+    assert (selection["axes"]["start_s"], selection["axes"]["end_s"]) == pytest.approx((2.1, 2.9))
+
+
+def test_a_long_selection_plays_from_the_whole_file(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(sr=8000, seconds=70.0), 8000))
+    whole = spectrogram(at)
+    control(at, "slider", "Time range").set_value((1.0, 66.0)).run()
+    selection = spectrogram(at)  # over a minute: no WAV of its own, the file from 1 s on
+    assert selection["audio"] == whole["audio"] and selection["audio_start_s"] == 0.0
+    assert selection["axes"]["start_s"] == 1.0
+
+
+def test_both_range_handles_together_keep_a_step_of_sound(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    control(at, "slider", "Time range").set_value((4.0, 4.0)).run()
+    assert shows_result(at)
+    assert spectrogram_caption(at).endswith("over 0.00 s")  # the last 2 ms (one slider step)
+
+
+def test_a_clip_of_ten_samples_is_shown(tags_calls):
+    at = upload(open_page(), "blip.wav", wav(np.full((10, 1), 0.1, np.float32), 16000))
+    assert shows_result(at)
+
+
+def test_eight_channels_offer_a_channel_choice(tags_calls):
+    at = upload(open_page(), "eight.wav", wav(tone(channels=8), 16000))
+    assert facts(at)["Channels"] == "8"
+    channel = control(at, "selectbox", "Channel")
+    assert len(channel.options) == 9
+    channel.set_value(7).run()
+    assert shows_result(at)
+
+
+@pytest.mark.parametrize(
+    ("name", "sr", "subtype", "fmt", "shown"),
+    [
+        ("low.wav", 8000, "PCM_16", "WAV", "8,000 Hz"),
+        ("high.wav", 192000, "PCM_24", "WAV", "192,000 Hz"),
+        ("float.wav", 44100, "FLOAT", "WAV", "44,100 Hz"),
+        ("song.FLAC", 44100, "PCM_16", "FLAC", "44,100 Hz"),
+        ("speech.opus", 48000, "OPUS", "OGG", "48,000 Hz"),
+        ("voice.MP3", 44100, "MPEG_LAYER_III", "MP3", "44,100 Hz"),
+        ("old.aif", 22050, "PCM_16", "AIFF", "22,050 Hz"),
+    ],
+)
+def test_formats_and_rates_show_their_native_rate(tags_calls, name, sr, subtype, fmt, shown):
+    at = upload(open_page(), name, wav(tone(sr), sr, subtype, fmt))
+    assert shows_result(at)
+    assert facts(at)["Sample rate"] == shown
+
+
+def test_silence_shows_a_flat_picture_and_a_note(tags_calls):
+    at = upload(open_page(), "silence.wav", wav(np.zeros((16000, 1), np.float32), 16000))
+    assert shows_result(at)
+    assert "silent" in at.info[0].value
+
+
+def test_a_20_ms_clip_is_padded_and_says_so(tags_calls):
+    at = upload(open_page(), "blip.wav", wav(tone(seconds=0.02), 16000))
+    assert shows_result(at)
+    assert facts(at)["Duration"] == "0.02 s"
+    assert any("shorter than the FFT size" in c.value for c in at.caption)
+
+
+def test_nan_samples_are_replaced_and_the_user_told(tags_calls):
+    samples = tone()
+    samples[100:110] = np.nan
+    at = upload(open_page(), "nan.wav", wav(samples, 16000, "FLOAT"))
+    assert shows_result(at)
+    assert at.warning[0].value == "10 invalid samples (NaN or infinity) were replaced by silence."
+
+
+def test_truncated_files_show_what_decodes(tags_calls):
+    whole = wav(tone(seconds=2.0), 16000)
+    at = upload(open_page(), "cut.wav", whole[: len(whole) // 2])
+    assert (
+        shows_result(at) and facts(at)["Duration"] == "0.999 s"
+    )  # half the bytes, header included
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, (88200, 1)).astype(np.float32)
+    flac = wav(noise, 44100, "PCM_16", "FLAC")
+    upload(at, "cut.flac", flac[: len(flac) // 2])
+    assert shows_result(at) and "truncated" in at.warning[0].value
+
+
+def _png_bytes() -> bytes:
+    from PIL import Image
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.wav", b"", "“empty.wav” is empty."),
+        (
+            "noise.mp3",
+            np.random.default_rng(2).bytes(9000),
+            "“noise.mp3” could not be read as audio",
+        ),
+        ("notes.wav", b"These are my meeting notes.\n" * 50, "“notes.wav” could not be read"),
+        ("photo.wav", None, "“photo.wav” is a picture, not a sound: open it on the Vision page."),
+    ],
+)
+def test_bad_files_give_one_error_then_the_next_file_works(tags_calls, name, content, message):
+    at = upload(open_page(), name, _png_bytes() if content is None else content)
+    assert len(at.error) == 1 and at.error[0].value.startswith(message)
+    assert not images(at) and not tags_calls
+    upload(at, "good.wav", wav(tone(), 16000))
+    assert shows_result(at) and facts(at)["Duration"] == "2.0 s"
+
+
+def test_recording_from_the_microphone(tags_calls):
+    at = open_page()
+    at.radio[0].set_value("Record").run()
+    at.audio_input[0].set_value(("recording.wav", wav(tone(48000), 48000), "audio/wav")).run()
+    assert shows_result(at) and facts(at)["Sample rate"] == "48,000 Hz"
+
+
+def test_the_real_tags_section_runs_under_the_page():
+    at = open_page()
+    at.radio[0].set_value("Try a sample").run()
+    assert not at.exception
+    assert any(h.value == "What's in this sound" for h in at.subheader)
+
+
+def test_file_names_are_shown_literally_never_as_markup(tags_calls):
+    at = upload(open_page(), "[click](https://example.com) **now**.wav", b"not audio at all" * 10)
+    message = at.error[0].value
+    assert message.startswith(r"“\[click\](https\://example.com) \*\*now\*\*.wav” could not")
+    assert "[click](" not in message and "**now**" not in message
+
+
+def test_switching_source_and_back_keeps_the_file_and_settings(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    control(at, "select_slider", "FFT size").set_value(512).run()
+    control(at, "slider", "Time range").set_value((1.0, 3.0)).run()
+    at.radio[0].set_value("Try a sample").run()
+    assert facts(at)["Duration"] == "8.0 s"
+    at.radio[0].set_value("Upload a file").run()
+    assert shows_result(at)
+    assert at.text[0].value == "Still loaded: tone.wav"  # the uploader itself is empty now
+    assert facts(at)["Duration"] == "4.0 s"
+    assert "frames of 512 samples" in spectrogram_caption(at)
+    assert "over 2.00 s" in spectrogram_caption(at)
+
+
+def test_remove_forgets_a_kept_file_and_the_uploaders_own_x_too(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(), 16000))
+    at.radio[0].set_value("Try a sample").run()
+    at.radio[0].set_value("Upload a file").run()
+    assert shows_result(at)
+    at.button(key="audio_upload_remove").click().run()
+    assert not images(at) and "Drop a file above" in at.info[0].value
+    upload(at, "tone.wav", wav(tone(), 16000))
+    at.file_uploader[0].clear().run()  # the uploader's own ✕
+    assert not images(at) and "Drop a file above" in at.info[0].value
+
+
+def test_file_and_settings_survive_a_visit_to_another_page(tags_calls):
+    at = AppTest.from_file("../../app.py", default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/audio.py").run()
+    upload(at, "tone.wav", wav(tone(seconds=3.0), 16000))
+    control(at, "radio", "Frequency scale").set_value("mel").run()
+    at.switch_page("app_pages/vision.py").run()
+    assert not at.exception and at.title[0].value == "Vision"
+    at.switch_page("app_pages/audio.py").run()
+    assert shows_result(at)
+    assert facts(at)["Duration"] == "3.0 s"
+    assert control(at, "radio", "Frequency scale").value == "mel"
+
+
+def test_every_frame_exports_hold_the_selection_at_the_chosen_settings(tags_calls, downloads):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0, hz=1000.0), 16000))
+    control(at, "select_slider", "FFT size").set_value(1024).run()  # 1 kHz is bin 64 exactly
+    control(at, "select_slider", "Hop length").set_value(128).run()
+    control(at, "slider", "Time range").set_value((1.0, 2.0)).run()
+    assert shows_result(at)
+    lines = downloads["Every frame (CSV)"]().splitlines()
+    freqs = np.array([float(v) for v in lines[0].split(",")[1:]])
+    assert lines[0].startswith("time_s,") and np.allclose(freqs, np.arange(513) * 16000 / 1024)
+    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert len(rows) == 1 + 16000 // 128  # every frame of the second, not the picture's columns
+    assert rows[0, 0] == 1.0 and np.allclose(np.diff(rows[:, 0]), 128 / 16000)
+    assert (freqs[rows[:, 1:].argmax(axis=1)] == 1000.0).all()
+    with np.load(io.BytesIO(downloads["Every frame (NPZ)"]()), allow_pickle=False) as npz:
+        assert npz["db"].shape == (len(rows), 513)
+        assert (int(npz["n_fft"]), int(npz["hop_length"]), str(npz["source"])) == (
+            1024,
+            128,
+            "tone.wav",
+        )
+        assert (float(npz["start_s"]), float(npz["end_s"])) == (1.0, 2.0)
+    grid = downloads["Picture grid (CSV)"]().splitlines()
+    assert grid[0].startswith("frequency_hz,1.0000,")  # the picture's columns, named apart
+
+
+def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls, downloads):
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
+    at = upload(open_page(), "minute.wav", wav(noise, 16000))
+    control(at, "select_slider", "FFT size").set_value(16384).run()
+    downloads.clear()
+    control(at, "select_slider", "Hop length").set_value(32).run()
+    assert shows_result(at)
+    assert spectrogram_caption(at).endswith(
+        "Long range: 1 frame in 4 computed for the picture; zoom in or export for every frame."
+    )
+    assert "Every frame (CSV)" not in downloads and "Picture grid (CSV)" in downloads
+    assert any(
+        c.value == "Select at most 1.95 s to export every frame at these settings."
+        for c in at.caption
+    )
+    downloads.clear()
+    control(at, "slider", "Time range").set_value((10.0, 11.0)).run()
+    assert "Long range" not in spectrogram_caption(at)
+    assert "Every frame (CSV)" in downloads and "Every frame (NPZ)" in downloads
+
+
+def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_calls, monkeypatch):
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: True)
+    # A sound no other test uses: its spectrogram is in no cache yet.
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=1.5, hz=777.0), 16000))
+    assert not at.exception and not at.error and not images(at)
+    assert any(c.value == "Settings changed: drawing the newer ones…" for c in at.caption)
+    monkeypatch.setattr(ui.internals, "newer_run_waiting", lambda: False)
+    at.run()  # the stopped computation was not cached: the next run draws the picture
+    assert shows_result(at)
+
+
+def test_a_box_on_the_spectrogram_zooms_time_and_band_and_reset_returns(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    whole = spectrogram(at)["axes"]
+    box = {"kind": "zoom", "start_s": 1.0004, "end_s": 2.5, "fmin_hz": 200.0, "fmax_hz": 4000.0}
+    send_view_change(at, box)
+    assert shows_result(at)
+    assert control(at, "slider", "Time range").value == (1.0, 2.5)  # the slider follows
+    assert tags_calls[-1][1:3] == (1.0, 2.5)  # so does everything under it
+    axes = spectrogram(at)["axes"]
+    assert (axes["start_s"], axes["end_s"]) == pytest.approx((1.0, 2.5))
+    assert (axes["fmin_hz"], axes["fmax_hz"]) == pytest.approx((200.0, 4000.0))
+    assert spectrogram_caption(at).endswith("over 1.50 s, showing 200 Hz – 4 kHz")
+    assert "× 406 rows" in spectrogram_caption(at)  # the band at full resolution
+
+    # A box as tall as the picture (or a wheel zoom) narrows time and keeps the band.
+    send_view_change(at, {**box, "start_s": 1.5, "fmin_hz": axes["fmin_hz"],
+                          "fmax_hz": axes["fmax_hz"]})  # fmt: skip
+    assert control(at, "slider", "Time range").value == (1.5, 2.5)
+    assert spectrogram_caption(at).endswith("showing 200 Hz – 4 kHz")
+
+    send_view_change(at, {"kind": "reset"})
+    assert shows_result(at)
+    assert control(at, "slider", "Time range").value == (0.0, 4.0)
+    assert spectrogram(at)["axes"] == whole
+    assert "showing" not in spectrogram_caption(at)
+
+
+def test_a_tall_box_on_the_whole_band_keeps_every_frequency(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    axes = spectrogram(at)["axes"]
+    send_view_change(
+        at,
+        {"kind": "zoom", "start_s": 1.0, "end_s": 3.0, "fmin_hz": axes["fmin_hz"],
+         "fmax_hz": axes["fmax_hz"] * (1 + 1e-9)},  # the browser's rounding
+    )  # fmt: skip
+    assert spectrogram_caption(at).endswith("over 2.00 s")
+    assert spectrogram(at)["axes"]["fmin_hz"] == axes["fmin_hz"]
+
+
+def test_a_band_the_new_scale_cannot_show_says_so_and_offers_all_frequencies(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    control(at, "radio", "Frequency scale").set_value("linear").run()
+    send_view_change(at, {"kind": "zoom", "start_s": 0.5, "end_s": 1.5, "fmin_hz": 2.0,
+                          "fmax_hz": 15.0})  # fmt: skip
+    assert shows_result(at) and "showing 2 Hz – 15 Hz" in spectrogram_caption(at)
+    control(at, "radio", "Frequency scale").set_value("log").run()  # from 20 Hz up
+    assert not at.exception and len(at.error) == 1 and not at.get("bidi_component")
+    assert at.error[0].value.startswith("The frequency band lies outside what the log scale")
+    at.button[0].click().run()
+    assert shows_result(at) and "showing" not in spectrogram_caption(at)
+    assert control(at, "slider", "Time range").value == (0.5, 1.5)  # the time range stays
+
+
+def test_on_a_phone_the_grid_is_the_phone_pictures_plot(tags_calls, monkeypatch):
+    monkeypatch.setattr(ui.device, "is_phone", lambda: True)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    assert shows_result(at)
+    layout = PHONE_SPECTROGRAM_LAYOUT
+    columns, rows = layout.plot_size
+    view = spectrogram(at)
+    assert view["axes"]["plot"] == [layout.left, layout.top, columns, rows]
+    assert view["axes"]["image"] == [layout.width, layout.height]
+    assert f"× {rows} rows" in spectrogram_caption(at) and view["levels"]["rows"] == rows
+
+
+def test_a_zoom_survives_a_run_the_browser_asked_for_before_it(tags_calls):
+    """A progress poll (the speech section's) sent just before a zoom's new range reached the
+    browser carries the old range: it must not bring the old view back under the new slider."""
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    stale = at._tree.get_widget_states()  # what the browser knew before the zoom
+    send_view_change(at, {"kind": "zoom", "start_s": 1.0, "end_s": 2.0, "fmin_hz": 100.0,
+                          "fmax_hz": 3000.0})  # fmt: skip
+    at._run(stale)
+    assert not at.exception
+    at.run()
+    assert control(at, "slider", "Time range").value == (1.0, 2.0)
+    assert spectrogram_caption(at).endswith("over 1.00 s, showing 100 Hz – 3 kHz")

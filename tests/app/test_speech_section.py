@@ -1,0 +1,300 @@
+"""The audio page's "What is said" section, driven through AppTest.
+
+Transcription and Praat run in background threads: a test waits for the jobs (with a
+timeout, never a sleep) and reruns the script, as the section's polling fragment does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import wait
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import models.locate
+import ui.sections.speech
+import ui.sections.tags
+from models.catalog import get_spec
+from tests.analysis.speech.test_whisper import make_transcript
+from tests.conftest import require_model
+
+TIMEOUT = 120
+QUICK_S = 20  # far less than a blocked job would take: a run that waited for one times out
+
+
+def section_script(path: str) -> None:
+    """A stand-in for the audio page: decode a file, an STFT control, a range, the section."""
+    import hashlib
+
+    import streamlit as st
+
+    from analysis.audio.decode import load_audio
+    from ui.sections.speech import show_speech
+
+    data = open(path, "rb").read()  # noqa: SIM115 - a one-shot read in a test script
+    clip = load_audio(data, name=path)
+    st.select_slider("FFT size", options=[512, 1024, 2048], value=1024)
+    end = round(clip.duration, 3)
+    start_s, end_s = st.slider("Range (s)", 0.0, end, (0.0, end), key="range")
+    show_speech(clip, start_s, end_s, hashlib.sha256(data).hexdigest(), range_key="range")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    for pool in ui.sections.speech._jobs().pools.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def transcriptions(monkeypatch) -> list[int]:
+    """Counts transcriptions run by the section."""
+    calls: list[int] = []
+    transcribe = ui.sections.speech.transcribe_audio
+
+    def counting(samples, sample_rate, whisper, **kwargs):
+        calls.append(samples.shape[-1])
+        return transcribe(samples, sample_rate, whisper, **kwargs)
+
+    monkeypatch.setattr(ui.sections.speech, "transcribe_audio", counting)
+    return calls
+
+
+@pytest.fixture
+def fake_whisper(monkeypatch) -> SimpleNamespace:
+    """A transcriber that needs no model: it reports progress, then waits for ``release``.
+
+    It returns ``make_transcript()`` ("Hello there." at 0.5 s, "Good morning." at 4 s), or
+    raises ``fail`` when that is set.
+    """
+    fake = SimpleNamespace(started=threading.Event(), release=threading.Event(), fail=None)
+
+    def transcribe(samples, sample_rate, whisper, progress):
+        progress(0.0, 3.0)
+        fake.started.set()
+        assert fake.release.wait(TIMEOUT), "the test never released the transcription"
+        progress(3.0, 3.0)
+        if fake.fail is not None:
+            raise fake.fail
+        return make_transcript()
+
+    monkeypatch.setattr(ui.sections.speech, "resolve_files", lambda spec: {})
+    monkeypatch.setattr(ui.sections.speech, "load_whisper", lambda name: SimpleNamespace(name=name))
+    monkeypatch.setattr(ui.sections.speech, "transcribe_audio", transcribe)
+    yield fake
+    fake.release.set()  # never leave a job thread waiting
+
+
+@pytest.fixture
+def voiced_wav(tmp_path) -> Path:
+    """6 s of a 150 Hz tone with harmonics: voiced for Praat, no model needed."""
+    t = np.arange(6 * 16_000) / 16_000
+    wave = sum(0.2 / k * np.sin(2 * np.pi * 150 * k * t) for k in range(1, 6))
+    path = tmp_path / "voiced.wav"
+    soundfile.write(path, wave.astype(np.float32), 16_000)
+    return path
+
+
+def run_section(path: Path) -> AppTest:
+    return AppTest.from_function(section_script, args=(str(path),), default_timeout=TIMEOUT).run()
+
+
+def running_jobs() -> list:
+    return [job for job in ui.sections.speech._jobs()._jobs.values() if job.running]
+
+
+def finish(kind: str) -> None:
+    """Wait for the running jobs of one kind ("transcript", "voice", "report")."""
+    jobs = ui.sections.speech._jobs()._jobs
+    futures = [job.future for key, job in list(jobs.items()) if key[1] == kind]
+    assert not wait(futures, timeout=TIMEOUT).not_done
+
+
+def settle(at: AppTest) -> AppTest:
+    """Wait for the background jobs and rerun, until a run shows no job under way."""
+    for _ in range(5):
+        jobs = running_jobs()
+        if not jobs and not at.get("progress"):
+            return at
+        assert not wait([job.future for job in jobs], timeout=TIMEOUT).not_done
+        at.run()
+        assert not at.exception
+    raise AssertionError("the section kept starting jobs")
+
+
+def shown(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [t.value for t in at.text])
+
+
+def progress_texts(at: AppTest) -> list[str]:
+    return [bar.proto.text for bar in at.get("progress")]
+
+
+def test_the_transcript_is_on_the_page_and_controls_do_not_rerun_it(speech_wav, transcriptions):
+    require_model("whisper-tiny.en")
+    at = run_section(speech_wav)
+    assert not at.exception and not at.error
+    assert any(text.startswith("Transcribing") for text in progress_texts(at))
+    at = settle(at)
+    assert not at.error
+    text = shown(at).lower()
+    for word in ("welcome", "demonstration", "fox", "lazy"):
+        assert word in text
+    assert "words" in text and "of speech" in text
+    assert len(at.get("image")) == 1  # the words-and-pitch timeline
+    assert len(at.get("progress")) == 0  # the bars are gone once the work is done
+    measures = at.dataframe[1].value
+    assert {"Median pitch", "Jitter (local)"} <= set(measures["Measure"])
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == [
+        "Transcript (TXT)",
+        "Subtitles (SRT)",
+        "Subtitles (WebVTT)",
+        "Words (CSV)",
+        "Praat TextGrid",
+        "Pitch & formants (CSV)",
+    ]
+    assert len(transcriptions) == 1
+
+    at.select_slider[0].set_value(2048).run()
+    at = settle(at.slider[0].set_value((1.0, 3.0)).run())
+    assert not at.exception
+    assert len(transcriptions) == 1  # a range of the transcribed file is a slice of it
+    assert "1.00 s to 3.00 s" in shown(at)
+
+
+def test_a_control_change_while_transcribing_does_not_wait(voiced_wav, fake_whisper):
+    at = run_section(voiced_wav)
+    assert fake_whisper.started.wait(QUICK_S)
+    at.select_slider[0].set_value(2048).run(timeout=QUICK_S)  # times out if it waits
+    assert not at.exception
+    assert "Transcribing… 0 of 3 s of speech" in progress_texts(at)
+    assert at.button(key="speech_stop").label == "Stop"
+
+    fake_whisper.release.set()
+    at = settle(at)
+    assert "Hello there. Good morning." in shown(at)
+    assert not at.get("progress")
+    assert not at.button  # no Stop, no Transcribe: all is done
+
+
+def test_stop_ends_the_transcription_and_offers_to_start_again(voiced_wav, fake_whisper):
+    at = run_section(voiced_wav)
+    assert fake_whisper.started.wait(QUICK_S)
+    finish("voice")  # Praat is quick: let Stop find only the transcription running
+    at.run()
+    at.button(key="speech_stop").click().run(timeout=QUICK_S)
+    fake_whisper.release.set()  # the job stops at its next progress report
+    at = settle(at)
+    assert not at.error
+    assert "Transcription stopped." in [c.value for c in at.caption]
+    assert at.button(key="speech_start").label == "Transcribe"
+    assert "Hello there." not in shown(at)
+    assert "Median pitch" in list(at.dataframe[0].value["Measure"])  # Praat had finished
+
+
+def test_a_failing_transcription_is_one_sentence(voiced_wav, fake_whisper):
+    fake_whisper.fail = RuntimeError("CTranslate2 ran out of memory")
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    assert [e.value for e in at.error] == [
+        "Transcribing failed on this file; the rest of the page still works."
+    ]
+    assert "Median pitch" in list(at.dataframe[0].value["Measure"])
+
+
+def test_a_long_recording_waits_for_the_transcribe_button(voiced_wav, fake_whisper, monkeypatch):
+    monkeypatch.setattr(ui.sections.speech, "AUTO_S", 5.0)  # the 6 s file counts as long
+    at = run_section(voiced_wav)
+    assert not running_jobs() and not at.get("progress")
+    at.slider[0].set_value((1.0, 5.0)).run()
+    assert at.button(key="speech_start").proto.help.startswith("Analyse 1.00 s to 5.00 s")
+    at.button(key="speech_start").click().run()
+    assert fake_whisper.started.wait(QUICK_S)
+    assert any(text.startswith("Transcribing") for text in progress_texts(at))
+    fake_whisper.release.set()
+    at = settle(at)
+    assert "Hello there." in shown(at)
+    # The times of a range's transcript count from the file's start: 0.5 s and 4 s, plus 1 s.
+    assert list(at.dataframe[0].value["Start (s)"]) == [1.5, 5.0]
+
+
+def test_a_missing_model_turns_off_only_the_transcript(speech_wav, tmp_path, monkeypatch):
+    monkeypatch.setattr(models.locate, "model_dirs", lambda: [tmp_path])
+    at = settle(run_section(speech_wav))
+    assert not at.exception and not at.error
+    (info,) = at.info
+    assert info.value.startswith("Transcription is off.")
+    assert "python -m models fetch whisper-tiny.en" in info.value
+    assert "Median pitch" in list(at.dataframe[0].value["Measure"])  # pitch still works
+    assert [b.proto.label for b in at.get("download_button")] == ["Pitch & formants (CSV)"]
+    at.selectbox[0].set_value("whisper-base").run()
+    assert "python -m models fetch whisper-base" in at.info[0].value
+
+
+def test_silence_says_no_speech_found(tmp_path):
+    require_model("whisper-tiny.en")
+    path = tmp_path / "silence.wav"
+    soundfile.write(path, np.zeros(32_000, np.float32), 16_000)
+    at = settle(run_section(path))
+    assert not at.exception and not at.error
+    assert [i.value for i in at.info] == ["No speech found."]
+    assert "No voiced sound" in " ".join(c.value for c in at.caption)
+
+
+def test_a_clip_too_short_for_praat_says_so_in_one_sentence(tmp_path, fake_whisper):
+    fake_whisper.release.set()
+    path = tmp_path / "blip.wav"
+    soundfile.write(path, np.full(320, 0.1, np.float32), 16_000)  # 20 ms
+    at = settle(run_section(path))
+    assert not at.exception and not at.error
+    assert any("too short to measure its pitch" in i.value for i in at.info)
+
+
+def test_selecting_a_phrase_sets_the_time_range(monkeypatch):
+    transcript = make_transcript()
+    state = {"table": SimpleNamespace(selection=SimpleNamespace(rows=[1]))}
+    monkeypatch.setattr(st, "session_state", state)
+    ui.sections.speech._select_segment(transcript, "table", "range", 5.0)
+    assert state["range"] == (4.0, 5.0)  # the phrase ends at 5.2 s, past the recording's end
+
+
+def test_the_page_shows_the_section_and_its_controls_never_wait(
+    voiced_wav, fake_whisper, monkeypatch
+):
+    monkeypatch.setattr(ui.sections.tags, "show_tags", lambda *args: None)
+    at = AppTest.from_file("../../app_pages/audio.py", default_timeout=TIMEOUT).run()
+    data = voiced_wav.read_bytes()
+    at.file_uploader[0].set_value(("voiced.wav", data, "audio/wav")).run()
+    assert not at.exception
+    assert any(h.value == "What is said" for h in at.subheader)
+    assert fake_whisper.started.wait(QUICK_S)
+    fft = next(w for w in at.select_slider if "FFT size" in w.label)
+    fft.set_value(512).run(timeout=QUICK_S)  # the spectrogram fragment does not wait
+    assert not at.exception
+    assert any("frames of 512 samples" in c.value for c in at.caption)  # the spectrogram's
+    fake_whisper.release.set()
+    at = settle(at)
+    assert "Hello there. Good morning." in shown(at)
+    jobs = ui.sections.speech._jobs()._jobs
+    digest = hashlib.sha256(data).hexdigest()[:24]  # ui.state's key of an uploaded file
+    assert (digest, "transcript", "whisper-tiny.en", 0.0, 6.0) in jobs
+
+
+def test_the_catalog_checks_the_whisper_files():
+    paths = require_model("whisper-tiny.en")
+    for model_file in get_spec("whisper-tiny.en").files:
+        data = paths[model_file.role].read_bytes()
+        assert len(data) == model_file.size
+        assert hashlib.sha256(data).hexdigest() == model_file.sha256

@@ -1,0 +1,279 @@
+"""The interactive spectrogram in Chromium: play, seek, zoom, hover, and its JavaScript's maths.
+
+The component runs in a harness app (tests/support/apps/spectrogram_view_app.py) showing a 4-second
+1 kHz tone; its frequency scale comes from the URL (``?scale=linear``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import screenshot
+from tests.support.live_app import PROJECT_ROOT, running_app
+from ui.spectrogram_view import ViewAxes
+
+HARNESS = "tests/support/apps/spectrogram_view_app.py"
+SECONDS = 4.0  # the harness's tone
+PLOT = (84, 16, 996, 406)  # its picture's plot area (SPECTROGRAM_LAYOUT), picture pixels
+IMAGE = (1200, 480)
+VIEW_JS = PROJECT_ROOT / "ui" / "spectrogram_view" / "view.js"
+# Imports view.js as the module Streamlit loads, for its exported helpers.
+IMPORT_VIEW_JS = """async (source) => {
+    const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+    window.view = await import(url);
+}"""
+
+
+@pytest.fixture(scope="module")
+def harness_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``streamlit run`` of the harness on a free loopback port; yields its base URL."""
+    log_path = tmp_path_factory.mktemp("spectrogram_view") / "server.log"
+    with running_app(log_path, script=HARNESS) as url:
+        yield url
+
+
+@pytest.fixture
+def tab(browser, harness_url: str):
+    """A fresh tab (its own session) on the harness, the picture loaded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(harness_url)
+    wait_for_picture(page)
+    yield page
+    context.close()
+
+
+def wait_for_picture(page) -> None:
+    page.locator(".sv-picture").wait_for()
+    page.locator(".sv-picture").evaluate(
+        "img => img.complete && img.naturalWidth ? 0 : new Promise(r => img.onload = r)"
+    )
+
+
+def to_screen(page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of picture pixel (x, y)."""
+    box = page.locator(".sv-picture").bounding_box()
+    return box["x"] + x * box["width"] / IMAGE[0], box["y"] + y * box["height"] / IMAGE[1]
+
+
+def audio_time(page) -> float:
+    return page.locator(".sv-audio").evaluate("audio => audio.currentTime")
+
+
+def wait_for_audio(page, condition: str, timeout_s: float = 15) -> None:
+    """Until ``condition``, JavaScript about ``audio`` (the component's element), holds."""
+    page.locator(".sv-audio").evaluate(
+        f"""(audio) => new Promise((done, fail) => {{
+            const start = performance.now();
+            const check = () => {{
+                if ({condition}) return done();
+                if (performance.now() - start > {timeout_s * 1000}) {{
+                    return fail(new Error("Timed out waiting for {condition}"));
+                }}
+                setTimeout(check, 20);
+            }};
+            check();
+        }})"""
+    )
+
+
+def playhead_x(page) -> float:
+    """The playhead's position in picture pixels (NaN while hidden)."""
+    return page.locator(".sv-playhead").evaluate(
+        f"e => e.hidden ? NaN : parseFloat(e.style.left) / 100 * {IMAGE[0]}"
+    )
+
+
+def readout(page) -> tuple[float, float, float]:
+    """(Hz, dB, seconds) from the hover readout "t = 1.234 s · 440 Hz · A4 · −12 dB"."""
+    text = page.locator(".sv-readout").inner_text()
+    found = re.fullmatch(r"t = ([\d.]+) s · (\d+) Hz · [A-G]♯?\d · (−?\d+) dB", text)
+    assert found, text
+    seconds, hz, db = found.groups()
+    return float(hz), float(db.replace("−", "-")), float(seconds)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scale", ["linear", "log", "mel"])
+def test_the_javascript_maps_pixels_as_python_does(browser, scale):
+    page = browser.new_page()
+    page.evaluate(IMPORT_VIEW_JS, VIEW_JS.read_text())
+    view = ViewAxes(1.5, 5.5, 0 if scale != "log" else 20, 11025, scale, PLOT, IMAGE)
+    points = [[100.0, 30.0], [500.5, 200.0], [1000.0, 410.0]]
+    mapped = page.evaluate(
+        """([axes, points]) => points.map(([x, y]) => {
+            const [t, hz] = [view.timeAt(axes, x), view.freqAt(axes, y)];
+            return [t, hz, view.xOf(axes, t), view.yOf(axes, hz)];
+        })""",
+        [asdict(view), points],
+    )
+    for (x, y), (t, hz, x_back, y_back) in zip(points, mapped, strict=True):
+        assert t == pytest.approx(float(view.time_at(x)))
+        assert hz == pytest.approx(float(view.freq_at(y)))
+        assert (x_back, y_back) == pytest.approx((x, y))
+    page.close()
+
+
+@pytest.mark.browser
+def test_note_names_count_from_a4_at_440_hz(browser):
+    page = browser.new_page()
+    page.evaluate(IMPORT_VIEW_JS, VIEW_JS.read_text())
+    names = page.evaluate("hz => hz.map(view.noteName)", [440, 261.6, 1000, 466.2, 27.5, 10])
+    assert names == ["A4", "C4", "B5", "A♯4", "A0", ""]
+    page.close()
+
+
+@pytest.mark.browser
+def test_play_moves_the_playhead_and_the_keys_drive_it(tab):
+    assert playhead_x(tab) == pytest.approx(PLOT[0])  # at the start
+    tab.locator(".sv-play").click()  # a user gesture: the browser lets it play
+    wait_for_audio(tab, "audio.currentTime > 0.5")
+    assert tab.locator(".sv-play").inner_text() == "▮▮ Pause"
+    first = playhead_x(tab)
+    assert first > PLOT[0] + 0.4 / SECONDS * PLOT[2]
+    wait_for_audio(tab, f"audio.currentTime > {audio_time(tab) + 0.3}")
+    assert playhead_x(tab) > first + 0.25 / SECONDS * PLOT[2]  # it moves while playing
+
+    tab.locator(".sv").press(" ")  # space pauses...
+    tab.locator(".sv-play", has_text="▶ Play").wait_for()
+    paused_at = audio_time(tab)
+    tab.locator(".sv").press("ArrowRight")  # ...and the arrows move by a twentieth of the view
+    assert audio_time(tab) == pytest.approx(paused_at + SECONDS / 20, abs=0.01)
+    assert playhead_x(tab) == pytest.approx(PLOT[0] + audio_time(tab) / SECONDS * PLOT[2], abs=1)
+
+
+@pytest.mark.browser
+def test_a_click_at_a_quarter_of_the_plot_seeks_a_quarter_of_the_way(tab):
+    tab.mouse.click(*to_screen(tab, PLOT[0] + PLOT[2] / 4, PLOT[1] + PLOT[3] / 2))
+    assert audio_time(tab) == pytest.approx(SECONDS / 4, abs=0.02)
+    assert playhead_x(tab) == pytest.approx(PLOT[0] + PLOT[2] / 4, abs=1)
+    assert "1.000 s" in tab.locator(".sv-clock").inner_text()
+
+
+@pytest.mark.browser
+def test_dragging_a_box_sends_its_range_and_python_draws_that_view(tab):
+    old_picture = tab.locator(".sv-picture").get_attribute("src")
+    x0, x1 = PLOT[0] + PLOT[2] / 4, PLOT[0] + PLOT[2] / 2  # 1 s to 2 s
+    tab.mouse.move(*to_screen(tab, x0, PLOT[1] + 50))
+    tab.mouse.down()
+    tab.mouse.move(*to_screen(tab, (x0 + x1) / 2, PLOT[1] + 150), steps=5)
+    screenshot(tab, "spectrogram-view-dragging")
+    tab.mouse.move(*to_screen(tab, x1, PLOT[1] + 300), steps=5)
+    tab.mouse.up()
+    received = tab.get_by_text(re.compile(r"^Received zoom"))
+    received.wait_for()
+    start, end, low, high = map(float, re.findall(r"[\d.]+", received.inner_text()))
+    assert (start, end) == pytest.approx((1.0, 2.0), abs=0.01)
+    assert 0 < low < 1000 < high < 11025
+    tab.get_by_text(re.compile(r"^View: 1\.0\d\d–2\.0\d\d s")).wait_for()
+    assert tab.get_by_text("Returned: Zoom").count() == 1  # by the callback and returned
+    tab.locator(".sv-clock", has_text=re.compile(r"view 1\.0\d\d–2\.0\d\d s")).wait_for()
+    assert tab.locator(".sv-picture").get_attribute("src") != old_picture
+    assert tab.locator(".sv-box").is_hidden()  # the new view replaced the box
+    wait_for_picture(tab)
+    screenshot(tab, "spectrogram-view-zoomed")
+
+    tab.locator(".sv-reset").click()
+    tab.get_by_text("Received reset").wait_for()
+    assert tab.get_by_text("Returned: Reset").count() == 1
+    tab.locator(".sv-clock", has_text="view 0.000–4.000 s").wait_for()
+
+
+@pytest.mark.browser
+def test_escape_gives_up_a_box(tab):
+    tab.mouse.move(*to_screen(tab, PLOT[0] + PLOT[2] / 4, PLOT[1] + 50))
+    tab.mouse.down()
+    tab.mouse.move(*to_screen(tab, PLOT[0] + PLOT[2] / 2, PLOT[1] + 300), steps=5)
+    assert tab.locator(".sv-box").is_visible()
+    tab.keyboard.press("Escape")
+    assert tab.locator(".sv-box").is_hidden()
+    tab.mouse.up()
+    assert audio_time(tab) == 0  # nor a click: the playhead stays
+    assert tab.get_by_text(re.compile("^Received")).count() == 0
+
+
+@pytest.mark.browser
+def test_a_zoom_while_playing_plays_on_in_the_new_view(tab):
+    tab.locator(".sv-play").click()
+    wait_for_audio(tab, "audio.currentTime > 0.2")
+    x0, x1 = PLOT[0] + PLOT[2] * 0.75, PLOT[0] + PLOT[2]  # 3 s to 4 s: ahead of the playhead
+    tab.mouse.move(*to_screen(tab, x0, PLOT[1] + 50))
+    tab.mouse.down()
+    tab.mouse.move(*to_screen(tab, x1, PLOT[1] + 300), steps=5)
+    tab.mouse.up()
+    tab.locator(".sv-clock", has_text=re.compile(r"view 3\.0\d\d–4\.000 s")).wait_for()
+    wait_for_audio(tab, "audio.currentTime > 0.2")  # the new selection's sound, from its start
+    assert tab.locator(".sv-play").inner_text() == "▮▮ Pause"
+    assert PLOT[0] < playhead_x(tab) < PLOT[0] + PLOT[2]
+
+
+@pytest.mark.browser
+def test_ctrl_and_the_wheel_zoom_time_around_the_pointer(tab):
+    tab.mouse.move(*to_screen(tab, PLOT[0] + PLOT[2] / 2, PLOT[1] + PLOT[3] / 2))  # at 2 s
+    tab.keyboard.down("Control")
+    tab.mouse.wheel(0, -250)  # in: the range shrinks by e^-0.5 around 2 s
+    tab.keyboard.up("Control")
+    received = tab.get_by_text(re.compile(r"^Received zoom"))
+    received.wait_for()
+    start, end, _low, _high = map(float, re.findall(r"[\d.]+", received.inner_text()))
+    half = 2.0 * np.exp(-0.5)
+    assert (start, end) == pytest.approx((2.0 - half, 2.0 + half), abs=0.01)
+    clock = tab.locator(".sv-clock", has_text=re.compile(r"view 0\.7\d\d–3\.2\d\d s"))
+    view = re.search(r"view ([\d.]+)–([\d.]+) s", clock.inner_text())
+    assert tuple(map(float, view.groups())) == pytest.approx((2.0 - half, 2.0 + half), abs=0.002)
+
+
+@pytest.mark.browser
+def test_loop_plays_the_view_again_from_its_start(tab):
+    tab.locator(".sv-loop").check()
+    tab.mouse.click(*to_screen(tab, PLOT[0] + PLOT[2] * 0.95, PLOT[1] + 10))  # seek to 3.8 s
+    tab.locator(".sv-play").click()
+    wait_for_audio(tab, "audio.currentTime > 3.9")
+    wait_for_audio(tab, "audio.currentTime < 1 && !audio.paused")  # round, not stopped
+    assert tab.locator(".sv-play").inner_text() == "▮▮ Pause"
+
+
+@pytest.mark.browser
+def test_a_tap_on_a_touch_screen_seeks(browser, harness_url):
+    context = browser.new_context(viewport={"width": 900, "height": 900}, has_touch=True)
+    page = context.new_page()
+    page.goto(harness_url)
+    wait_for_picture(page)
+    page.locator(".sv-clock", has_text="view").wait_for()
+    page.touchscreen.tap(*to_screen(page, PLOT[0] + PLOT[2] * 0.75, PLOT[1] + PLOT[3] / 2))
+    assert audio_time(page) == pytest.approx(SECONDS * 0.75, abs=0.03)
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scale", ["log", "linear", "mel"])
+def test_hovering_the_tone_reads_about_1000_hz(browser, harness_url, scale):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{harness_url}/?scale={scale}")
+    wait_for_picture(page)
+    page.locator(".sv-clock", has_text="view").wait_for()
+    # Point where the picture shows the tone: its brightest pixel down the middle column.
+    picture = page.locator(".sv-picture")
+    box = picture.bounding_box()
+    shown = np.asarray(Image.open(io.BytesIO(picture.screenshot())).convert("L"), dtype=float)
+    column = round((PLOT[0] + PLOT[2] / 2) * box["width"] / IMAGE[0])
+    top, bottom = (round(y * box["height"] / IMAGE[1]) for y in (PLOT[1], PLOT[1] + PLOT[3]))
+    line = top + int(np.argmax(shown[top:bottom, column]))
+    readings = []
+    for y in (line - 1, line, line + 1):  # the line is two or three pixels thick
+        page.mouse.move(box["x"] + column + 0.5, box["y"] + y + 0.5)
+        readings.append(readout(page))
+    hz, db, seconds = max(readings, key=lambda reading: reading[1])
+    assert hz == pytest.approx(1000, rel=0.03)
+    assert db == pytest.approx(-6, abs=1.5)  # a half-scale sine: −6 dB re full scale
+    assert seconds == pytest.approx(SECONDS / 2, abs=0.01)
+    screenshot(page, f"spectrogram-view-hover-{scale}")
+    page.close()

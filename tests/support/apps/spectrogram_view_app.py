@@ -1,0 +1,93 @@
+"""Test harness for ui/spectrogram_view.py: a 1 kHz tone, its spectrogram, and what came back.
+
+Run by the tests and bench/bench_spectrogram_view.py only:
+``python -m streamlit run tests/support/apps/spectrogram_view_app.py`` from the project root;
+``?scale=linear`` (or mel) picks the frequency scale, ``?seconds=1800`` the tone's length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from analysis.audio.decode import to_wav_bytes
+from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from ui.spectrogram_view import (
+    Levels,
+    Reset,
+    ViewAxes,
+    ViewChange,
+    Zoom,
+    pooled_levels,
+    spectrogram_view,
+    view_axes,
+)
+
+RATE = 22050
+TONE_HZ = 1000.0
+DB_RANGE = 80.0
+PLAYABLE_S = 300  # longer views come without sound, as on the Audio page
+
+
+@st.cache_resource(max_entries=1)
+def half_scale_tone(seconds: float) -> np.ndarray:
+    """The tone, float32: 1 kHz at 22.05 kHz repeats every 441 samples, so 30 min is a tiling."""
+    period = 0.5 * np.sin(2 * np.pi * TONE_HZ * np.arange(441) / RATE)
+    samples = int(RATE * seconds)
+    return np.tile(period.astype(np.float32), samples // 441 + 1)[:samples]
+
+
+@st.cache_data(max_entries=4)
+def view(
+    seconds: float, scale: str, start_s: float, end_s: float
+) -> tuple[bytes, bytes | None, ViewAxes, Levels]:
+    """Picture, sound, axes and levels of a time range, cached as the Audio page caches them:
+    the run that receives a zoom redraws the old view before the rerun draws the new one."""
+    tone = half_scale_tone(seconds)
+    columns, rows = SPECTROGRAM_LAYOUT.plot_size
+    spec = spectrogram(
+        tone, RATE, STFTParams(2048), scale=scale, start_s=start_s, end_s=end_s,
+        max_columns=columns, max_rows=rows,
+    )  # fmt: skip
+    db, peak_db = to_db(spec.power, db_range=DB_RANGE)
+    picture = render_spectrogram(
+        spec, db, db_floor=peak_db - DB_RANGE, db_top=peak_db, image_format="jpeg"
+    )
+    sound = None
+    if end_s - start_s <= PLAYABLE_S:
+        sound = to_wav_bytes(tone[round(start_s * RATE) : round(end_s * RATE)], RATE)
+    return picture, sound, view_axes(spec), pooled_levels(spec, db)
+
+
+st.set_page_config(layout="wide")  # the picture shown near its own size
+scale = st.query_params.get("scale", "log")
+SECONDS = float(st.query_params.get("seconds", 4.0))
+
+
+def show(change: ViewChange) -> None:
+    """The component's callback: the range this run draws, and what came."""
+    st.session_state.received = change
+    st.session_state.shown_range = (
+        (0.0, SECONDS)
+        if isinstance(change, Reset)
+        else (max(change.start_s, 0.0), min(change.end_s, SECONDS))
+    )
+
+
+start_s, end_s = st.session_state.setdefault("shown_range", (0.0, SECONDS))
+picture, selection, axes, levels = view(SECONDS, scale, start_s, end_s)
+returned = spectrogram_view(
+    picture, "image/jpeg", selection, axes, key="spectrogram", levels=levels, on_change=show
+)
+if returned is not None:  # also returned, in the run the change causes
+    st.write(f"Returned: {type(returned).__name__}")
+received = st.session_state.get("received")
+if isinstance(received, Zoom):
+    st.write(
+        f"Received zoom: {received.start_s:.3f}–{received.end_s:.3f} s, "
+        f"{received.fmin_hz:.0f}–{received.fmax_hz:.0f} Hz"
+    )
+elif isinstance(received, Reset):
+    st.write("Received reset")
+st.write(f"View: {start_s:.3f}–{end_s:.3f} s")
