@@ -12,16 +12,7 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
-from analysis.audio.render import (
-    COLORMAPS,
-    PHONE_SPECTROGRAM_LAYOUT,
-    PHONE_WAVEFORM_LAYOUT,
-    SPECTROGRAM_LAYOUT,
-    WAVEFORM_LAYOUT,
-    render_spectrogram,
-    render_waveform,
-    spectrogram_title,
-)
+from analysis.audio.render import COLORMAPS, render_spectrogram, render_waveform, spectrogram_title
 from analysis.audio.spectrogram import (
     SCALES,
     WINDOWS,
@@ -38,6 +29,12 @@ from analysis.audio.spectrogram import (
     to_db,
 )
 from analysis.errors import InputError
+from analysis.figures import (
+    PHONE_SPECTROGRAM_LAYOUT,
+    PHONE_WAVEFORM_LAYOUT,
+    SPECTROGRAM_LAYOUT,
+    WAVEFORM_LAYOUT,
+)
 from analysis.filenames import safe_stem
 from ui.device import is_phone
 from ui.internals import newer_run_waiting

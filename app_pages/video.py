@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.audio.render import render_spectrogram, render_tag_timeline
+from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.tag_plot import render_tag_timeline
 from analysis.commands.video import result_json
 from analysis.errors import InputError
 from analysis.filenames import safe_stem

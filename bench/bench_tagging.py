@@ -16,7 +16,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.audio.tagging import FRAME_SAMPLES, load_yamnet, tag_audio, to_model_input
+from analysis.audio.resample import mono_at
+from analysis.audio.tagging import FRAME_SAMPLES, load_yamnet, tag_audio
 from models import get_spec, resolve_files
 
 TARGET_S = 5.0
@@ -60,7 +61,7 @@ def main() -> None:
     tag_audio(samples[:, : SAMPLE_RATE * 2], SAMPLE_RATE, yamnet)  # warm-up: imports, XNNPACK
 
     start = time.perf_counter()
-    to_model_input(samples, SAMPLE_RATE)
+    mono_at(samples, SAMPLE_RATE, 16_000)
     resample_s = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -20,6 +20,10 @@ class MissingModelError(FileNotFoundError):
     """A model's files are not in any models directory; the message says how to get them."""
 
 
+class MissingRuntimeError(MissingModelError):
+    """A model's runtime package is not installed; handled wherever a missing model is."""
+
+
 def model_dirs() -> list[Path]:
     """Directories searched for model files, in lookup order."""
     dirs = []

@@ -6,124 +6,32 @@ The spectrogram arrives already pooled to the plot's pixel grid (see
 
 from __future__ import annotations
 
-import io
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from PIL import Image
 
 from analysis.audio.spectrogram import Spectrogram, hz_to_mel
-from analysis.audio.tagging import HOP_SAMPLES, SAMPLE_RATE, Tagging
 from analysis.errors import InputError
+from analysis.figures import (
+    DPI,
+    SPECTROGRAM_LAYOUT,
+    THEME_COLOUR,
+    WAVEFORM_LAYOUT,
+    Layout,
+    encode,
+    hz_tick,
+    new_figure,
+)
 
 COLORMAPS = ("magma", "inferno", "viridis", "plasma", "cividis", "gray_r", "turbo")
-DPI = 100
-WAVEFORM_COLOR = "#6c5ce7"  # the app theme's primary colour
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Figure size and the plot area inside it, in pixels, and the text size, in points.
-
-    A point is ``DPI / 72`` pixels of the image; what a reader sees is that times the width
-    the image is shown at over :attr:`width`.
-    """
-
-    width: int = 1200  # about a wide Streamlit column: shown near 1:1, text stays legible
-    height: int = 480
-    left: int = 84
-    right: int = 120  # room for the colour bar and its label, or the tag names
-    top: int = 16
-    bottom: int = 58
-    tick_pt: float = 12  # tick labels
-    label_pt: float = 13  # axis titles
-    name_pt: float = 10  # the tag timeline's class names, in the right margin
-    time_ticks: int = 12  # at most this many ticks on the time axis
-    freq_ticks: int = 8  # about this many on the frequency axis
-
-    @property
-    def plot_size(self) -> tuple[int, int]:
-        """(columns, rows) of pixels inside the axes: the spectrogram's display grid."""
-        return self.width - self.left - self.right, self.height - self.top - self.bottom
-
-    @property
-    def tick_px(self) -> float:
-        """Height of the tick labels' font in image pixels."""
-        return self.tick_pt * DPI / 72
-
-
-SPECTROGRAM_LAYOUT = Layout()
-WAVEFORM_LAYOUT = Layout(height=190, bottom=52, top=10)
-# A phone shows the image about 360 CSS px wide: 720 px (sharp at 2 device pixels per CSS px)
-# with 16 pt = 22 px text keeps it 11 CSS px tall; fewer ticks, and taller to suit the screen.
-PHONE_SPECTROGRAM_LAYOUT = Layout(
-    width=720,
-    height=600,
-    left=98,
-    right=176,  # the tag timeline's names, two lines at 16 pt, share this margin
-    top=16,
-    bottom=80,
-    tick_pt=16,
-    label_pt=16,
-    name_pt=16,
-    time_ticks=6,
-    freq_ticks=6,
-)
-PHONE_WAVEFORM_LAYOUT = replace(PHONE_SPECTROGRAM_LAYOUT, height=300, top=12)
 NO_DATA_COLOR = "#9a9a9a"  # cells without a value: a neutral grey no colour map uses...
 # ...except those that pass through grey themselves: a muted rose there.
 NO_DATA_COLORS = {"gray_r": "#e3a3b4", "cividis": "#e3a3b4"}
-
-
-def _figure(layout: Layout) -> tuple[Figure, object]:
-    fig = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    w, h = layout.width, layout.height
-    ax = fig.add_axes(
-        (
-            layout.left / w,
-            layout.bottom / h,
-            (w - layout.left - layout.right) / w,
-            (h - layout.top - layout.bottom) / h,
-        )
-    )
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=layout.tick_pt)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=layout.time_ticks))
-    return fig, ax
-
-
-IMAGE_FORMATS = ("png", "jpeg")
-
-
-def _encode(fig: Figure, image_format: str) -> bytes:
-    """The drawn figure as PNG (exact, for files) or JPEG (several times faster, for screens)."""
-    if image_format not in IMAGE_FORMATS:
-        raise InputError(f"Unknown image format “{image_format}”: choose png or jpeg.")
-    fig.canvas.draw()
-    rgb = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-    buffer = io.BytesIO()
-    if image_format == "png":
-        rgb.save(buffer, format="PNG", compress_level=1)  # fast; the image is small anyway
-    else:
-        rgb.save(buffer, format="JPEG", quality=92, subsampling=0)  # no chroma blur on text
-    return buffer.getvalue()
-
-
-def format_hz(hz: float, _position: object = None) -> str:
-    """Tick label for a frequency: ``"440"``, ``"1k"``, ``"2.5k"``."""
-    if hz >= 1000:
-        return f"{hz / 1000:g}k"
-    return f"{hz:g}"
 
 
 def _nice_hz_ticks(fmin: float, fmax: float) -> list[float]:
@@ -206,7 +114,7 @@ def render_spectrogram(
     if title:
         title_px = round(2.4 * layout.label_pt * DPI / 72)
         layout = replace(layout, height=layout.height + title_px, top=layout.top + title_px)
-    fig, ax = _figure(layout)
+    fig, ax = new_figure(layout)
     w, h = layout.width, layout.height
     if title:
         fig.text(
@@ -242,12 +150,12 @@ def render_spectrogram(
     )
     if to_axis is None:
         ax.set_ylim(max(y0, 0.0), y1)
-        ax.yaxis.set_major_formatter(FuncFormatter(format_hz))
+        ax.yaxis.set_major_formatter(FuncFormatter(hz_tick))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=layout.freq_ticks, steps=[1, 2, 2.5, 5, 10]))
     else:
         hz = _nice_hz_ticks(max(spec.fmin, 20.0), spec.fmax)
         ticks = _spaced(hz, to_axis, y1 - y0, min_gap=0.4 / layout.freq_ticks)
-        ax.set_yticks(to_axis(np.asarray(ticks)), [format_hz(hz) for hz in ticks])
+        ax.set_yticks(to_axis(np.asarray(ticks)), [hz_tick(hz) for hz in ticks])
         ax.set_ylim(y0, y1)
     scale_name = {"log": "log scale", "mel": "mel scale", "linear": "linear scale"}[spec.scale]
     ax.set_ylabel(f"Frequency (Hz, {scale_name})", fontsize=layout.label_pt)
@@ -280,7 +188,7 @@ def render_spectrogram(
     colorbar.set_label(db_label, fontsize=layout.label_pt)
     colorbar.ax.tick_params(labelsize=layout.tick_pt)
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}" if v else "0"))
-    return _encode(fig, image_format)
+    return encode(fig, image_format)
 
 
 def waveform_envelope(y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -313,14 +221,12 @@ def render_waveform(
     image_format : {"png", "jpeg"}
         Encoding of the returned bytes.
     """
-    fig, ax = _figure(layout)
+    fig, ax = new_figure(layout)
     peak = 1.0
     if len(y):
         low, high = waveform_envelope(y, layout.plot_size[0])
         times = start_s + np.linspace(0, len(y) / sample_rate, len(low))
-        ax.fill_between(
-            times, low, high, color=WAVEFORM_COLOR, linewidth=0.6, edgecolor=WAVEFORM_COLOR
-        )
+        ax.fill_between(times, low, high, color=THEME_COLOUR, linewidth=0.6, edgecolor=THEME_COLOUR)
         ax.set_xlim(start_s, start_s + len(y) / sample_rate)
         # From the envelope: np.abs(y) would copy the whole signal (300 MB for 30 minutes).
         peak = max(float(-low.min()), float(high.max()), 1e-3)
@@ -329,102 +235,4 @@ def render_waveform(
     ax.set_xlabel("Time (s)", fontsize=layout.label_pt)
     ax.set_ylabel("Amplitude", fontsize=layout.label_pt)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
-    return _encode(fig, image_format)
-
-
-TIMELINE_CLASSES = 8  # rows of the tag timeline
-
-
-def _first_synonym(label: str) -> str:
-    """The first synonym without a bracketed note: "Light engine (high frequency)" ->
-    "Light engine"; "Vehicle horn, car horn, honking" -> "Vehicle horn"."""
-    return label.split(",")[0].split(" (")[0]
-
-
-def _qualified(label: str) -> str:
-    """A longer name for a class whose first synonym another class shares: "Whimper (dog)",
-    "Inside, large room or hall" -> "Inside, large room" (the "or …" alternative dropped)."""
-    first, *rest = label.split(", ")
-    if " (" in first or not rest:
-        return first
-    return f"{first}, {rest[0].split(' or ')[0]}"
-
-
-def short_names(labels: Sequence[str]) -> tuple[str, ...]:
-    """Short, distinct display names for a model's classes, in the same order.
-
-    Each class gets its first synonym without a bracketed note, unless another class would
-    get the same name; then both get a qualified one ("Inside, small room" and "Inside, large
-    room", "Whimper" and "Whimper (dog)"), and the full label if even that is shared.
-    """
-    first = [_first_synonym(label) for label in labels]
-    counts = Counter(first)
-    pairs = zip(first, labels, strict=True)
-    names = [n if counts[n] == 1 else _qualified(label) for n, label in pairs]
-    counts = Counter(names)
-    return tuple(n if counts[n] == 1 else label for n, label in zip(names, labels, strict=True))
-
-
-def text_width(text: str, size_pt: float) -> float:
-    """Width of ``text`` in image pixels at ``size_pt`` points (matplotlib's default font)."""
-    # A renderer of its own: sessions draw in parallel threads.
-    width, _height, _descent = RendererAgg(1, 1, DPI).get_text_width_height_descent(
-        text, FontProperties(size=size_pt), ismath=False
-    )
-    return width
-
-
-def fit_name(name: str, width_px: float, size_pt: float) -> str:
-    """``name`` on one line if it fits ``width_px``, else on two lines split where the longer
-    is shortest (at a space, or after a hyphen); cut with "…" only if two lines cannot hold it."""
-    if text_width(name, size_pt) <= width_px:
-        return name
-    splits = [
-        (name[:i], name[i + 1 :]) if ch == " " else (name[: i + 1], name[i + 1 :])
-        for i, ch in enumerate(name)
-        if ch in " -" and 0 < i < len(name) - 1
-    ]
-    if splits:
-        first, second = min(splits, key=lambda s: max(text_width(part, size_pt) for part in s))
-        if max(text_width(first, size_pt), text_width(second, size_pt)) <= width_px:
-            return f"{first}\n{second}"
-    while len(name) > 1 and text_width(name + "…", size_pt) > width_px:
-        name = name[:-1]
-    return name.rstrip() + "…"
-
-
-def render_tag_timeline(
-    tagging: Tagging, start_s: float, end_s: float, layout: Layout = SPECTROGRAM_LAYOUT
-) -> bytes:
-    """Heatmap of the sound classes that peak highest, from ``start_s`` to ``end_s`` s, as PNG.
-
-    Pass the ``layout`` of the spectrogram above it: same pixel width, horizontal margins and
-    text size, so the time axes line up; class names sit in the right margin where the
-    spectrogram has its colour bar, on two lines when one is too narrow.
-    """
-    peaks = tagging.scores.max(axis=0)
-    rows = np.argsort(peaks)[::-1][:TIMELINE_CLASSES]
-    # Each frame fills the time nearest its centre; the ends stretch to the range's edges.
-    half_hop = HOP_SAMPLES / SAMPLE_RATE / 2
-    edges = np.concatenate(([start_s], tagging.centers[:-1] + half_hop, [end_s]))
-
-    names = short_names(tagging.class_names)
-    pad_pt = 3.5  # matplotlib's default gap between a tick label and the axes
-    column_px = layout.right - pad_pt * DPI / 72
-    shown = [fit_name(names[i], column_px, layout.name_pt) for i in rows]
-    lines = max((name.count("\n") + 1 for name in shown), default=1)
-    row_px = round(layout.name_pt * DPI / 72 * (1.2 * lines + 0.5))
-    layout = replace(layout, top=8, bottom=layout.bottom - 8)
-    layout = replace(layout, height=layout.top + row_px * len(rows) + layout.bottom)
-    figure, axes = _figure(layout)
-    axes.pcolormesh(
-        edges, np.arange(len(rows) + 1), tagging.scores[:, rows].T, cmap="magma", vmin=0, vmax=1
-    )
-    axes.set_xlim(start_s, end_s)
-    axes.set_xlabel("Time (s)", fontsize=layout.label_pt)
-    axes.set_ylabel("Sound", fontsize=layout.label_pt)
-    axes.yaxis.tick_right()
-    axes.set_yticks(np.arange(len(rows)) + 0.5, shown)
-    axes.invert_yaxis()  # highest-peaking class on top
-    axes.tick_params(axis="y", length=0, pad=pad_pt, labelsize=layout.name_pt)
-    return _encode(figure, "png")
+    return encode(fig, image_format)

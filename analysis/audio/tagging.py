@@ -25,22 +25,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analysis.audio.resample import mono_at
 from analysis.cores import usable_cores
-from analysis.errors import InputError
 from models.catalog import get_spec
-from models.locate import MissingModelError, resolve_files
+from models.locate import MissingRuntimeError, resolve_files
 
 SAMPLE_RATE = 16_000  # Hz, what YAMNet was trained on
 FRAME_SAMPLES = 15_600  # 0.975 s at 16 kHz: the model's fixed input length
 HOP_SAMPLES = 7_680  # 0.48 s at 16 kHz: YAMNet's own patch hop
-_MIX_BLOCK_FRAMES = 1 << 20  # input frames mixed to mono and resampled at a time
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(frames_done, frames_total)`` while frames are scored."""
-
-
-class MissingRuntimeError(MissingModelError):
-    """The model's runtime package is not installed; handled wherever a missing model is."""
 
 
 @dataclass(frozen=True)
@@ -130,47 +125,6 @@ def _top_tags(scores: np.ndarray, class_names: tuple[str, ...], k: int) -> list[
 
 def _tag_dict(tag: Tag) -> dict:
     return {"label": tag.label, "score": round(tag.score, 4)}
-
-
-def to_model_input(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Mix to mono and resample to 16 kHz, as YAMNet expects.
-
-    Parameters
-    ----------
-    samples : np.ndarray
-        Audio in [-1, 1], 1-D (frames,) or 2-D (channels, frames).
-    sample_rate : int
-        Sampling rate of ``samples`` in Hz.
-
-    Returns
-    -------
-    np.ndarray
-        float32 1-D at 16 kHz, clipped to [-1, 1].
-    """
-    import soxr  # librosa's resampler; imported here so numpy-only users skip it
-
-    samples = np.asarray(samples)
-    if samples.ndim not in (1, 2):
-        raise InputError(f"Audio must be 1-D or (channels, frames), not {samples.ndim}-D.")
-    if sample_rate <= 0:
-        raise InputError(f"The sample rate must be positive, not {sample_rate} Hz.")
-    if samples.size == 0:
-        raise InputError("The audio is empty: there is nothing to tag.")
-    channels = samples.reshape(-1, samples.shape[-1])
-    frames = channels.shape[1]
-    # Mix and resample block by block: a whole-file mono copy of a 30-minute recording at
-    # 44.1 kHz would cost 300 MB more at the peak. The stream's output equals soxr.resample's.
-    stream = soxr.ResampleStream(sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-    waveform = np.empty(math.ceil(frames * SAMPLE_RATE / sample_rate) + 1, dtype=np.float32)
-    filled = 0
-    for start in range(0, frames, _MIX_BLOCK_FRAMES):
-        mono = channels[:, start : start + _MIX_BLOCK_FRAMES].mean(axis=0, dtype=np.float32)
-        last = start + _MIX_BLOCK_FRAMES >= frames
-        block = mono if sample_rate == SAMPLE_RATE else stream.resample_chunk(mono, last)
-        waveform[filled : filled + len(block)] = block
-        filled += len(block)
-    # Resampling can overshoot full scale by a hair; the model expects [-1, 1].
-    return np.clip(waveform[:filled], -1.0, 1.0, out=waveform[:filled])
 
 
 def frame_count(n_samples: int) -> int:
@@ -287,7 +241,7 @@ def tag_audio(
     -------
     Tagging
     """
-    waveform = to_model_input(samples, sample_rate)
+    waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="tag")
     starts, ends = frame_times(len(waveform))
     scores = yamnet.score_frames(frame_signal(waveform), progress)
     return Tagging(scores, starts, ends, yamnet.class_names)

@@ -8,14 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from analysis.audio.decode import load_audio
-from analysis.audio.render import (
-    COLORMAPS,
-    SPECTROGRAM_LAYOUT,
-    render_spectrogram,
-    spectrogram_title,
-)
+from analysis.audio.render import COLORMAPS, render_spectrogram, spectrogram_title
 from analysis.audio.spectrogram import SCALES, WINDOWS, STFTParams, spectrogram, to_db
 from analysis.errors import InputError
+from analysis.figures import SPECTROGRAM_LAYOUT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

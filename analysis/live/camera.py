@@ -21,8 +21,9 @@ import av
 import cv2
 import numpy as np
 
+from analysis.audio.resample import mono_at
 from analysis.audio.spectrogram import Spectrogram, STFTParams, spectrogram
-from analysis.audio.tagging import FRAME_SAMPLES, SAMPLE_RATE, Tag, Tagging, YamNet, to_model_input
+from analysis.audio.tagging import FRAME_SAMPLES, SAMPLE_RATE, Tag, Tagging, YamNet
 from analysis.errors import InputError
 from analysis.video.io import Mp4Writer
 from analysis.video.tracking import FrameAnnotator, Tracker
@@ -406,7 +407,7 @@ def tag_last_second(samples: np.ndarray, sample_rate: int, yamnet: YamNet, k: in
 
     Returns no tags when less than that has been heard yet.
     """
-    waveform = to_model_input(samples[-round(sample_rate * 1.0) :], sample_rate)
+    waveform = mono_at(samples[-round(sample_rate * 1.0) :], sample_rate, SAMPLE_RATE, what="tag")
     if len(waveform) < FRAME_SAMPLES:
         return []
     scores = yamnet.score_frames(waveform[-FRAME_SAMPLES:][np.newaxis])

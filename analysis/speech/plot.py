@@ -1,6 +1,6 @@
 """A picture of speech on the spectrogram's time axis: words, voice activity, pitch, intensity.
 
-Same pixel width and horizontal margins as :data:`analysis.audio.render.SPECTROGRAM_LAYOUT`, so
+Same pixel width and horizontal margins as :data:`analysis.figures.SPECTROGRAM_LAYOUT`, so
 the picture's time axis lines up with the spectrogram drawn above it.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.audio.render import SPECTROGRAM_LAYOUT, WAVEFORM_COLOR, _encode, _figure, format_hz
+from analysis.figures import SPECTROGRAM_LAYOUT, THEME_COLOUR, encode, hz_tick, new_figure
 from analysis.speech.voice import Voice
 from analysis.speech.whisper import Transcript
 
@@ -53,7 +53,7 @@ def render_speech_timeline(
     start_s, end_s : float
         The time range shown, seconds.
     """
-    figure, pitch_axes = _figure(LAYOUT)
+    figure, pitch_axes = new_figure(LAYOUT)
     # Split the plot area: a band of words on top, pitch and intensity below.
     left, bottom, width, height = pitch_axes.get_position().bounds
     band = WORDS_PX / LAYOUT.height
@@ -69,14 +69,14 @@ def render_speech_timeline(
         _draw_voice(pitch_axes, voice.between(start_s, end_s))
     pitch_axes.set_xlabel("Time (s)", fontsize=13)
     pitch_axes.xaxis.set_major_locator(MaxNLocator(nbins=12))
-    return _encode(figure, "png")
+    return encode(figure, "png")
 
 
 def _draw_words(words_axes, pitch_axes, transcript: Transcript) -> None:
     """Shade voice activity across both panels; write the words (or segments) in the band."""
     for start, end in transcript.speech_regions:
         for axes in (words_axes, pitch_axes):
-            axes.axvspan(start, end, color=WAVEFORM_COLOR, alpha=REGION_ALPHA, linewidth=0)
+            axes.axvspan(start, end, color=THEME_COLOUR, alpha=REGION_ALPHA, linewidth=0)
     words_axes.set_ylim(0, WORD_ROWS)
     words = transcript.words
     if len(words) <= MAX_WORDS_DRAWN:
@@ -93,7 +93,7 @@ def _draw_words(words_axes, pitch_axes, transcript: Transcript) -> None:
     else:  # too many words to read: one bar per phrase
         for segment in transcript.segments:
             words_axes.plot(
-                [segment.start, segment.end], [WORD_ROWS / 2] * 2, color=WAVEFORM_COLOR, lw=6
+                [segment.start, segment.end], [WORD_ROWS / 2] * 2, color=THEME_COLOUR, lw=6
             )
 
 
@@ -101,15 +101,15 @@ def _draw_voice(axes, voice: Voice) -> None:
     """F0 as dots on a log-Hz axis (left), intensity as a grey line on a dB axis (right)."""
     voiced = np.isfinite(voice.f0_hz)
     if voiced.any():
-        axes.scatter(voice.times[voiced], voice.f0_hz[voiced], s=4, color=WAVEFORM_COLOR, zorder=3)
+        axes.scatter(voice.times[voiced], voice.f0_hz[voiced], s=4, color=THEME_COLOUR, zorder=3)
         low, high = np.nanmin(voice.f0_hz), np.nanmax(voice.f0_hz)
         axes.set_yscale("log")
         axes.set_ylim(low / 1.25, high * 1.25)
         ticks = [hz for hz in PITCH_TICKS_HZ if low / 1.25 <= hz <= high * 1.25]
         axes.set_yticks(ticks or [round(float(np.nanmedian(voice.f0_hz)))])
-        axes.yaxis.set_major_formatter(FuncFormatter(format_hz))
+        axes.yaxis.set_major_formatter(FuncFormatter(hz_tick))
         axes.yaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
-    axes.set_ylabel("Pitch (Hz)", fontsize=13, color=WAVEFORM_COLOR)
+    axes.set_ylabel("Pitch (Hz)", fontsize=13, color=THEME_COLOUR)
     loud = np.isfinite(voice.intensity_db)
     if loud.any():
         twin = axes.twinx()

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.audio.tagging import MissingRuntimeError, to_model_input
+from analysis.audio.resample import mono_at
 from analysis.errors import InputError
+from models.locate import MissingRuntimeError
 
 SAMPLE_RATE = 16_000  # Hz: enough for formants up to 5.5 kHz, and a third of 48 kHz's cost
 BLOCK_S = 60.0  # seconds measured at a time
@@ -175,7 +176,7 @@ def analyse_voice(
         When the recording is shorter than Praat's pitch window (3 periods of the floor).
     """
     parselmouth = _praat()
-    waveform = to_model_input(samples, sample_rate).astype(np.float64)
+    waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="measure").astype(np.float64)
     duration = len(waveform) / SAMPLE_RATE
     window_s = 3.0 / settings.pitch_floor_hz  # Praat's pitch window: 3 periods of the floor
     if duration < window_s + settings.time_step_s:
@@ -251,7 +252,7 @@ def voice_report(
     parselmouth = _praat()
     from parselmouth.praat import call
 
-    waveform = to_model_input(samples, sample_rate).astype(np.float64)
+    waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="measure").astype(np.float64)
     duration = len(waveform) / SAMPLE_RATE
     if duration < 3.0 / settings.pitch_floor_hz + settings.time_step_s:
         return VoiceReport(*(math.nan,) * 4, 0.0)

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.audio.tagging import MissingRuntimeError, to_model_input
+from analysis.audio.resample import mono_at
 from analysis.cores import usable_cores
 from analysis.errors import InputError
 from models.catalog import CATALOG, get_spec
-from models.locate import resolve_files
+from models.locate import MissingRuntimeError, resolve_files
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's and Silero VAD's input rate
 WINDOW_S = 30.0  # Whisper reads 30 s of audio at a time
@@ -288,7 +288,7 @@ def transcribe_audio(
         With no segments when no speech was found.
     """
     began = time.perf_counter()
-    waveform = to_model_input(samples, sample_rate)
+    waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="transcribe")
     regions = speech_regions(waveform, vad)
     spans = windows(regions)
     if language is None:

@@ -23,8 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from trackers import ByteTrackTracker
 
-from analysis.audio.render import DPI, SPECTROGRAM_LAYOUT
 from analysis.errors import InputError
+from analysis.figures import DPI, SPECTROGRAM_LAYOUT
 from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 
 TRAIL_S = 1.5

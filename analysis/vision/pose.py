@@ -41,7 +41,7 @@ from analysis.errors import InputError
 from analysis.vision.detections import DetectionFilter, Detections, nms_keep
 from analysis.vision.detectors import Timings
 from models.catalog import get_spec
-from models.locate import MissingModelError, resolve_files
+from models.locate import MissingModelError, MissingRuntimeError, resolve_files
 
 DETECTOR_SIZE = 224  # px, square input of the pose detector
 LANDMARK_SIZE = 256  # px, square input of the landmark model
@@ -82,10 +82,6 @@ CONNECTIONS = (
 
 _LANDMARK_VALUES = 5  # x, y, z, visibility, presence per landmark in the model's output
 _MODEL_LANDMARKS = 39  # 33 body landmarks + 6 auxiliary ones MediaPipe uses for tracking
-
-
-class MissingRuntimeError(MissingModelError):
-    """ai-edge-litert is not installed; handled wherever a missing model is."""
 
 
 def _ms(start: float) -> float:

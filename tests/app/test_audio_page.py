@@ -16,7 +16,7 @@ import ui.device
 import ui.internals
 import ui.sections.speech
 import ui.sections.tags
-from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT
 
 PAGE = "../../app_pages/audio.py"
 TIMEOUT = 60

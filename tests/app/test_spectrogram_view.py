@@ -10,9 +10,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import STFTParams, hz_to_mel, mel_to_hz, spectrogram, to_db
 from analysis.errors import InputError
+from analysis.figures import SPECTROGRAM_LAYOUT
 from ui.spectrogram_view import (
     NO_DATA,
     Reset,

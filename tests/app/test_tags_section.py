@@ -14,9 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import models.locate
-from analysis.audio.render import (
-    PHONE_SPECTROGRAM_LAYOUT,
-    SPECTROGRAM_LAYOUT,
+from analysis.audio.tag_plot import (
     TIMELINE_CLASSES,
     fit_name,
     render_tag_timeline,
@@ -31,6 +29,7 @@ from analysis.audio.tagging import (
     frame_times,
     read_class_map,
 )
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from tests.conftest import drop_file, require_model, require_tool, screenshot
 
 

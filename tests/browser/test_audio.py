@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analysis.audio.render import SPECTROGRAM_LAYOUT
+from analysis.figures import SPECTROGRAM_LAYOUT
 from tests.conftest import drop_file, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -7,11 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis.audio.render import (
-    PHONE_SPECTROGRAM_LAYOUT,
-    PHONE_WAVEFORM_LAYOUT,
-    SPECTROGRAM_LAYOUT,
-)
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, PHONE_WAVEFORM_LAYOUT, SPECTROGRAM_LAYOUT
 from tests.conftest import IPHONE, drop_file, require_model, screenshot
 
 MIN_TEXT_CSS_PX = 10

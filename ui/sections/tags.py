@@ -9,9 +9,10 @@ import logging
 
 import streamlit as st
 
-from analysis.audio.render import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT, render_tag_timeline
+from analysis.audio.tag_plot import render_tag_timeline
 from analysis.audio.tagging import Tagging, YamNet, load_yamnet, tag_audio
 from analysis.errors import InputError
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from models.locate import MissingModelError
 from ui.device import is_phone
 

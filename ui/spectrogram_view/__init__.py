@@ -23,8 +23,8 @@ import numpy as np
 import streamlit as st
 from streamlit import runtime
 
-from analysis.audio.render import SPECTROGRAM_LAYOUT, Layout
 from analysis.audio.spectrogram import Spectrogram, hz_to_mel, mel_to_hz
+from analysis.figures import SPECTROGRAM_LAYOUT, Layout
 
 ASSETS = Path(__file__).parent
 NO_DATA = 255  # level code of a cell without a value (codes 0..254 are levels)

@@ -9,17 +9,19 @@ import pytest
 from PIL import Image
 
 from analysis.audio.render import (
-    PHONE_SPECTROGRAM_LAYOUT,
-    PHONE_WAVEFORM_LAYOUT,
-    SPECTROGRAM_LAYOUT,
-    WAVEFORM_LAYOUT,
-    Layout,
     no_data_color,
     render_spectrogram,
     render_waveform,
     spectrogram_title,
 )
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.figures import (
+    PHONE_SPECTROGRAM_LAYOUT,
+    PHONE_WAVEFORM_LAYOUT,
+    SPECTROGRAM_LAYOUT,
+    WAVEFORM_LAYOUT,
+    Layout,
+)
 
 SR = 16_000
 PHONE_IMAGE_CSS_PX = 360  # a 390 px wide phone screen less the page's side padding

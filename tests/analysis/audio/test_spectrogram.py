@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import analysis.audio.spectrogram
-from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram, render_waveform
+from analysis.audio.render import render_spectrogram, render_waveform
 from analysis.audio.spectrogram import (
     WINDOWS,
     Cancelled,
@@ -30,6 +30,7 @@ from analysis.audio.spectrogram import (
     to_db,
 )
 from analysis.errors import InputError
+from analysis.figures import SPECTROGRAM_LAYOUT
 
 SR = 16000
 

@@ -11,11 +11,11 @@ import pytest
 import soundfile as sf
 
 import models.locate
+from analysis.audio.resample import mono_at
 from analysis.audio.tagging import (
     FRAME_SAMPLES,
     HOP_SAMPLES,
     SAMPLE_RATE,
-    MissingRuntimeError,
     Tagging,
     YamNet,
     frame_count,
@@ -23,11 +23,10 @@ from analysis.audio.tagging import (
     frame_times,
     load_yamnet,
     tag_audio,
-    to_model_input,
 )
 from analysis.commands import cli
 from analysis.errors import InputError
-from models.locate import MissingModelError
+from models.locate import MissingModelError, MissingRuntimeError
 from tests.conftest import require_model
 
 
@@ -90,7 +89,7 @@ def test_frames_are_hop_spaced_windows_of_the_signal():
 def test_model_input_is_mono_16k_float32():
     t = np.arange(44_100) / 44_100
     stereo = np.stack([np.sin(2 * np.pi * 440 * t), np.zeros_like(t)]).astype(np.float32)
-    waveform = to_model_input(stereo, 44_100)
+    waveform = mono_at(stereo, 44_100, 16_000)
     assert waveform.dtype == np.float32 and waveform.ndim == 1
     assert len(waveform) == SAMPLE_RATE
     # Averaging the channels halves the 440 Hz sine's amplitude.
@@ -108,7 +107,7 @@ def test_model_input_is_mono_16k_float32():
 )
 def test_bad_model_input_is_an_input_error(samples, sample_rate):
     with pytest.raises(InputError):
-        to_model_input(samples, sample_rate)
+        mono_at(samples, sample_rate, 16_000)
 
 
 # --- results --------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from analysis.vision.pose import (
     NOSE,
     RIGHT_HIP,
     RIGHT_SHOULDER,
-    MissingRuntimeError,
     PoseEstimator,
     Poses,
     decode_detections,
@@ -42,7 +41,7 @@ from analysis.vision.pose import (
     weighted_nms,
 )
 from analysis.vision.skeleton import LEFT_COLOUR, MIDDLE_COLOUR, RIGHT_COLOUR, draw_poses
-from models.locate import MissingModelError
+from models.locate import MissingModelError, MissingRuntimeError
 from tests.conftest import require_model
 
 ANKLES = (27, 28)

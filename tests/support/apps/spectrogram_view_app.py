@@ -11,8 +11,9 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.decode import to_wav_bytes
-from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
+from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.figures import SPECTROGRAM_LAYOUT
 from ui.spectrogram_view import (
     Levels,
     Reset,
