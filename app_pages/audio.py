@@ -22,10 +22,10 @@ from analysis.audio.spectrogram import (
     export_limit_s,
     frames_csv,
     frames_npz,
+    grid_csv,
     is_silent,
     spectrogram,
     stft_frames,
-    to_csv,
     to_db,
 )
 from analysis.errors import InputError
@@ -593,7 +593,7 @@ def show_spectrogram(
         downloads[1].caption(f"Select at most {limit:g} s to export every frame at these settings.")
     downloads[-1].download_button(
         "Picture grid (CSV)",
-        lambda: to_csv(spec, db),
+        lambda: grid_csv(spec, db),
         f"{stem}-spectrogram-grid-db.csv",
         "text/csv",
         on_click="ignore",

@@ -33,13 +33,13 @@ from analysis.video.tracking import (
     FrameAnnotator,
     Line,
     frame_records,
+    records_csv,
     render_in_view,
-    to_csv,
     to_vtt,
     track_all,
 )
 from analysis.vision.detections import DetectionFilter
-from analysis.vision.detectors import FLOOR, Detector, is_available, vision_models
+from analysis.vision.detectors import MIN_CANDIDATE_SCORE, Detector, is_available, vision_models
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.internals import newer_run_waiting
@@ -111,7 +111,7 @@ with settings_col:
         help="2 halves the time; tracks stay consistent.",
     )
     confidence = st.slider(
-        "Confidence threshold", FLOOR, 1.0, step=0.05, key=remember("video_conf", 0.4)
+        "Confidence threshold", MIN_CANDIDATE_SCORE, 1.0, step=0.05, key=remember("video_conf", 0.4)
     )
     iou = st.slider(
         "Overlap (IoU) for merging boxes", 0.1, 1.0, step=0.05, key=remember("video_iou", 0.45)
@@ -359,7 +359,7 @@ row1[0].download_button(
     "Annotated video (MP4)", result["video"], f"{stem}_tracked.mp4", "video/mp4", on_click="ignore"
 )
 row1[1].download_button(
-    "Tracks (CSV)", to_csv(tracks), f"{stem}_tracks.csv", "text/csv", on_click="ignore"
+    "Tracks (CSV)", records_csv(tracks), f"{stem}_tracks.csv", "text/csv", on_click="ignore"
 )
 row1[2].download_button(
     "Tracks (JSON)",
@@ -374,7 +374,7 @@ row1[3].download_button(
 row2 = st.columns(4)
 row2[0].download_button(
     "Detections per frame (CSV)",
-    to_csv(records),
+    records_csv(records),
     f"{stem}_detections.csv",
     "text/csv",
     on_click="ignore",

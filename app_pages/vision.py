@@ -21,7 +21,7 @@ from analysis.filenames import safe_stem
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import (
-    FLOOR,
+    MIN_CANDIDATE_SCORE,
     Detector,
     Timings,
     filter_candidates,
@@ -432,7 +432,7 @@ with picture_col:
 with picture_col if is_phone() else settings_col:
     confidence = st.slider(
         "Confidence threshold",
-        min_value=FLOOR,
+        min_value=MIN_CANDIDATE_SCORE,
         max_value=1.0,
         step=0.05,
         key=remember("vision_confidence", DEFAULT_CONFIDENCE),

@@ -589,7 +589,7 @@ def to_db(
     return db, float(peak_db)
 
 
-def to_csv(spec: Spectrogram, values: np.ndarray) -> str:
+def grid_csv(spec: Spectrogram, values: np.ndarray) -> str:
     """The picture's grid of ``values`` (e.g. dB, shape ``(rows, columns)``) as CSV text.
 
     The header row holds each column's start time (s), the first column each row's centre

@@ -28,8 +28,8 @@ from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.image import decode_image, encode_png
 from analysis.vision.pose import (
-    FLOOR,
     LANDMARK_NAMES,
+    MIN_PERSON_SCORE,
     Poses,
     PoseTimings,
     estimate_poses,
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--conf",
         type=float,
         default=0.5,
-        help=f"minimum person score (default 0.5; the detector keeps ≥ {FLOOR})",
+        help=f"minimum person score (default 0.5; the detector keeps ≥ {MIN_PERSON_SCORE})",
     )
     parser.add_argument(
         "--iou", type=float, default=0.45, help="NMS IoU threshold on person boxes (default 0.45)"

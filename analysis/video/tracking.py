@@ -380,7 +380,7 @@ def frame_records(tracking: Tracking, frame_indices: np.ndarray) -> list[dict[st
     return records
 
 
-def to_csv(records: list[dict[str, object]]) -> str:
+def records_csv(records: list[dict[str, object]]) -> str:
     """Records as CSV text; a ``box`` field becomes columns x1, y1, x2, y2."""
     buffer = io.StringIO()
     if not records:

@@ -1,6 +1,6 @@
 """Model adapters: each turns an RGB uint8 image into raw candidate ``Detections`` + timings.
 
-Adapters return every candidate above a low floor score (``FLOOR``) and do no
+Adapters return every candidate above a low floor score (``MIN_CANDIDATE_SCORE``) and do no
 confidence, class or IoU filtering of their own beyond what the network does inside
 (SSD's DetectionOutput, Haar's grouping), so the confidence, IoU and class controls are
 applied afterwards by :func:`analysis.vision.detections.filter_detections` without running the
@@ -27,7 +27,7 @@ from analysis.vision.detections import DetectionFilter, Detections, filter_detec
 from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError, resolve_files
 
-FLOOR = 0.05
+MIN_CANDIDATE_SCORE = 0.05
 """Lowest score an adapter returns; the confidence slider cannot go below it."""
 
 MAX_CANDIDATES = 2000
@@ -189,7 +189,9 @@ class YoloxDetector(Detector):
         inference = _ms(start)
 
         start = time.perf_counter()
-        boxes, scores, class_ids = yolox_decode(output, self.grid, self.strides, ratio, FLOOR)
+        boxes, scores, class_ids = yolox_decode(
+            output, self.grid, self.strides, ratio, MIN_CANDIDATE_SCORE
+        )
         boxes = _clip_boxes(boxes, rgb.shape[1], rgb.shape[0])
         detections = Detections(*_top_candidates(boxes, scores, class_ids), self.class_names)
         return detections, Timings(preprocess, inference, _ms(start))
@@ -235,7 +237,7 @@ class CaffeSsdDetector(Detector):
 
         start = time.perf_counter()
         rows = output.reshape(-1, 7)
-        rows = rows[(rows[:, 2] >= FLOOR) & (rows[:, 1] >= 1)]
+        rows = rows[(rows[:, 2] >= MIN_CANDIDATE_SCORE) & (rows[:, 1] >= 1)]
         boxes = rows[:, 3:7] * np.array([width, height, width, height], dtype=np.float32)
         boxes = _clip_boxes(boxes.astype(np.float32), width, height)
         detections = Detections(boxes, rows[:, 2], rows[:, 1].astype(np.int64), self.class_names)
@@ -256,7 +258,7 @@ class YunetDetector(Detector):
         self.spec = spec
         try:
             self.detector = cv2.FaceDetectorYN.create(
-                str(model_path), "", (320, 320), FLOOR, 0.9, 5000
+                str(model_path), "", (320, 320), MIN_CANDIDATE_SCORE, 0.9, 5000
             )
         except cv2.error:
             raise MissingModelError(
@@ -377,7 +379,7 @@ class HogPeopleDetector(Detector):
         margins = np.asarray(weights, dtype=np.float32).reshape(-1)
         boxes = np.column_stack([rects[:, :2], rects[:, :2] + rects[:, 2:]])
         scores = 1.0 / (1.0 + np.exp(-margins))
-        keep = scores >= FLOOR
+        keep = scores >= MIN_CANDIDATE_SCORE
         detections = Detections(
             boxes[keep], scores[keep], np.zeros(int(keep.sum()), np.int64), self.class_names
         )

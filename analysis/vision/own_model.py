@@ -16,8 +16,8 @@ recognised:
 
 "anchors" is the number of cells of the 8/16/32-stride grids of the input (8400 at 640 ×
 640), which tells the YOLO layouts apart. Like the catalog adapters, a loaded model
-returns every candidate above :data:`analysis.vision.detectors.FLOOR`, masks included, so the
-confidence, IoU and class controls re-filter without running it again.
+returns every candidate above :data:`analysis.vision.detectors.MIN_CANDIDATE_SCORE`, masks
+included, so the confidence, IoU and class controls re-filter without running it again.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from analysis.cores import usable_cores
 from analysis.errors import InputError
 from analysis.vision.detections import Detections
 from analysis.vision.detectors import (
-    FLOOR,
     MAX_CANDIDATES,
+    MIN_CANDIDATE_SCORE,
     CaffeSsdDetector,
     Detector,
     Timings,
@@ -332,7 +332,7 @@ class OnnxFileDetector(Detector):
         masks = None
         if layout.kind in ("ultralytics", "ultralytics-seg"):
             boxes, scores, class_ids, keep = decode_channels_first(
-                output, layout.classes, ratio, FLOOR
+                output, layout.classes, ratio, MIN_CANDIDATE_SCORE
             )
             if layout.kind == "ultralytics-seg":
                 prototypes = outputs[layout.prototypes_output][0].astype(np.float32, copy=False)
@@ -341,14 +341,16 @@ class OnnxFileDetector(Detector):
                     coefficients, prototypes, ratio * prototypes.shape[2] / self.size[0]
                 )
         elif layout.kind == "yolox":
-            boxes, scores, class_ids = yolox_decode(output, self.grid, self.strides, ratio, FLOOR)
+            boxes, scores, class_ids = yolox_decode(
+                output, self.grid, self.strides, ratio, MIN_CANDIDATE_SCORE
+            )
         elif layout.kind == "yolov5":
-            boxes, scores, class_ids = decode_objectness(output, ratio, FLOOR)
+            boxes, scores, class_ids = decode_objectness(output, ratio, MIN_CANDIDATE_SCORE)
         elif layout.kind == "end2end":
-            boxes, scores, class_ids = decode_end_to_end(output, ratio, FLOOR)
+            boxes, scores, class_ids = decode_end_to_end(output, ratio, MIN_CANDIDATE_SCORE)
         else:  # ssd
             rows = output.reshape(-1, 7)
-            rows = rows[(rows[:, 2] >= FLOOR) & (rows[:, 1] >= 1)]
+            rows = rows[(rows[:, 2] >= MIN_CANDIDATE_SCORE) & (rows[:, 1] >= 1)]
             boxes = rows[:, 3:7] * np.array([width, height, width, height], dtype=np.float32)
             scores, class_ids = rows[:, 2], rows[:, 1].astype(np.int64)
         boxes = _clip_boxes(np.ascontiguousarray(boxes, dtype=np.float32), width, height)

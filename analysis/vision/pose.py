@@ -10,9 +10,10 @@ Two TFLite networks run with ai-edge-litert, as in MediaPipe's pose graphs:
    to 256×256 for the **landmark model**, whose 33 landmarks (with visibility) are
    mapped back to image pixels.
 
-:meth:`PoseEstimator.estimate` returns every person down to a low floor score (``FLOOR``);
-:func:`filter_poses` applies the confidence, class and IoU controls afterwards without
-running the networks again, as :func:`analysis.vision.detections.filter_detections` does for boxes.
+:meth:`PoseEstimator.estimate` returns every person down to a low floor score
+(``MIN_PERSON_SCORE``); :func:`filter_poses` applies the confidence, class and IoU controls
+afterwards without running the networks again, as
+:func:`analysis.vision.detections.filter_detections` does for boxes.
 :meth:`PoseEstimator.estimate_in_boxes` skips the pose detector and finds the landmarks of
 people another detector boxed (small or turned-away people the pose detector misses).
 
@@ -51,7 +52,7 @@ DETECTOR_KEYPOINTS = 4  # hip centre, full-body point, shoulder centre, upper-bo
 DETECTOR_IOU = 0.3  # MediaPipe's weighted-NMS overlap for the detector's candidates
 ROI_SCALE = 1.25  # the landmark crop is 1.25 × the body circle's diameter on a side
 
-FLOOR = 0.3
+MIN_PERSON_SCORE = 0.3
 """Lowest detector score kept as a candidate person; the confidence slider cannot go below."""
 
 MAX_PEOPLE = 10
@@ -470,7 +471,7 @@ class PoseEstimator:
         self._lock = threading.Lock()
 
     def estimate(self, rgb: np.ndarray) -> tuple[Poses, PoseTimings]:
-        """Every person found down to ``FLOOR`` (at most ``MAX_PEOPLE``), with landmarks.
+        """Every person found down to ``MIN_PERSON_SCORE`` (at most ``MAX_PEOPLE``), with landmarks.
 
         Parameters
         ----------
@@ -547,7 +548,9 @@ class PoseEstimator:
         inference = _ms(start)
 
         start = time.perf_counter()
-        boxes, keypoints, scores = decode_detections(raw_boxes, raw_scores, self.anchors, FLOOR)
+        boxes, keypoints, scores = decode_detections(
+            raw_boxes, raw_scores, self.anchors, MIN_PERSON_SCORE
+        )
         _, keypoints, scores = weighted_nms(boxes, keypoints, scores, DETECTOR_IOU)
         keypoints, scores = keypoints[:MAX_PEOPLE], scores[:MAX_PEOPLE]
         crops = []

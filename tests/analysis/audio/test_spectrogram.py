@@ -21,12 +21,12 @@ from analysis.audio.spectrogram import (
     frame_count,
     frames_csv,
     frames_npz,
+    grid_csv,
     hz_to_mel,
     is_silent,
     mel_to_hz,
     spectrogram,
     stft_frames,
-    to_csv,
     to_db,
 )
 from analysis.errors import InputError
@@ -213,7 +213,7 @@ def test_command_line_writes_a_png(tmp_path):
 def test_csv_has_times_across_and_frequencies_down():
     spec = spectrogram(tone(1000, 0.5), SR, STFTParams(512), scale="mel", n_mels=20)
     db, _ = to_db(spec.power)
-    lines = to_csv(spec, db).splitlines()
+    lines = grid_csv(spec, db).splitlines()
     header = lines[0].split(",")
     assert header[0] == "frequency_hz" and len(header) == spec.power.shape[1] + 1
     assert float(header[1]) == 0.0

@@ -22,7 +22,7 @@ from analysis.video.io import (
     probe,
     read_frame,
 )
-from analysis.video.tracking import Line, frame_records, to_csv, to_vtt, track_all
+from analysis.video.tracking import Line, frame_records, records_csv, to_vtt, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
 
@@ -299,7 +299,7 @@ def test_exports_list_every_detection_and_say_what_is_in_view(square_mp4: Path) 
     records = frame_records(analysis.tracking, analysis.frame_indices)
     assert len(records) == FRAMES
     assert records[0]["track_id"] is None and records[1]["track_id"] == 1
-    csv_text = to_csv(records)
+    csv_text = records_csv(records)
     assert csv_text.splitlines()[0] == "frame,time_s,track_id,label,score,x1,y1,x2,y2"
     vtt = to_vtt(analysis.tracking, analysis.end_s)
     assert vtt.startswith("WEBVTT")

@@ -15,7 +15,7 @@ from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import (
-    FLOOR,
+    MIN_CANDIDATE_SCORE,
     CaffeSsdDetector,
     best_available,
     detect,
@@ -68,7 +68,9 @@ def test_yolox_decode_puts_a_known_anchor_back_in_image_pixels():
     output[anchor, :4] = (0.5, 0.5, np.log(4), np.log(4))
     output[anchor, 4] = 0.9  # objectness
     output[anchor, 5 + 15] = 0.8  # cat
-    boxes, scores, class_ids = yolox_decode(output, grid, strides, ratio=0.5, floor=FLOOR)
+    boxes, scores, class_ids = yolox_decode(
+        output, grid, strides, ratio=0.5, floor=MIN_CANDIDATE_SCORE
+    )
     assert class_ids.tolist() == [15]
     assert scores[0] == pytest.approx(0.72)
     np.testing.assert_allclose(boxes[0], [(120 - 32) / 0.5, (88 - 32) / 0.5, 304, 240])
@@ -235,7 +237,7 @@ def test_yolox_finds_the_astronaut_and_the_cat():
 def test_yolox_raw_candidates_sit_above_the_floor_and_before_nms():
     require_model("yolox-nano")
     raw, _ = load_detector("yolox-nano").detect(skimage.data.astronaut())
-    assert (raw.scores >= FLOOR).all()
+    assert (raw.scores >= MIN_CANDIDATE_SCORE).all()
     filtered = detect(
         load_detector("yolox-nano"), skimage.data.astronaut(), DetectionFilter(0.05, 0.45)
     )[0]

@@ -20,10 +20,10 @@ from analysis.errors import InputError
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.pose import (
     CONNECTIONS,
-    FLOOR,
     LANDMARK_NAMES,
     LEFT_HIP,
     LEFT_SHOULDER,
+    MIN_PERSON_SCORE,
     NOSE,
     RIGHT_HIP,
     RIGHT_SHOULDER,
@@ -343,8 +343,8 @@ def test_slivers_have_nobody(estimator, shape):
 
 def test_the_slider_filters_cached_people_down_to_the_floor(estimator):
     raw, _ = estimator.estimate(skimage.data.astronaut())
-    assert (raw.scores >= FLOOR).all()
-    assert len(filter_poses(raw, DetectionFilter(FLOOR))) == len(raw) == 1
+    assert (raw.scores >= MIN_PERSON_SCORE).all()
+    assert len(filter_poses(raw, DetectionFilter(MIN_PERSON_SCORE))) == len(raw) == 1
     assert len(filter_poses(raw, DetectionFilter(0.99))) == 0
 
 
