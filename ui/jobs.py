@@ -12,10 +12,10 @@ another person's work. A finished job keeps its result (the latest few of each k
 the result survives moving to another page and back.
 
 A computation is a function of a :class:`Progress`: it reports ``progress(done, total)``
-and either calls ``progress.check()`` (which raises :class:`Stopped`, and the job ends with
-no result) or reads ``progress.stop`` to end early with what it has. A page shows running
-jobs with :func:`show_progress`, a fragment that polls them every second, offers Stop, and
-reruns the whole page once one of them ends.
+and either calls ``progress.check()`` or reports with ``progress.step(done, total)`` (both
+raise :class:`Stopped`, and the job ends with no result), or reads ``progress.stop`` to end
+early with what it has. A page shows running jobs with :func:`show_progress`, a fragment
+that polls them every second, offers Stop, and reruns the whole page once one of them ends.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,17 +46,17 @@ class Stopped(Exception):
 class Progress:
     """What a running computation reports, and how it learns that it should stop.
 
-    ``detail`` is whatever the computation reported last beside its counts (e.g. a batch's
-    files per second and errors), for the page to show.
+    ``detail`` is what the computation reported last beside its counts, as labelled values
+    (e.g. a batch's files per second and errors) that :func:`show_progress` shows as metrics.
     """
 
     def __init__(self) -> None:
         self.done = 0.0
         self.total = 0.0
-        self.detail: Any = None
+        self.detail: Mapping[str, Any] | None = None
         self.stop = threading.Event()
 
-    def __call__(self, done: float, total: float, detail: Any = None) -> None:
+    def __call__(self, done: float, total: float, detail: Mapping[str, Any] | None = None) -> None:
         self.done, self.total = done, total
         if detail is not None:
             self.detail = detail
@@ -65,6 +65,12 @@ class Progress:
         """Raise :class:`Stopped` when the job should stop (between steps of the work)."""
         if self.stop.is_set():
             raise Stopped
+
+    def step(self, done: float, total: float) -> None:
+        """Report, then end the job here if it should stop: for a computation that reports
+        between its steps but knows nothing of stopping (Whisper, Praat)."""
+        self.check()
+        self(done, total)
 
 
 @dataclass(frozen=True)
@@ -79,22 +85,28 @@ KINDS = {
     "whisper": Kind(threads=1, keep=24),  # transcripts are small; one model run at a time
     "praat": Kind(threads=1, keep=24),  # a 30-minute Voice is ~9 MB
     "video": Kind(threads=1, keep=2),  # a video pass uses every core; its MP4 is large
-    "batch": Kind(threads=2, keep=8),  # the thread only waits on Dask; tables are on disk
+    "batch": Kind(threads=2, keep=32),  # the thread only waits on Dask; tables are on disk
 }
 
 
 @dataclass(eq=False)
 class Job:
-    """One background computation: its progress, and its result or why there is none."""
+    """One background computation: its progress, and its result or why there is none.
+
+    ``watchers`` are the sessions that asked for it and still wait for it; ``left`` those
+    whose Stop ended their watch (they see it as stopped even while it runs for others).
+    """
 
     key: tuple
     kind: str
     what: str  # "Transcribing": shown with the progress and in a failure's sentence
     unit: str  # what the progress counts, e.g. "s of speech"
+    threads: int = 1  # jobs of its kind that run at once on this server
     progress: Progress = field(default_factory=Progress)
     future: Future = field(default_factory=Future)
     failure: Exception | None = None
-    watchers: set[str] = field(default_factory=set)
+    watchers: set[Hashable] = field(default_factory=set)
+    left: set[Hashable] = field(default_factory=set)
 
     def _run(self, compute: Callable[[Progress], object]) -> object:
         try:
@@ -126,7 +138,8 @@ class Job:
     def status(self) -> tuple[float, str]:
         """Fraction done and the sentence to show beside it."""
         if not self.future.running():
-            return 0.0, f"{self.what}: waiting for its turn (one at a time on this server)…"
+            at_once = "one" if self.threads == 1 else str(self.threads)
+            return 0.0, f"{self.what}: waiting for its turn ({at_once} at a time on this server)…"
         if self.progress.total <= 0:
             return 0.0, f"{self.what}…"
         done, total = self.progress.done, self.progress.total
@@ -156,14 +169,21 @@ class JobBoard:
         session: Hashable,
     ) -> Job:
         """The job under ``key``, watched by ``session``: the one running, done or failed if
-        there is one, else ``compute`` started now (also in place of a stopped one)."""
+        there is one, else ``compute`` started now (also in place of one that ended stopped).
+
+        A job told to stop that has not ended yet goes on: it is asked for again.
+        """
         with self._lock:
             job = self._jobs.get(key)
-            if job is None or job.progress.stop.is_set():
-                job = Job(key, kind, what, unit)
+            if job is None or job.stopped:
+                left = set() if job is None else job.left
+                job = Job(key, kind, what, unit, self.kinds[kind].threads, left=left)
                 job.future = self._pools[kind].submit(job._run, compute)
                 self._jobs[key] = job
+            elif job.running:
+                job.progress.stop.clear()
             job.watchers.add(session)
+            job.left.discard(session)
             self._jobs.move_to_end(key)
             self._forget_finished(kind)
         return job
@@ -178,11 +198,12 @@ class JobBoard:
             return [job for key, job in self._jobs.items() if matches(key)]
 
     def stop(self, job: Job, session: Hashable) -> None:
-        """End ``session``'s watch of ``job``; with no watcher left, the job is told to stop
-        (and never starts if it is still waiting for its turn)."""
+        """End ``session``'s watch of ``job``; with no watcher left, a running job is told to
+        stop (and never starts if it is still waiting for its turn)."""
         with self._lock:
             job.watchers.discard(session)
-            if not job.watchers:
+            job.left.add(session)
+            if not job.watchers and job.running:
                 job.progress.stop.set()
                 job.future.cancel()
 
@@ -224,6 +245,12 @@ def watching(job: Job) -> bool:
     return session_id() in job.watchers
 
 
+def stopped_here(job: Job) -> bool:
+    """Whether this session's Stop ended its watch of ``job`` and no result came since (it
+    may still run for another session)."""
+    return session_id() in job.left and job.result is None and job.failure is None
+
+
 def stop(jobs: Sequence[Job]) -> None:
     """Stop ``jobs`` for this session (they go on for any other session that watches them)."""
     for job in jobs:
@@ -237,14 +264,21 @@ def _stop_and_redraw(jobs: Sequence[Job]) -> None:
 
 @st.fragment(run_every=POLL_S)
 def show_progress(jobs: Sequence[Job], key: str, stop_help: str | None = None) -> None:
-    """Progress bars of running ``jobs`` and a Stop button, redrawn every :data:`POLL_S`;
-    the whole page reruns as soon as one of them ends (it shows the result)."""
-    if not all(job.running for job in jobs):
+    """Progress bars of running ``jobs`` (with their details as metrics) and a Stop button,
+    redrawn every :data:`POLL_S`; the whole page reruns as soon as one of them ends (it shows
+    the result) or this session no longer watches it."""
+    if not all(job.running and watching(job) for job in jobs):
         st.rerun()
+    place = st  # where the Stop button goes: beside the last job's metrics, if it has any
     for job in jobs:
         fraction, text = job.status()
         st.progress(fraction, text=text)
-    st.button(
+        detail, place = job.progress.detail, st
+        if detail:
+            *columns, place = st.columns(len(detail) + 1, vertical_alignment="bottom")
+            for column, (label, value) in zip(columns, detail.items(), strict=True):
+                column.metric(label, value)
+    place.button(
         "Stop",
         key=key,
         icon=":material/stop:",
