@@ -16,28 +16,12 @@ import streamlit as st
 from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.audio.tag_plot import render_tag_timeline
-from analysis.commands.video import result_json
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
-from analysis.video.io import (
-    RenderSettings,
-    VideoAnalysis,
-    analyse_video,
-    decode_audio,
-    probe,
-    read_frame,
-    render_video,
-    video_detector,
-)
-from analysis.video.tracking import (
-    FrameAnnotator,
-    Line,
-    frame_records,
-    records_csv,
-    render_in_view,
-    to_vtt,
-    track_all,
-)
+from analysis.video.exports import frame_records, records_csv, render_in_view, result_json, to_vtt
+from analysis.video.io import decode_audio, probe, read_frame, video_detector
+from analysis.video.pipeline import RenderSettings, VideoAnalysis, analyse_video, render_video
+from analysis.video.tracking import FrameAnnotator, Line, track_all
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, Detector, is_available, vision_models
 from models.catalog import CATALOG

@@ -19,8 +19,10 @@ import json
 from pathlib import Path
 
 from analysis.errors import InputError
-from analysis.video.io import VideoAnalysis, analyse_video, video_detector
-from analysis.video.tracking import Line, Tracking
+from analysis.video.exports import result_json
+from analysis.video.io import video_detector
+from analysis.video.pipeline import analyse_video
+from analysis.video.tracking import Line
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available
 
@@ -42,28 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--line", type=Line.parse, help="count crossings of the line x1,y1,x2,y2 (pixels)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def result_json(
-    analysis: VideoAnalysis, output: Path | None, tracking: Tracking | None = None
-) -> dict[str, object]:
-    """The JSON object the CLI prints and the Video page offers for download.
-
-    ``tracking`` replaces the pass's own (the page's, for its current settings).
-    """
-    tracking = tracking or analysis.tracking
-    result: dict[str, object] = {
-        "model": analysis.model,
-        "video": analysis.info.as_dict(),
-        "frames_analysed": len(analysis.times),
-        "tracks": [track.as_dict() for track in tracking.tracks],
-        "counts": tracking.counts(),
-        "timings_ms": analysis.timings_ms,
-        "output": str(output) if output else None,
-    }
-    if tracking.crossings is not None:
-        result["crossings"] = tracking.crossings
-    return result
 
 
 def run(args: argparse.Namespace) -> int:

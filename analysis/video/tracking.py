@@ -10,21 +10,15 @@ any confidence, IoU or class setting without running the network again (:func:`t
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import supervision as sv
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from trackers import ByteTrackTracker
 
 from analysis.errors import InputError
-from analysis.figures import DPI, SPECTROGRAM_LAYOUT
 from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 
 TRAIL_S = 1.5
@@ -319,119 +313,3 @@ def scaled(detections: sv.Detections, scale: float) -> sv.Detections:
         data=dict(detections.data),
     )
     return out
-
-
-def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
-    """Chart of how many of each class are in view over time, as PNG.
-
-    Same pixel width and horizontal margins as :func:`analysis.audio.render.render_spectrogram`'s
-    figure, so placed above or below the soundtrack's spectrogram the time axes line up.
-    """
-    layout = replace(SPECTROGRAM_LAYOUT, height=260, top=12, bottom=50)
-    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
-    FigureCanvasAgg(figure)
-    w, h = layout.width, layout.height
-    axes = figure.add_axes(
-        (
-            layout.left / w,
-            layout.bottom / h,
-            (w - layout.left - layout.right) / w,
-            (h - layout.top - layout.bottom) / h,
-        )
-    )
-    in_view = tracking.in_view()
-    busiest = sorted(in_view, key=lambda label: -int(in_view[label].sum()))[:classes]
-    for label in busiest:
-        axes.step(tracking.times, in_view[label], where="post", label=label, linewidth=1.6)
-    axes.set_xlim(0, end_s)
-    axes.set_ylim(bottom=0)
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_xlabel("Time (s)", fontsize=12)
-    axes.set_ylabel("In view", fontsize=12)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    if busiest:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-# -- Exports ---------------------------------------------------------------------------------
-
-
-def frame_records(tracking: Tracking, frame_indices: np.ndarray) -> list[dict[str, object]]:
-    """One record per detection of every analysed frame (frame, time, track, label, box)."""
-    records = []
-    for index, t, frame in zip(frame_indices, tracking.times, tracking.frames, strict=True):
-        for box, score, track_id, name in zip(
-            frame.xyxy, frame.confidence, frame.tracker_id, frame.data["class_name"], strict=True
-        ):
-            records.append(
-                {
-                    "frame": int(index),
-                    "time_s": round(float(t), 3),
-                    "track_id": int(track_id) if track_id >= 0 else None,
-                    "label": str(name),
-                    "score": round(float(score), 4),
-                    "box": [round(float(v), 1) for v in box],
-                }
-            )
-    return records
-
-
-def records_csv(records: list[dict[str, object]]) -> str:
-    """Records as CSV text; a ``box`` field becomes columns x1, y1, x2, y2."""
-    buffer = io.StringIO()
-    if not records:
-        return ""
-    flat = [_flatten(record) for record in records]
-    writer = csv.DictWriter(buffer, fieldnames=list(flat[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(flat)
-    return buffer.getvalue()
-
-
-def _flatten(record: dict[str, object]) -> dict[str, object]:
-    out = {k: v for k, v in record.items() if k != "box"}
-    if "box" in record:
-        out.update(zip(("x1", "y1", "x2", "y2"), record["box"], strict=True))
-    return out
-
-
-def to_json(records: list[dict[str, object]]) -> str:
-    return json.dumps(records, indent=1)
-
-
-def _vtt_clock(seconds: float) -> str:
-    millis = round(max(seconds, 0.0) * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
-
-
-def to_vtt(tracking: Tracking, end_s: float) -> str:
-    """WebVTT subtitles saying what is in view ("2 person, 1 car"), one cue per change.
-
-    Parameters
-    ----------
-    end_s : float
-        End of the video, s (the last cue runs to it).
-    """
-    lines = ["WEBVTT", ""]
-    summaries = [_summary(frame) for frame in tracking.frames]
-    times = [*tracking.times.tolist(), end_s]
-    start = 0
-    for k in range(1, len(summaries) + 1):
-        if k < len(summaries) and summaries[k] == summaries[start]:
-            continue
-        if summaries[start]:
-            begin, stop = float(times[start]), max(float(times[k]), float(times[start]) + 0.001)
-            lines += [f"{_vtt_clock(begin)} --> {_vtt_clock(stop)}", summaries[start], ""]
-        start = k
-    return "\n".join(lines)
-
-
-def _summary(frame: sv.Detections) -> str:
-    counts = Counter(str(name) for name in frame.data.get("class_name", []))
-    return ", ".join(f"{n} {label}" for label, n in counts.most_common())

@@ -14,15 +14,10 @@ import numpy as np
 import pytest
 
 from analysis.errors import InputError
-from analysis.video.io import (
-    FrameReader,
-    Mp4Writer,
-    analyse_video,
-    decode_audio,
-    probe,
-    read_frame,
-)
-from analysis.video.tracking import Line, frame_records, records_csv, to_vtt, track_all
+from analysis.video.exports import frame_records, records_csv, to_vtt
+from analysis.video.io import FrameReader, Mp4Writer, decode_audio, probe, read_frame
+from analysis.video.pipeline import analyse_video
+from analysis.video.tracking import Line, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
 
