@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -147,6 +147,23 @@ class Transcript:
             tuple(kept),
             np.clip(overlapping, start_s, end_s),
             self.elapsed_s,
+        )
+
+    def shifted(self, offset_s: float, duration_s: float) -> Transcript:
+        """This transcript of a part of a recording, with its times counted from the start of
+        the whole recording: ``offset_s`` seconds later, in one ``duration_s`` seconds long."""
+
+        def move(segment: Segment) -> Segment:
+            words = tuple(
+                replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words
+            )
+            return Segment(segment.start + offset_s, segment.end + offset_s, segment.text, words)
+
+        return replace(
+            self,
+            duration_s=duration_s,
+            segments=tuple(move(segment) for segment in self.segments),
+            speech_regions=self.speech_regions + offset_s,
         )
 
     def to_dict(self) -> dict:

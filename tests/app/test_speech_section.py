@@ -19,7 +19,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import models.locate
+import ui.jobs
 import ui.sections.speech
+import ui.sections.speech_results
 import ui.sections.tags
 from models.catalog import get_spec
 from tests.analysis.speech.test_whisper import make_transcript
@@ -51,10 +53,8 @@ def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
-    for pool in ui.sections.speech._jobs().pools.values():
-        pool.shutdown(wait=True, cancel_futures=True)
     st.cache_data.clear()
-    st.cache_resource.clear()
+    st.cache_resource.clear()  # shuts the job board down: its threads end
 
 
 @pytest.fixture
@@ -76,11 +76,14 @@ def fake_whisper(monkeypatch) -> SimpleNamespace:
     """A transcriber that needs no model: it reports progress, then waits for ``release``.
 
     It returns ``make_transcript()`` ("Hello there." at 0.5 s, "Good morning." at 4 s), or
-    raises ``fail`` when that is set.
+    raises ``fail`` when that is set; ``calls`` counts its runs.
     """
-    fake = SimpleNamespace(started=threading.Event(), release=threading.Event(), fail=None)
+    fake = SimpleNamespace(
+        started=threading.Event(), release=threading.Event(), fail=None, calls=[]
+    )
 
     def transcribe(samples, sample_rate, whisper, progress):
+        fake.calls.append(samples.shape[-1])
         progress(0.0, 3.0)
         fake.started.set()
         assert fake.release.wait(TIMEOUT), "the test never released the transcription"
@@ -110,14 +113,17 @@ def run_section(path: Path) -> AppTest:
     return AppTest.from_function(section_script, args=(str(path),), default_timeout=TIMEOUT).run()
 
 
+def all_jobs() -> list:
+    return ui.jobs.board().find(lambda key: True)
+
+
 def running_jobs() -> list:
-    return [job for job in ui.sections.speech._jobs()._jobs.values() if job.running]
+    return [job for job in all_jobs() if job.running]
 
 
 def finish(kind: str) -> None:
     """Wait for the running jobs of one kind ("transcript", "voice", "report")."""
-    jobs = ui.sections.speech._jobs()._jobs
-    futures = [job.future for key, job in list(jobs.items()) if key[1] == kind]
+    futures = [job.future for job in all_jobs() if job.key[1] == kind]
     assert not wait(futures, timeout=TIMEOUT).not_done
 
 
@@ -204,6 +210,57 @@ def test_stop_ends_the_transcription_and_offers_to_start_again(voiced_wav, fake_
     assert "Median pitch" in list(at.dataframe[0].value["Measure"])  # Praat had finished
 
 
+def test_one_sessions_stop_leaves_anothers_transcription_running(voiced_wav, fake_whisper):
+    first = run_section(voiced_wav)
+    assert fake_whisper.started.wait(QUICK_S)
+    finish("voice")
+    second = run_section(voiced_wav)  # another person opens the same file
+    assert "Transcribing… 0 of 3 s of speech" in progress_texts(second)
+    second.button(key="speech_stop").click().run(timeout=QUICK_S)
+    assert "Transcription stopped." in [c.value for c in second.caption]
+    assert second.button(key="speech_start").label == "Transcribe"
+    assert not second.get("progress")
+
+    first.run(timeout=QUICK_S)  # the first person's transcription goes on
+    assert "Transcribing… 0 of 3 s of speech" in progress_texts(first)
+    assert "Transcription stopped." not in [c.value for c in first.caption]
+    fake_whisper.release.set()
+    first = settle(first)
+    assert "Hello there. Good morning." in shown(first)
+    assert len(fake_whisper.calls) == 1
+
+
+def test_two_sessions_on_the_same_file_transcribe_it_once(voiced_wav, fake_whisper):
+    first = run_section(voiced_wav)
+    assert fake_whisper.started.wait(QUICK_S)
+    second = run_section(voiced_wav)
+    assert "Transcribing… 0 of 3 s of speech" in progress_texts(second)
+    fake_whisper.release.set()
+    first, second = settle(first), settle(second)
+    for at in (first, second):
+        assert "Hello there. Good morning." in shown(at)
+        assert "Median pitch" in list(at.dataframe[1].value["Measure"])
+    assert len(fake_whisper.calls) == 1
+    voice_jobs = [job for job in all_jobs() if job.key[1] == "voice"]
+    assert len(voice_jobs) == 1  # Praat too measured the file once
+
+
+def test_a_stop_then_transcribe_joins_the_run_another_session_still_watches(
+    voiced_wav, fake_whisper
+):
+    first = run_section(voiced_wav)
+    assert fake_whisper.started.wait(QUICK_S)
+    finish("voice")
+    second = run_section(voiced_wav)
+    second.button(key="speech_stop").click().run(timeout=QUICK_S)
+    second.button(key="speech_start").click().run(timeout=QUICK_S)
+    assert "Transcribing… 0 of 3 s of speech" in progress_texts(second)
+    fake_whisper.release.set()
+    first, second = settle(first), settle(second)
+    assert "Hello there. Good morning." in shown(second)
+    assert len(fake_whisper.calls) == 1  # joined, not started again
+
+
 def test_a_failing_transcription_is_one_sentence(voiced_wav, fake_whisper):
     fake_whisper.fail = RuntimeError("CTranslate2 ran out of memory")
     fake_whisper.release.set()
@@ -266,7 +323,7 @@ def test_selecting_a_phrase_sets_the_time_range(monkeypatch):
     transcript = make_transcript()
     state = {"table": SimpleNamespace(selection=SimpleNamespace(rows=[1]))}
     monkeypatch.setattr(st, "session_state", state)
-    ui.sections.speech._select_segment(transcript, "table", "range", 5.0)
+    ui.sections.speech_results.select_segment(transcript, "table", "range", 5.0)
     assert state["range"] == (4.0, 5.0)  # the phrase ends at 5.2 s, past the recording's end
 
 
@@ -287,9 +344,8 @@ def test_the_page_shows_the_section_and_its_controls_never_wait(
     fake_whisper.release.set()
     at = settle(at)
     assert "Hello there. Good morning." in shown(at)
-    jobs = ui.sections.speech._jobs()._jobs
     digest = hashlib.sha256(data).hexdigest()[:24]  # ui.state's key of an uploaded file
-    assert (digest, "transcript", "whisper-tiny.en", 0.0, 6.0) in jobs
+    assert ui.jobs.board().get((digest, "transcript", "whisper-tiny.en", 0.0, 6.0)) is not None
 
 
 def test_the_catalog_checks_the_whisper_files():

@@ -1,10 +1,11 @@
 """The audio page's "What is said" section: transcript, voice activity, pitch and voice report.
 
-``pages/audio.py`` calls :func:`show_speech`. Whisper takes minutes on a long recording and
-Praat about a second per minute of sound, so both run in background threads of the server
-(one Whisper job and one Praat job at a time, shared by every session, keyed by the file's
-content, the model and the time range): the page's run ends at once and its controls never
-wait. While jobs run, a fragment polls their progress every second and offers Stop;
+``app_pages/audio.py`` calls :func:`show_speech`. Whisper takes minutes on a long recording
+and Praat about a second per minute of sound, so both run as background jobs
+(:mod:`ui.jobs`: one Whisper and one Praat computation at a time on the server, keyed by the
+file's content, the model and the time range, so identical work is done once for every
+session): the page's run ends at once and its controls never wait. While jobs run, a fragment
+polls their progress every second and offers Stop, which stops them for this session only;
 when they end it reruns the page once, which shows the results and stops the polling.
 
 A clip of up to a minute is analysed as soon as it is opened, like the sound-event tags: that
@@ -16,26 +17,16 @@ off the transcript only, with one sentence on how to get it.
 
 from __future__ import annotations
 
-import functools
-import logging
-import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
 from analysis.errors import InputError
-from analysis.speech.plot import render_speech_timeline
-from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
-from analysis.speech.voice import Voice, VoiceReport, analyse_voice, voice_report
+from analysis.speech.voice import Voice, analyse_voice, voice_report
 from analysis.speech.whisper import (
     DEFAULT_MODEL,
     WHISPER_MODELS,
-    Segment,
     Transcript,
     Whisper,
     load_whisper,
@@ -43,157 +34,27 @@ from analysis.speech.whisper import (
 )
 from models.catalog import get_spec
 from models.locate import MissingModelError, resolve_files
+from ui import jobs
+from ui.jobs import Job
+from ui.sections.speech_results import (
+    MAX_REPORT_S,
+    show_downloads,
+    show_timeline,
+    show_transcript,
+    show_voice,
+    where,
+)
 from ui.state import remember
 
-LOG = logging.getLogger(__name__)
 AUTO_S = 60.0  # clips up to this long are analysed when opened: a few seconds of work
-MAX_REPORT_S = 60.0  # Praat's voice report takes about 4 s per minute of sound here
-POLL_S = 1.0  # s between progress updates; Whisper reports once per 30 s window anyway
-MAX_JOBS = 24  # finished jobs kept (transcripts are small; a 30-minute Voice is ~9 MB)
-NO_SPEECH = "No speech found."
-
-
-class Stopped(Exception):
-    """Raised in a job's thread at its next progress report after Stop was pressed."""
-
-
-@dataclass
-class Job:
-    """One background computation: its progress, and its result or why there is none."""
-
-    what: str  # "Transcribing", shown with the progress and in a failure's sentence
-    unit: str  # what the progress counts, e.g. "s of speech"
-    key: tuple = ()  # set when started: (file_key, kind, ..., start_s, end_s)
-    future: Future | None = None
-    done: float = 0.0
-    total: float = 0.0
-    failure: Exception | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self, compute: Callable[[Callable[[float, float], None]], object]) -> object:
-        try:
-            return compute(self.progress)
-        except Stopped:
-            return None
-        except Exception as error:  # shown on the page as one sentence
-            if not isinstance(error, MissingModelError | InputError):
-                LOG.exception("%s failed", self.what)
-            self.failure = error
-            return None
-
-    def progress(self, done: float, total: float) -> None:
-        if self.stop.is_set():
-            raise Stopped
-        self.done, self.total = done, total
-
-    @property
-    def running(self) -> bool:
-        return not self.future.done()
-
-    @property
-    def result(self):
-        """The computation's result; None while running, or if it failed or was stopped."""
-        if not self.future.done() or self.future.cancelled():
-            return None
-        return self.future.result()
-
-    @property
-    def stopped(self) -> bool:
-        """Ended with no result and no failure: stopped, or cancelled before it began."""
-        return not self.running and self.result is None and self.failure is None
-
-    def status(self) -> tuple[float, str]:
-        """Fraction done and the sentence to show beside it."""
-        if not self.future.running():
-            return 0.0, f"{self.what}: waiting for its turn (one at a time on this server)…"
-        if self.total <= 0:
-            return 0.0, f"{self.what}…"
-        return (
-            min(self.done / self.total, 1.0),
-            f"{self.what}… {self.done:.0f} of {self.total:.0f} {self.unit}",
-        )
-
-
-class Jobs:
-    """The server's background jobs: one Whisper and one Praat computation at a time."""
-
-    def __init__(self) -> None:
-        self.pools = {
-            "whisper": ThreadPoolExecutor(1, thread_name_prefix="percept-whisper"),
-            "praat": ThreadPoolExecutor(1, thread_name_prefix="percept-praat"),
-        }
-        self._jobs: OrderedDict[tuple, Job] = OrderedDict()
-        self._lock = threading.Lock()
-        self._models: dict[str, Whisper] = {}
-
-    def start(self, key: tuple, pool: str, job: Job, compute: Callable) -> Job:
-        """Run ``compute(progress)`` as ``job`` under ``key``, unless it is already running."""
-        with self._lock:
-            running = self._jobs.get(key)
-            if running is not None and running.running:
-                return running
-            job.key = key
-            job.future = self.pools[pool].submit(job.run, compute)
-            self._jobs[key] = job
-            self._jobs.move_to_end(key)
-            finished = [k for k, j in self._jobs.items() if not j.running]
-            for old in finished[: max(0, len(self._jobs) - MAX_JOBS)]:
-                del self._jobs[old]
-        return job
-
-    def get(self, key: tuple) -> Job | None:
-        with self._lock:
-            return self._jobs.get(key)
-
-    def find(self, head: tuple, start_s: float, end_s: float) -> Job | None:
-        """The job keyed ``(*head, start, end)`` whose range covers ``[start_s, end_s]``.
-
-        A finished one first (a range of a transcribed file needs no new job), then a
-        running one, then one that failed or was stopped; None if there is none.
-        """
-        with self._lock:
-            covering = [
-                job
-                for key, job in self._jobs.items()
-                if key[:-2] == head and key[-2] <= start_s + 1e-3 and key[-1] >= end_s - 1e-3
-            ]
-        for wanted in (lambda j: j.result is not None, lambda j: j.running, lambda j: True):
-            found = [job for job in covering if wanted(job)]
-            if found:
-                return found[-1]
-        return None
-
-    def whisper(self, name: str) -> Whisper:
-        """The loaded model ``name`` (called in the Whisper thread, so loading never blocks)."""
-        with self._lock:
-            model = self._models.get(name)
-        if model is None:
-            model = load_whisper(name)
-            with self._lock:
-                self._models[name] = model
-        return model
+REPORT_KEY = "_speech_report_key"  # session state: the key of this session's voice report
 
 
 @st.cache_resource(show_spinner=False)
-def _jobs() -> Jobs:
-    return Jobs()
-
-
-def _shifted_transcript(transcript: Transcript, offset_s: float, duration_s: float) -> Transcript:
-    """A range's transcript with its times counted from the recording's start."""
-
-    def move(segment: Segment) -> Segment:
-        words = tuple(
-            replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words
-        )
-        return Segment(segment.start + offset_s, segment.end + offset_s, segment.text, words)
-
-    return replace(
-        transcript,
-        duration_s=duration_s,
-        segments=tuple(move(segment) for segment in transcript.segments),
-        speech_regions=transcript.speech_regions + offset_s,
-    )
+def _whisper_models() -> dict[str, Whisper]:
+    """Whisper models loaded so far, by name: filled on the Whisper jobs' one thread, so that
+    loading a model never blocks a page."""
+    return {}
 
 
 def _part(clip, start_s: float, end_s: float) -> np.ndarray:
@@ -202,48 +63,82 @@ def _part(clip, start_s: float, end_s: float) -> np.ndarray:
 
 
 def _start_transcription(clip, file_key: str, model: str, start_s: float, end_s: float) -> Job:
-    jobs, samples = _jobs(), _part(clip, start_s, end_s)
+    samples, loaded = _part(clip, start_s, end_s), _whisper_models()
 
-    def compute(progress) -> Transcript:
+    def compute(progress: jobs.Progress) -> Transcript:
+        if model not in loaded:
+            loaded[model] = load_whisper(model)
         transcript = transcribe_audio(
-            samples, clip.sample_rate, jobs.whisper(model), progress=progress
+            samples, clip.sample_rate, loaded[model], progress=progress.step
         )
-        return _shifted_transcript(transcript, start_s, clip.duration)
+        return transcript.shifted(start_s, clip.duration)
 
-    job = Job("Transcribing", "s of speech")
-    return jobs.start((file_key, "transcript", model, start_s, end_s), "whisper", job, compute)
+    key = (file_key, "transcript", model, start_s, end_s)
+    return jobs.start(key, "whisper", "Transcribing", "s of speech", compute)
 
 
 def _start_voice(clip, file_key: str, start_s: float, end_s: float) -> Job:
     samples = _part(clip, start_s, end_s)
 
-    def compute(progress) -> Voice:
-        voice = analyse_voice(samples, clip.sample_rate, progress=progress)
+    def compute(progress: jobs.Progress) -> Voice:
+        voice = analyse_voice(samples, clip.sample_rate, progress=progress.step)
         return replace(voice, times=voice.times + start_s)
 
-    job = Job("Measuring pitch and formants", "s")
-    return _jobs().start((file_key, "voice", start_s, end_s), "praat", job, compute)
+    key = (file_key, "voice", start_s, end_s)
+    return jobs.start(key, "praat", "Measuring pitch and formants", "s", compute)
 
 
 def _start_report(clip, file_key: str, start_s: float, end_s: float) -> Job:
-    """The voice report of exactly the selected range; this session's previous one is dropped."""
+    """The voice report of exactly the selected range; this session's previous one, whose
+    range is no longer shown, is stopped for this session."""
     key = (file_key, "report", start_s, end_s)
-    jobs = _jobs()
-    job = jobs.get(key)
-    if job is not None and not job.stopped:
-        return job
-    previous = st.session_state.get("_speech_report_job")
-    if previous is not None:
-        previous.future.cancel()  # only if it has not begun: its range is no longer shown
+    previous = st.session_state.get(REPORT_KEY)
+    if previous is not None and previous != key and (job := jobs.board().get(previous)):
+        jobs.stop([job])
+    st.session_state[REPORT_KEY] = key
     samples = _part(clip, start_s, end_s)
-    job = jobs.start(
+    return jobs.start(
         key,
         "praat",
-        Job("Measuring jitter, shimmer and harmonics-to-noise", "s"),
+        "Measuring jitter, shimmer and harmonics-to-noise",
+        "s",
         lambda progress: voice_report(samples, clip.sample_rate),
     )
-    st.session_state["_speech_report_job"] = job
-    return job
+
+
+def _covering(head: tuple, start_s: float, end_s: float) -> Job | None:
+    """The job keyed ``(*head, start, end)`` whose range covers ``[start_s, end_s]`` that
+    this session should see: one with a result first (a range of a transcribed file needs
+    no new job), then one it watches, one that failed, one it stopped, one that runs for
+    another session; None if there is none (a job others stopped is not this session's)."""
+    found = jobs.board().find(
+        lambda key: key[:-2] == head and key[-2] <= start_s + 1e-3 and key[-1] >= end_s - 1e-3
+    )
+    for wanted in (
+        lambda job: job.result is not None,
+        lambda job: job.running and jobs.watching(job),
+        lambda job: job.failure is not None,
+        jobs.stopped_here,
+        lambda job: job.running,
+    ):
+        matching = [job for job in found if wanted(job)]
+        if matching:
+            return matching[-1]
+    return None
+
+
+def _pending(job: Job | None) -> bool:
+    """Whether this session has yet to ask for the work: it has no result, no failure, and
+    no watched run of it (none, stopped here, or running for another session only)."""
+    if job is None:
+        return True
+    return job.result is None and job.failure is None and not (job.running and jobs.watching(job))
+
+
+def _range(job: Job | None, default: tuple[float, float]) -> tuple[float, float]:
+    """The range to start: that of ``job`` if it still runs (joining it computes nothing
+    twice), else ``default``."""
+    return job.key[-2:] if job is not None and job.running else default
 
 
 def _missing_model(name: str) -> str | None:
@@ -264,28 +159,6 @@ def _say_failure(job: Job) -> None:
         st.info(str(error))
     else:
         st.error(f"{job.what} failed on this file; the rest of the page still works.")
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _timeline(keys: tuple, _transcript, _voice, start_s: float, end_s: float) -> bytes:
-    """The timeline PNG of a range (``_transcript`` and ``_voice`` are named by their job keys)."""
-    return render_speech_timeline(_transcript, _voice, start_s, end_s)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _downloads(key: tuple, _transcript: Transcript) -> dict[str, str]:
-    return {
-        "txt": to_txt(_transcript),
-        "srt": to_srt(_transcript),
-        "vtt": to_vtt(_transcript),
-        "csv": words_csv(_transcript),
-        "TextGrid": to_textgrid(_transcript),
-    }
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _voice_csv(key: tuple, _voice: Voice) -> str:
-    return voice_csv(_voice)
 
 
 def _model_label(name: str) -> str:
@@ -310,16 +183,15 @@ def show_speech(
         key=remember("speech_model", DEFAULT_MODEL),
     )
     start_s, end_s = round(start_s, 3), round(end_s, 3)
-    jobs = _jobs()
     missing = _missing_model(model)
-    transcribing = None if missing else jobs.find((file_key, "transcript", model), start_s, end_s)
-    measuring = jobs.find((file_key, "voice"), start_s, end_s)
-    if clip.duration <= AUTO_S:  # short: analyse the whole clip at once, unless stopped
+    transcribing = None if missing else _covering((file_key, "transcript", model), start_s, end_s)
+    measuring = _covering((file_key, "voice"), start_s, end_s)
+    if clip.duration <= AUTO_S:  # short: analyse the whole clip at once, unless stopped here
         whole = (0.0, round(clip.duration, 3))
-        if transcribing is None and missing is None:
-            transcribing = _start_transcription(clip, file_key, model, *whole)
-        if measuring is None:
-            measuring = _start_voice(clip, file_key, *whole)
+        if missing is None and _pending(transcribing) and not _stopped(transcribing):
+            transcribing = _start_transcription(clip, file_key, model, *_range(transcribing, whole))
+        if _pending(measuring) and not _stopped(measuring):
+            measuring = _start_voice(clip, file_key, *_range(measuring, whole))
     voice = None if measuring is None else measuring.result
     report = None
     if voice is not None and end_s - start_s <= MAX_REPORT_S:
@@ -327,53 +199,32 @@ def show_speech(
 
     if missing:
         st.info(f"Transcription is off. {missing}", icon=":material/download:")
-    running = [job for job in (transcribing, measuring, report) if job and job.running]
+    asked = (transcribing, measuring, report)
+    running = [job for job in asked if job is not None and job.running and jobs.watching(job)]
     if running:
-        _progress(running)
-    needs_transcript = not missing and (transcribing is None or transcribing.stopped)
-    needs_voice = measuring is None or measuring.stopped
-    if (needs_transcript or needs_voice) and not running:
-        _start_button(clip, file_key, model, start_s, end_s, needs_transcript, needs_voice)
-    for job in (transcribing, measuring, report):
+        jobs.show_progress(running, key="speech_stop")
+    needs_transcript = not missing and _pending(transcribing)
+    if (needs_transcript or _pending(measuring)) and not running:
+        _start_button(clip, file_key, model, start_s, end_s, transcribing, measuring, missing)
+    for job in asked:
         if job is not None and job.failure is not None:
             _say_failure(job)
-    if transcribing is not None and transcribing.stopped:
+    if _stopped(transcribing):
         st.caption("Transcription stopped.")
 
     transcript = None if transcribing is None else transcribing.result
     if transcript is not None:
-        _show_transcript(transcript, clip, start_s, end_s, file_key, range_key)
+        table_key = f"speech_segments_{file_key}_{transcript.model}"
+        show_transcript(transcript, clip.duration, start_s, end_s, table_key, range_key)
     if transcript is not None or voice is not None:
-        keys = (
-            None if transcript is None else transcribing.key,
-            None if voice is None else measuring.key,
-        )
-        st.image(_timeline(keys, transcript, voice, start_s, end_s))
-        st.caption(
-            "Words at the time they are spoken over the pitch of the voice (dots, Hz, "
-            "log scale) and its intensity (grey line, dB re full scale); the tinted bands "
-            "are where the voice-activity detector hears speech."
-        )
+        show_timeline(transcribing, measuring, start_s, end_s)
     if voice is not None:
-        _show_voice(voice, None if report is None else report.result, start_s, end_s)
-    _show_downloads(transcribing, measuring)
+        show_voice(voice, None if report is None else report.result, start_s, end_s)
+    show_downloads(transcribing, measuring)
 
 
-@st.fragment(run_every=POLL_S)
-def _progress(jobs: list[Job]) -> None:
-    """The running jobs' progress, redrawn every POLL_S s; the page reruns as each one ends."""
-    if not all(job.running for job in jobs):
-        st.rerun()  # the whole page: it shows the result, and polls only what still runs
-    for job in jobs:
-        fraction, text = job.status()
-        st.progress(fraction, text=text)
-    st.button("Stop", key="speech_stop", icon=":material/stop:", on_click=_stop, args=(jobs,))
-
-
-def _stop(jobs: list[Job]) -> None:
-    for job in jobs:
-        job.stop.set()
-        job.future.cancel()  # a job still waiting for its turn never starts
+def _stopped(job: Job | None) -> bool:
+    return job is not None and jobs.stopped_here(job)
 
 
 def _start_button(
@@ -382,150 +233,28 @@ def _start_button(
     model: str,
     start_s: float,
     end_s: float,
-    transcribe: bool,
-    measure: bool,
+    transcribing: Job | None,
+    measuring: Job | None,
+    missing: str | None,
 ) -> None:
-    whole_file = start_s <= 0 and end_s >= clip.duration - 1e-3
-    where = "the whole file" if whole_file else f"{start_s:.2f} s to {end_s:.2f} s"
+    """ "Transcribe" (or "Measure pitch and formants") for the selected range: what is not
+    asked for yet starts, or joins the run that covers it for another session."""
+    transcribe = not missing and _pending(transcribing)
+    _, named = where(clip.duration, start_s, end_s)
     if st.button(
         "Transcribe" if transcribe else "Measure pitch and formants",
         key="speech_start",
         icon=":material/play_arrow:",
-        help=f"Analyse {where} in the background; the page keeps working meanwhile.",
+        help=f"Analyse {named} in the background; the page keeps working meanwhile.",
     ):
+        selected = (start_s, end_s)
         if transcribe:
-            _start_transcription(clip, file_key, model, start_s, end_s)
-        if measure:
-            _start_voice(clip, file_key, start_s, end_s)
+            _start_transcription(clip, file_key, model, *_range(transcribing, selected))
+        if _pending(measuring):
+            _start_voice(clip, file_key, *_range(measuring, selected))
         st.rerun()  # redraw with the progress
     if clip.duration > AUTO_S:
         st.caption(
-            f"Analyses {where}: a minute of speech takes Whisper a few seconds here. "
+            f"Analyses {named}: a minute of speech takes Whisper a few seconds here. "
             "Choose a shorter range above for a quicker look."
-        )
-
-
-def _show_transcript(
-    transcript: Transcript,
-    clip,
-    start_s: float,
-    end_s: float,
-    file_key: str,
-    range_key: str | None,
-) -> None:
-    in_range = transcript.between(start_s, end_s)
-    whole_file = start_s <= 0 and end_s >= clip.duration - 1e-3  # the slider rounds to ms
-    where = "the whole file" if whole_file else f"{start_s:.2f} s to {end_s:.2f} s"
-    speaking = in_range.speaking_time(start_s, end_s)
-    if not in_range.segments:
-        st.info(f"{NO_SPEECH[:-1]} in {where}." if not whole_file else NO_SPEECH)
-        return
-    language = ""
-    if transcript.language_probability < 1.0:  # detected, not given
-        language = (
-            f" Language detected: **{transcript.language}** "
-            f"({transcript.language_probability:.0%} sure)."
-        )
-    st.markdown(
-        f"Whisper heard **{len(in_range.words)} words** in {where}, with "
-        f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s.{language}"
-    )
-    st.text(in_range.text)  # text, not markdown: Whisper's words could contain markup
-    rows = {
-        "Start (s)": [round(s.start, 2) for s in transcript.segments],
-        "End (s)": [round(s.end, 2) for s in transcript.segments],
-        "Said": [s.text for s in transcript.segments],
-    }
-    if range_key is None:
-        st.dataframe(rows, hide_index=True)
-        return
-    table_key = f"speech_segments_{file_key}_{transcript.model}"
-    st.dataframe(
-        rows,
-        hide_index=True,
-        key=table_key,
-        on_select=functools.partial(
-            _select_segment, transcript, table_key, range_key, clip.duration
-        ),
-        selection_mode="single-row",
-    )
-    st.caption("Select a phrase to look at and play just that part.")
-
-
-def _select_segment(
-    transcript: Transcript, table_key: str, range_key: str, duration_s: float
-) -> None:
-    """Set the page's time range to the selected phrase (a table's ``on_select``)."""
-    rows = st.session_state[table_key].selection.rows
-    if not rows:
-        return
-    segment = transcript.segments[rows[0]]
-    end = round(duration_s, 3)
-    st.session_state[range_key] = (
-        max(0.0, math.floor(segment.start * 1000) / 1000),
-        min(end, math.ceil(segment.end * 1000) / 1000),
-    )
-
-
-def _show_voice(voice: Voice, report: VoiceReport | None, start_s: float, end_s: float) -> None:
-    part = voice.between(start_s, end_s)
-    summary = part.summary()
-    if summary["median_hz"] is None:
-        st.caption("No voiced sound in this range: no pitch or formants to show.")
-        return
-    voiced = np.isfinite(part.f0_hz)
-    formants = np.nanmedian(part.formants_hz[voiced], axis=0)
-    measures = {
-        "Median pitch": f"{summary['median_hz']:.0f} Hz",
-        "Pitch range": f"{summary['min_hz']:.0f}–{summary['max_hz']:.0f} Hz",
-        "Voiced": f"{summary['voiced_fraction']:.0%} of the range",
-        **{
-            f"F{k + 1} (median)": "–" if math.isnan(f) else f"{f:.0f} Hz"
-            for k, f in enumerate(formants)
-        },
-    }
-    if report is not None:
-        measures |= {
-            "Jitter (local)": _percent(report.jitter_percent),
-            "Shimmer (local)": _percent(report.shimmer_percent),
-            "Harmonics-to-noise": "–" if math.isnan(report.hnr_db) else f"{report.hnr_db:.1f} dB",
-        }
-    st.dataframe(
-        {"Measure": list(measures), "Value": list(measures.values())},
-        hide_index=True,
-    )
-    note = "Measured by Praat: pitch by autocorrelation, formants by Burg's method."
-    if end_s - start_s > MAX_REPORT_S:
-        note += " Select at most a minute to see jitter, shimmer and harmonics-to-noise."
-    st.caption(note)
-
-
-def _percent(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.2f} %"
-
-
-def _show_downloads(transcribing: Job | None, measuring: Job | None) -> None:
-    transcript = None if transcribing is None else transcribing.result
-    voice = None if measuring is None else measuring.result
-    buttons = st.columns(6)
-    if transcript is not None and transcript.segments:
-        files = _downloads(transcribing.key, transcript)
-        labels = {
-            "txt": ("Transcript (TXT)", "transcript.txt", "text/plain"),
-            "srt": ("Subtitles (SRT)", "transcript.srt", "application/x-subrip"),
-            "vtt": ("Subtitles (WebVTT)", "transcript.vtt", "text/vtt"),
-            "csv": ("Words (CSV)", "words.csv", "text/csv"),
-            "TextGrid": ("Praat TextGrid", "transcript.TextGrid", "text/plain"),
-        }
-        for column, (kind, (label, name, mime)) in zip(buttons, labels.items(), strict=False):
-            column.download_button(
-                label, files[kind], file_name=name, mime=mime, key=f"speech_download_{kind}"
-            )
-    if voice is not None:
-        buttons[5].download_button(
-            "Pitch & formants (CSV)",
-            _voice_csv(measuring.key, voice),
-            file_name="pitch.csv",
-            mime="text/csv",
-            key="speech_download_pitch",
         )

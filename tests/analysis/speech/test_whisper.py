@@ -71,6 +71,16 @@ def test_a_range_keeps_the_phrases_and_words_inside_it():
     assert transcript.between(2.0, 3.5).segments == ()
 
 
+def test_a_parts_transcript_shifted_counts_from_the_recordings_start():
+    part = make_transcript()  # of 6 s of sound that start 10 s into a 60 s recording
+    whole = part.shifted(10.0, 60.0)
+    assert whole.duration_s == 60.0 and whole.text == part.text
+    assert [(s.start, s.end) for s in whole.segments] == [(10.5, 11.5), (14.0, 15.2)]
+    assert [w.start for w in whole.words] == [10.5, 11.0, 14.0, 14.6]
+    np.testing.assert_allclose(whole.speech_regions, [[10.3, 11.7], [13.8, 15.4]])
+    assert whole.speaking_time(10.0, 12.0) == pytest.approx(part.speaking_time(0.0, 2.0))
+
+
 def test_speaking_time_sums_the_voice_activity_inside_a_range():
     transcript = make_transcript()
     assert transcript.speaking_time() == pytest.approx(1.4 + 1.6)

@@ -1,0 +1,193 @@
+"""What the speech section shows once its jobs are done: the transcript and its phrases, the
+words-and-pitch timeline, Praat's measures and the downloads (see ``ui/sections/speech.py``)."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import streamlit as st
+
+from analysis.speech.plot import render_speech_timeline
+from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
+from analysis.speech.voice import Voice, VoiceReport
+from analysis.speech.whisper import Transcript
+from ui.jobs import Job
+
+MAX_REPORT_S = 60.0  # Praat's voice report takes about 4 s per minute of sound here
+NO_SPEECH = "No speech found."
+TRANSCRIPT_FILES = {  # download: (label, file name, MIME type)
+    "txt": ("Transcript (TXT)", "transcript.txt", "text/plain"),
+    "srt": ("Subtitles (SRT)", "transcript.srt", "application/x-subrip"),
+    "vtt": ("Subtitles (WebVTT)", "transcript.vtt", "text/vtt"),
+    "csv": ("Words (CSV)", "words.csv", "text/csv"),
+    "TextGrid": ("Praat TextGrid", "transcript.TextGrid", "text/plain"),
+}
+
+
+def where(duration_s: float, start_s: float, end_s: float) -> tuple[bool, str]:
+    """Whether ``[start_s, end_s]`` is the whole recording, and how to name it in a sentence."""
+    whole_file = start_s <= 0 and end_s >= duration_s - 1e-3  # the slider rounds to ms
+    return whole_file, "the whole file" if whole_file else f"{start_s:.2f} s to {end_s:.2f} s"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _timeline(keys: tuple, _transcript, _voice, start_s: float, end_s: float) -> bytes:
+    """The timeline PNG of a range (``_transcript`` and ``_voice`` are named by their job keys)."""
+    return render_speech_timeline(_transcript, _voice, start_s, end_s)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _downloads(key: tuple, _transcript: Transcript) -> dict[str, str]:
+    return {
+        "txt": to_txt(_transcript),
+        "srt": to_srt(_transcript),
+        "vtt": to_vtt(_transcript),
+        "csv": words_csv(_transcript),
+        "TextGrid": to_textgrid(_transcript),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _voice_csv(key: tuple, _voice: Voice) -> str:
+    return voice_csv(_voice)
+
+
+def show_transcript(
+    transcript: Transcript,
+    duration_s: float,
+    start_s: float,
+    end_s: float,
+    table_key: str,
+    range_key: str | None,
+) -> None:
+    """What Whisper heard in the range, and every phrase of the recording in a table; with
+    ``range_key`` (the page's range slider), selecting a phrase sets the range to it."""
+    in_range = transcript.between(start_s, end_s)
+    whole_file, named = where(duration_s, start_s, end_s)
+    speaking = in_range.speaking_time(start_s, end_s)
+    if not in_range.segments:
+        st.info(f"{NO_SPEECH[:-1]} in {named}." if not whole_file else NO_SPEECH)
+        return
+    language = ""
+    if transcript.language_probability < 1.0:  # detected, not given
+        language = (
+            f" Language detected: **{transcript.language}** "
+            f"({transcript.language_probability:.0%} sure)."
+        )
+    st.markdown(
+        f"Whisper heard **{len(in_range.words)} words** in {named}, with "
+        f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s.{language}"
+    )
+    st.text(in_range.text)  # text, not markdown: Whisper's words could contain markup
+    rows = {
+        "Start (s)": [round(s.start, 2) for s in transcript.segments],
+        "End (s)": [round(s.end, 2) for s in transcript.segments],
+        "Said": [s.text for s in transcript.segments],
+    }
+    if range_key is None:
+        st.dataframe(rows, hide_index=True)
+        return
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key=table_key,
+        on_select=functools.partial(select_segment, transcript, table_key, range_key, duration_s),
+        selection_mode="single-row",
+    )
+    st.caption("Select a phrase to look at and play just that part.")
+
+
+def select_segment(
+    transcript: Transcript, table_key: str, range_key: str, duration_s: float
+) -> None:
+    """Set the page's time range to the selected phrase (a table's ``on_select``)."""
+    rows = st.session_state[table_key].selection.rows
+    if not rows:
+        return
+    segment = transcript.segments[rows[0]]
+    end = round(duration_s, 3)
+    st.session_state[range_key] = (
+        max(0.0, math.floor(segment.start * 1000) / 1000),
+        min(end, math.ceil(segment.end * 1000) / 1000),
+    )
+
+
+def show_timeline(
+    transcribing: Job | None, measuring: Job | None, start_s: float, end_s: float
+) -> None:
+    """The words over the pitch and intensity of the range, from whichever job has a result."""
+    transcript = None if transcribing is None else transcribing.result
+    voice = None if measuring is None else measuring.result
+    keys = (
+        None if transcript is None else transcribing.key,
+        None if voice is None else measuring.key,
+    )
+    st.image(_timeline(keys, transcript, voice, start_s, end_s))
+    st.caption(
+        "Words at the time they are spoken over the pitch of the voice (dots, Hz, "
+        "log scale) and its intensity (grey line, dB re full scale); the tinted bands "
+        "are where the voice-activity detector hears speech."
+    )
+
+
+def show_voice(voice: Voice, report: VoiceReport | None, start_s: float, end_s: float) -> None:
+    """Praat's pitch, formants and (for at most a minute) voice report of the range."""
+    part = voice.between(start_s, end_s)
+    summary = part.summary()
+    if summary["median_hz"] is None:
+        st.caption("No voiced sound in this range: no pitch or formants to show.")
+        return
+    voiced = np.isfinite(part.f0_hz)
+    formants = np.nanmedian(part.formants_hz[voiced], axis=0)
+    measures = {
+        "Median pitch": f"{summary['median_hz']:.0f} Hz",
+        "Pitch range": f"{summary['min_hz']:.0f}–{summary['max_hz']:.0f} Hz",
+        "Voiced": f"{summary['voiced_fraction']:.0%} of the range",
+        **{
+            f"F{k + 1} (median)": "–" if math.isnan(f) else f"{f:.0f} Hz"
+            for k, f in enumerate(formants)
+        },
+    }
+    if report is not None:
+        measures |= {
+            "Jitter (local)": _percent(report.jitter_percent),
+            "Shimmer (local)": _percent(report.shimmer_percent),
+            "Harmonics-to-noise": "–" if math.isnan(report.hnr_db) else f"{report.hnr_db:.1f} dB",
+        }
+    st.dataframe(
+        {"Measure": list(measures), "Value": list(measures.values())},
+        hide_index=True,
+    )
+    note = "Measured by Praat: pitch by autocorrelation, formants by Burg's method."
+    if end_s - start_s > MAX_REPORT_S:
+        note += " Select at most a minute to see jitter, shimmer and harmonics-to-noise."
+    st.caption(note)
+
+
+def _percent(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2f} %"
+
+
+def show_downloads(transcribing: Job | None, measuring: Job | None) -> None:
+    """The transcript as text, subtitles, words and a TextGrid, and the pitch track as CSV."""
+    transcript = None if transcribing is None else transcribing.result
+    voice = None if measuring is None else measuring.result
+    buttons = st.columns(len(TRANSCRIPT_FILES) + 1)
+    if transcript is not None and transcript.segments:
+        files = _downloads(transcribing.key, transcript)
+        for column, (kind, (label, name, mime)) in zip(
+            buttons, TRANSCRIPT_FILES.items(), strict=False
+        ):
+            column.download_button(
+                label, files[kind], file_name=name, mime=mime, key=f"speech_download_{kind}"
+            )
+    if voice is not None:
+        buttons[-1].download_button(
+            "Pitch & formants (CSV)",
+            _voice_csv(measuring.key, voice),
+            file_name="pitch.csv",
+            mime="text/csv",
+            key="speech_download_pitch",
+        )
