@@ -9,19 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis.batch.report import thumbnail
-from analysis.batch.run import (
-    FILES_TABLE,
-    REPORT,
-    TASK_TABLES,
-    BatchSettings,
-    check_model,
-    class_counts,
-    dashboard_url,
-    default_model,
-    open_client,
-    per_file_counts,
-    task_models,
-)
+from analysis.batch.run import dashboard_url, open_client
+from analysis.batch.settings import BatchSettings, check_model, default_model, task_models
+from analysis.batch.tables import FILES_TABLE, REPORT, TASK_TABLES, class_counts, per_file_counts
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import CATALOG, get_spec

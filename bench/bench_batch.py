@@ -29,18 +29,10 @@ import numpy as np
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
-from analysis.batch.run import (
-    JOURNAL,
-    BatchSettings,
-    analyse_file,
-    connect,
-    default_model,
-    find_inputs,
-    loaded_model,
-    read_results,
-    run_batch,
-    write_outputs,
-)
+from analysis.batch.run import connect, find_inputs, run_batch, write_outputs
+from analysis.batch.settings import BatchSettings, default_model
+from analysis.batch.tables import JOURNAL, read_results
+from analysis.batch.worker import analyse_file, loaded_model
 from analysis.vision.image import sample_photo
 from models.locate import MissingModelError
 

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from analysis.batch.run import BatchSettings, class_counts, per_file_counts
+from analysis.batch.settings import BatchSettings
+from analysis.batch.tables import class_counts, per_file_counts
 from analysis.errors import InputError
 from analysis.vision.image import decode_image
 

@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Dask, pandas and Arrow load only for this command: the others start faster.
-    from analysis.batch.run import BatchSettings, check_model, connect, default_model, run_batch
+    from analysis.batch.run import connect, run_batch
+    from analysis.batch.settings import BatchSettings, check_model, default_model
 
     if args.scheduler and args.workers:
         raise InputError("--workers sizes a local cluster; it cannot be used with --scheduler.")

@@ -19,7 +19,9 @@ from pathlib import Path
 import pandas as pd
 from distributed import Client
 
-from analysis.batch.run import BatchProgress, BatchSettings, BatchSummary, read_results, run_batch
+from analysis.batch.run import BatchProgress, BatchSummary, run_batch
+from analysis.batch.settings import BatchSettings
+from analysis.batch.tables import read_results
 from analysis.errors import InputError
 from models.locate import MissingModelError
 

@@ -18,18 +18,10 @@ from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
 from analysis.batch.report import build_report
-from analysis.batch.run import (
-    FILES_TABLE,
-    JOURNAL,
-    BatchProgress,
-    BatchSettings,
-    analyse_file,
-    dashboard_url,
-    find_inputs,
-    loaded_model,
-    read_results,
-    run_batch,
-)
+from analysis.batch.run import BatchProgress, dashboard_url, find_inputs, run_batch
+from analysis.batch.settings import BatchSettings
+from analysis.batch.tables import FILES_TABLE, JOURNAL, read_results
+from analysis.batch.worker import analyse_file, loaded_model
 from analysis.errors import InputError
 from analysis.vision.image import sample_photo
 from tests.conftest import require_model
