@@ -14,8 +14,6 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from analysis.commands import pose as pose_command
-from analysis.commands.detect import median_timings, result_json
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.vision.annotate import annotate
@@ -29,12 +27,11 @@ from analysis.vision.detectors import (
     load_detector,
     vision_models,
 )
-from analysis.vision.exports import detections_csv
+from analysis.vision.exports import detection_result, detections_csv
 from analysis.vision.image import decode_image, encode_png, sample_photo
 from analysis.vision.masks import InstanceMasks, draw_masks
 from analysis.vision.own_model import LABEL_SUFFIXES, MODEL_SUFFIXES, load_uploaded_model
 from analysis.vision.pose import (
-    LANDMARK_NAMES,
     PoseEstimator,
     Poses,
     PoseTimings,
@@ -42,6 +39,7 @@ from analysis.vision.pose import (
     load_pose_estimator,
 )
 from analysis.vision.skeleton import draw_poses
+from analysis.vision.timings import median_timings
 from models.catalog import CATALOG
 from models.locate import MissingModelError
 from ui.device import is_phone
@@ -185,7 +183,7 @@ def timed_run(analyse: Callable, rgb: np.ndarray, median: Callable) -> Run:
 def detection_run(key: str, model: str, _rgb: np.ndarray) -> Run:
     """A catalog model's run on the picture of content hash ``key``, shared between sessions."""
     if model == POSE_MODEL:
-        return timed_run(get_pose_estimator().estimate, _rgb, pose_command.median_timings)
+        return timed_run(get_pose_estimator().estimate, _rgb, median_timings)
     return timed_run(get_detector(model).detect, _rgb, median_timings)
 
 
@@ -300,11 +298,7 @@ def detections_json(
     timings: Timings | PoseTimings,
 ) -> str:
     """The JSON download: the ``detect`` command's, with each person's keypoints for poses."""
-    result = result_json(file, model, params, rgb, shown, timings)
-    if poses is not None:
-        result["keypoint_names"] = list(LANDMARK_NAMES)
-        result["detections"] = poses.to_records()
-    return json.dumps(result, indent=2)
+    return json.dumps(detection_result(file, model, params, rgb, shown, timings, poses), indent=2)
 
 
 def warm_note(run: Run) -> str:

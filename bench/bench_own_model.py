@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import detect
+from analysis.vision.image import letterbox_blob
 from analysis.vision.masks import draw_masks
-from analysis.vision.own_model import letterbox_rgb01, load_model_file
+from analysis.vision.own_model import load_model_file
 from models.locate import model_dirs
 
 FIXTURES = ("yolov8n_int8_640.onnx", "yolov8n_int8_320.onnx", "yolov8n-seg_int8_320.onnx")
@@ -44,7 +45,7 @@ def find(file_name: str) -> Path | None:
 def bench(path: Path, runs: int) -> None:
     image = skimage.data.astronaut()
     detector = load_model_file(path, path.name)
-    blob, _ = letterbox_rgb01(image, detector.size)
+    blob, _ = letterbox_blob(image, detector.size, bgr=False, unit=1 / 255)
     bare = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = bare.get_inputs()[0].name
     params = DetectionFilter(0.5, 0.45)

@@ -27,16 +27,10 @@ import skimage.data
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from analysis.cores import usable_cores
+from analysis.vision.blazepose import DETECTOR_SIZE, LANDMARK_SIZE
 from analysis.vision.detections import DetectionFilter
-from analysis.vision.image import decode_image
-from analysis.vision.pose import (
-    DETECTOR_SIZE,
-    LANDMARK_SIZE,
-    estimate_poses,
-    filter_poses,
-    letterbox,
-    load_pose_estimator,
-)
+from analysis.vision.image import decode_image, letterbox
+from analysis.vision.pose import estimate_poses, filter_poses, load_pose_estimator
 from analysis.vision.skeleton import draw_poses
 from models import get_spec, resolve_files
 
@@ -79,7 +73,9 @@ def main() -> None:
     threads = min(4, usable_cores())  # as PoseEstimator's default
     estimator = load_pose_estimator(threads)
     paths = resolve_files(get_spec("blazepose"))
-    square, _, _ = letterbox(rgb, DETECTOR_SIZE)
+    square, _, _ = letterbox(
+        rgb, (DETECTOR_SIZE, DETECTOR_SIZE), centred=True, pad=0, interpolation=None
+    )
     detector_input = (square.astype(np.float32) * (2 / 255) - 1)[np.newaxis]
     crop = np.random.default_rng(0).random((1, LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
     bare_detector = Bare(paths["detector"], detector_input, threads)

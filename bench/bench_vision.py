@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, filter_detections
-from analysis.vision.detectors import detect, letterbox_blob, load_detector
+from analysis.vision.detectors import detect, load_detector
+from analysis.vision.image import letterbox_blob
 from models import get_spec, resolve_files
 
 
@@ -56,7 +57,7 @@ def main() -> None:
 
     path = resolve_files(get_spec("yolox-nano"))["model"]
     image = skimage.data.astronaut()
-    blob, _ = letterbox_blob(image, (416, 416))
+    blob, _ = letterbox_blob(image, (416, 416), bgr=True)
 
     bare = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = bare.get_inputs()[0].name

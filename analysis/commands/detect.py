@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
-
-import numpy as np
 
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
-from analysis.vision.detections import DetectionFilter, Detections
-from analysis.vision.detectors import PREFERENCE, Timings, best_available, detect, load_detector
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.detectors import PREFERENCE, best_available, detect, load_detector
+from analysis.vision.exports import detection_result
 from analysis.vision.image import decode_image, encode_png
 from analysis.vision.masks import draw_masks
 from analysis.vision.own_model import load_model_paths
+from analysis.vision.timings import median_timings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,41 +64,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def result_json(
-    file: str,
-    model: str,
-    params: DetectionFilter,
-    rgb: np.ndarray,
-    detections: Detections,
-    timings: Timings,
-) -> dict[str, object]:
-    """The JSON object the CLI prints and the Vision page offers for download.
-
-    ``file`` is the picture's file name; ``params`` the thresholds the detections passed
-    (``classes`` is null when every class is shown).
-    """
-    return {
-        "file": file,
-        "model": model,
-        "thresholds": {
-            "confidence": round(params.confidence, 4),
-            "iou": round(params.iou, 4),
-            "classes": None if params.classes is None else list(params.classes),
-        },
-        "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
-        "detections": detections.to_records(),
-        "timings_ms": timings.as_dict(),
-    }
-
-
-def median_timings(runs: list[Timings]) -> Timings:
-    return Timings(
-        statistics.median(t.preprocess for t in runs),
-        statistics.median(t.inference for t in runs),
-        statistics.median(t.postprocess for t in runs),
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
@@ -128,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:
-        result = result_json(args.image.name, model, params, rgb, detections, timings)
+        result = detection_result(args.image.name, model, params, rgb, detections, timings)
         print(json.dumps(result))
     else:
         print(f"{model}: {len(detections)} detection(s) in {rgb.shape[1]}×{rgb.shape[0]} px")

@@ -17,25 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from pathlib import Path
 
-import numpy as np
-
-from analysis.commands.detect import median_timings as median_stages
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter
+from analysis.vision.exports import pose_result
 from analysis.vision.image import decode_image, encode_png
-from analysis.vision.pose import (
-    LANDMARK_NAMES,
-    MIN_PERSON_SCORE,
-    Poses,
-    PoseTimings,
-    estimate_poses,
-    load_pose_estimator,
-)
+from analysis.vision.pose import MIN_PERSON_SCORE, estimate_poses, load_pose_estimator
 from analysis.vision.skeleton import draw_poses
+from analysis.vision.timings import median_timings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,25 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def result_json(rgb: np.ndarray, poses: Poses, timings: PoseTimings) -> dict[str, object]:
-    """The JSON object the CLI prints."""
-    return {
-        "model": "blazepose",
-        "image": {"width": int(rgb.shape[1]), "height": int(rgb.shape[0])},
-        "keypoint_names": list(LANDMARK_NAMES),
-        "detections": poses.to_records(),
-        "timings_ms": timings.as_dict(),
-    }
-
-
-def median_timings(runs: list[PoseTimings]) -> PoseTimings:
-    """Stage by stage medians (every run of one image finds the same people)."""
-    per_person = zip(*(t.landmarks for t in runs), strict=True)
-    landmarks = tuple(median_stages(list(stages)) for stages in per_person)
-    filtering = statistics.median(t.filtering for t in runs)
-    return PoseTimings(median_stages([t.detector for t in runs]), landmarks, filtering)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
@@ -98,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:
-        print(json.dumps(result_json(rgb, poses, timings)))
+        print(json.dumps(pose_result(rgb, poses, timings)))
     else:
         print(f"blazepose: {len(poses)} person(s) in {rgb.shape[1]}×{rgb.shape[0]} px")
         for record in poses.to_records():

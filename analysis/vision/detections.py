@@ -108,6 +108,14 @@ class Detections:
         return records
 
 
+def clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Clip (N, 4) corners ``x1, y1, x2, y2`` to a ``width`` × ``height`` picture, in place;
+    returns ``boxes``."""
+    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
+    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
+    return boxes
+
+
 def nms_keep(
     boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, class_ids: np.ndarray | None
 ) -> np.ndarray:

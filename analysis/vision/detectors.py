@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -23,63 +22,23 @@ import numpy as np
 
 from analysis.cores import usable_cores
 from analysis.errors import InputError
-from analysis.vision.detections import DetectionFilter, Detections, filter_detections
+from analysis.vision.decoding import decode_ssd, yolox_decode, yolox_grids
+from analysis.vision.detections import (
+    DetectionFilter,
+    Detections,
+    clip_boxes,
+    filter_detections,
+)
+from analysis.vision.image import check_rgb, letterbox_blob, ssd_blob
+from analysis.vision.timings import Timings, ms_since
 from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError, resolve_files
 
 MIN_CANDIDATE_SCORE = 0.05
 """Lowest score an adapter returns; the confidence slider cannot go below it."""
 
-MAX_CANDIDATES = 2000
-"""Cap on raw candidates kept per image (highest scores), so filtering stays cheap."""
-
 PREFERENCE = ("yolox-nano", "mobilenet-ssd", "yunet", "haar-faces", "hog-people")
 """Vision models from best to most basic: the default is the first one available."""
-
-
-@dataclass(frozen=True)
-class Timings:
-    """Milliseconds spent in each stage of one detection."""
-
-    preprocess: float
-    inference: float
-    postprocess: float
-
-    @property
-    def total(self) -> float:
-        return self.preprocess + self.inference + self.postprocess
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "preprocess": round(self.preprocess, 3),
-            "inference": round(self.inference, 3),
-            "postprocess": round(self.postprocess, 3),
-            "total": round(self.total, 3),
-        }
-
-
-def _ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
-
-
-def _check_image(rgb: np.ndarray) -> None:
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise InputError("The detector needs an RGB picture (height × width × 3, uint8).")
-
-
-def _top_candidates(
-    boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if len(scores) > MAX_CANDIDATES:
-        top = np.argpartition(-scores, MAX_CANDIDATES)[:MAX_CANDIDATES]
-        return boxes[top], scores[top], class_ids[top]
-    return boxes, scores, class_ids
-
-
-def _clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    np.clip(boxes[:, 0::2], 0, width, out=boxes[:, 0::2])
-    np.clip(boxes[:, 1::2], 0, height, out=boxes[:, 1::2])
-    return boxes
 
 
 class Detector:
@@ -96,57 +55,6 @@ class Detector:
 
 
 # -- YOLOX ---------------------------------------------------------------------------------
-
-
-def letterbox_blob(
-    rgb: np.ndarray, size: tuple[int, int], pad_value: float = 114.0
-) -> tuple[np.ndarray, float]:
-    """The network input for YOLOX: the picture resized keeping its aspect ratio into a
-    ``size`` (width, height) canvas, top-left aligned, padded with ``pad_value``.
-
-    Returns a (1, 3, height, width) float32 blob in **BGR** order, 0..255, and the scale
-    ``r`` (network pixels per image pixel): an image point (x, y) lands at (x r, y r).
-    """
-    width, height = size
-    h, w = rgb.shape[:2]
-    r = min(width / w, height / h)
-    new_w, new_h = max(1, round(w * r)), max(1, round(h * r))
-    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    blob = np.full((1, 3, height, width), pad_value, dtype=np.float32)
-    # Plane by plane: RGB → BGR and HWC → CHW with contiguous copies, 3x faster than
-    # one strided transpose-and-convert.
-    for channel, plane in enumerate(reversed(cv2.split(resized))):
-        blob[0, channel, :new_h, :new_w] = plane
-    return blob, r
-
-
-def yolox_grids(size: tuple[int, int], strides: tuple[int, ...] = (8, 16, 32)):
-    """Cell offsets (A, 2) and strides (A, 1) of YOLOX's anchors, in output order."""
-    width, height = size
-    grids, expanded = [], []
-    for stride in strides:
-        ys, xs = np.mgrid[0 : height // stride, 0 : width // stride]
-        grids.append(np.column_stack([xs.ravel(), ys.ravel()]))
-        expanded.append(np.full((xs.size, 1), stride))
-    return np.concatenate(grids).astype(np.float32), np.concatenate(expanded).astype(np.float32)
-
-
-def yolox_decode(
-    output: np.ndarray, grid: np.ndarray, strides: np.ndarray, ratio: float, floor: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Boxes (xyxy, image pixels), scores and class ids of anchors scoring at least ``floor``.
-
-    ``output`` is (A, 5 + C): raw (cx, cy, log w, log h) grid offsets, objectness and class
-    probabilities; the score of an anchor is objectness × its best class probability.
-    """
-    scores = output[:, 4] * output[:, 5:].max(axis=1)
-    keep = np.flatnonzero(scores >= floor)
-    out, grid, strides = output[keep], grid[keep], strides[keep]
-    class_ids = out[:, 5:].argmax(axis=1)  # only for the few anchors kept
-    centres = (out[:, :2] + grid) * strides
-    half = np.exp(out[:, 2:4]) * strides / 2
-    boxes = np.concatenate([centres - half, centres + half], axis=1) / ratio
-    return boxes.astype(np.float32), scores[keep], class_ids
 
 
 class YoloxDetector(Detector):
@@ -179,22 +87,22 @@ class YoloxDetector(Detector):
         self.grid, self.strides = yolox_grids(self.size)
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         start = time.perf_counter()
-        blob, ratio = letterbox_blob(rgb, self.size)
-        preprocess = _ms(start)
+        blob, ratio = letterbox_blob(rgb, self.size, bgr=True)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         output = self.session.run(None, {self.input_name: blob})[0][0]
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
         boxes, scores, class_ids = yolox_decode(
             output, self.grid, self.strides, ratio, MIN_CANDIDATE_SCORE
         )
-        boxes = _clip_boxes(boxes, rgb.shape[1], rgb.shape[0])
-        detections = Detections(*_top_candidates(boxes, scores, class_ids), self.class_names)
-        return detections, Timings(preprocess, inference, _ms(start))
+        boxes = clip_boxes(boxes, rgb.shape[1], rgb.shape[0])
+        detections = Detections(boxes, scores, class_ids, self.class_names)
+        return detections, Timings(preprocess, inference, ms_since(start))
 
 
 # -- Caffe MobileNet-SSD (the seed example) ------------------------------------------------
@@ -222,26 +130,23 @@ class CaffeSsdDetector(Detector):
         self.lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         height, width = rgb.shape[:2]
         start = time.perf_counter()
-        resized = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-        blob = cv2.dnn.blobFromImage(resized, 0.007843, self.size, 127.5, swapRB=True)
-        preprocess = _ms(start)
+        blob = ssd_blob(rgb, self.size)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         with self.lock:
             self.net.setInput(blob)
             output = self.net.forward()
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
-        rows = output.reshape(-1, 7)
-        rows = rows[(rows[:, 2] >= MIN_CANDIDATE_SCORE) & (rows[:, 1] >= 1)]
-        boxes = rows[:, 3:7] * np.array([width, height, width, height], dtype=np.float32)
-        boxes = _clip_boxes(boxes.astype(np.float32), width, height)
-        detections = Detections(boxes, rows[:, 2], rows[:, 1].astype(np.int64), self.class_names)
-        return detections, Timings(preprocess, inference, _ms(start))
+        boxes, scores, class_ids = decode_ssd(output, width, height, MIN_CANDIDATE_SCORE)
+        boxes = clip_boxes(boxes, width, height)
+        detections = Detections(boxes, scores, class_ids, self.class_names)
+        return detections, Timings(preprocess, inference, ms_since(start))
 
 
 # -- YuNet faces ---------------------------------------------------------------------------
@@ -268,27 +173,27 @@ class YunetDetector(Detector):
         self.lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         height, width = rgb.shape[:2]
         start = time.perf_counter()
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        preprocess = _ms(start)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         with self.lock:
             self.detector.setInputSize((width, height))
             _, faces = self.detector.detect(bgr)
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
         faces = np.zeros((0, 15), np.float32) if faces is None else faces
         faces = faces[np.isfinite(faces).all(axis=1)]  # tiny inputs can yield NaN rows
         boxes = np.column_stack([faces[:, :2], faces[:, :2] + faces[:, 2:4]]).astype(np.float32)
-        boxes = _clip_boxes(boxes, width, height)
+        boxes = clip_boxes(boxes, width, height)
         detections = Detections(
             boxes, faces[:, 14], np.zeros(len(faces), np.int64), self.class_names
         )
-        return detections, Timings(preprocess, inference, _ms(start))
+        return detections, Timings(preprocess, inference, ms_since(start))
 
 
 # -- Built into OpenCV: no files needed ----------------------------------------------------
@@ -315,10 +220,10 @@ class HaarFaceDetector(Detector):
         self.lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         start = time.perf_counter()
         gray = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-        preprocess = _ms(start)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         min_side = max(20, min(gray.shape) // 40)
@@ -326,7 +231,7 @@ class HaarFaceDetector(Detector):
             rects, neighbours = self.cascade.detectMultiScale2(
                 gray, scaleFactor=1.1, minNeighbors=1, minSize=(min_side, min_side)
             )
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
         rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
@@ -335,7 +240,7 @@ class HaarFaceDetector(Detector):
         detections = Detections(
             boxes, counts / (counts + 3.0), np.zeros(len(rects), np.int64), self.class_names
         )
-        return detections, Timings(preprocess, inference, _ms(start))
+        return detections, Timings(preprocess, inference, ms_since(start))
 
 
 class HogPeopleDetector(Detector):
@@ -354,7 +259,7 @@ class HogPeopleDetector(Detector):
         self.lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         start = time.perf_counter()
         scale = min(1.0, self.MAX_SIDE / max(rgb.shape[:2]))
         # Smaller than the 64×128 detection window once scaled: no person fits (and a sliver
@@ -362,7 +267,7 @@ class HogPeopleDetector(Detector):
         too_small = min(rgb.shape[:2]) * scale < 128
         small = cv2.resize(rgb, None, fx=scale, fy=scale) if scale < 1 and not too_small else rgb
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        preprocess = _ms(start)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         if too_small:
@@ -372,7 +277,7 @@ class HogPeopleDetector(Detector):
                 rects, weights = self.hog.detectMultiScale(
                     gray, hitThreshold=-3.0, winStride=(8, 8), scale=1.05
                 )
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
         rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4) / scale
@@ -383,7 +288,7 @@ class HogPeopleDetector(Detector):
         detections = Detections(
             boxes[keep], scores[keep], np.zeros(int(keep.sum()), np.int64), self.class_names
         )
-        return detections, Timings(preprocess, inference, _ms(start))
+        return detections, Timings(preprocess, inference, ms_since(start))
 
 
 # -- Choosing and loading ------------------------------------------------------------------
@@ -454,5 +359,5 @@ def filter_candidates(
     """Filter a run's raw candidates (e.g. cached ones); the filtering adds to postprocessing."""
     start = time.perf_counter()
     shown = filter_detections(raw, params)
-    postprocess = timings.postprocess + _ms(start)
+    postprocess = timings.postprocess + ms_since(start)
     return shown, Timings(timings.preprocess, timings.inference, postprocess)

@@ -11,6 +11,7 @@ import re
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -25,6 +26,9 @@ FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "MPO")
 
 VIDEO_MESSAGE = "This file is a video, not a picture: open it on the Video page."
 """What a video dropped on the Vision page is told."""
+
+LETTERBOX_GREY = 114
+"""The YOLO families' padding value (0..255) around a letterboxed picture."""
 
 
 def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -156,3 +160,148 @@ def encode_png(rgb: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
+    """JPEG bytes of an RGB uint8 array for the screen: quick to encode and send; full chroma
+    (4:4:4) keeps drawn text sharp."""
+    options = [
+        cv2.IMWRITE_JPEG_QUALITY,
+        quality,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
+    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), options)[1].tobytes()
+
+
+def check_rgb(rgb: np.ndarray, needs: str = "The detector needs") -> None:
+    """Refuse anything but a non-empty (height, width, 3) uint8 array, in one sentence that
+    starts with ``needs`` ("Pose estimation needs", ...).
+
+    Raises
+    ------
+    InputError
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or rgb.size == 0:
+        raise InputError(f"{needs} an RGB picture (height × width × 3, uint8).")
+
+
+def display_copy(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The picture for a screen: at most ``max_side`` pixels, never thinner than 1:40.
+
+    Returns the copy, its scale (copy pixels per picture pixel) and the (x, y) offset of the
+    picture inside it. A strip a few thousand pixels by one would be scaled to zero pixels by
+    the browser, so it is centred on a grey band instead.
+    """
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    screen = rgb
+    if scale < 1.0:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        screen = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    height, width = screen.shape[:2]
+    least = max(height, width) // 40
+    pad_y, pad_x = max(0, least - height), max(0, least - width)
+    if pad_x or pad_y:
+        screen = cv2.copyMakeBorder(
+            screen,
+            pad_y // 2,
+            pad_y - pad_y // 2,
+            pad_x // 2,
+            pad_x - pad_x // 2,
+            cv2.BORDER_CONSTANT,
+            value=(128, 128, 128),
+        )
+    return screen, scale, (pad_x // 2, pad_y // 2)
+
+
+# -- Letterbox: a network's input of fixed size, the picture's aspect ratio kept ----------------
+
+
+def _fitted(
+    rgb: np.ndarray, size: tuple[int, int], centred: bool, interpolation: int | None
+) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """``rgb`` resized to fit a (width, height) canvas, the scale and its (x, y) place."""
+    width, height = size
+    h, w = rgb.shape[:2]
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if interpolation is None:
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
+    place = ((width - new_w) // 2, (height - new_h) // 2) if centred else (0, 0)
+    return resized, scale, place
+
+
+def letterbox(
+    rgb: np.ndarray,
+    size: tuple[int, int],
+    *,
+    centred: bool = False,
+    pad: int = LETTERBOX_GREY,
+    interpolation: int | None = cv2.INTER_LINEAR,
+) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """``rgb`` resized keeping its aspect ratio into a (width, height) canvas of ``pad``.
+
+    Parameters
+    ----------
+    rgb : np.ndarray
+        (h, w, 3) uint8 picture.
+    size : tuple of int
+        Canvas (width, height), pixels.
+    centred : bool
+        Centre the picture; otherwise it sits in the top-left corner (the YOLO families').
+    pad : int
+        Value of the canvas around the picture, 0..255.
+    interpolation : int or None
+        OpenCV's resize interpolation; None takes area averaging when shrinking and bilinear
+        when enlarging.
+
+    Returns
+    -------
+    canvas : np.ndarray
+        (height, width, 3) uint8.
+    scale : float
+        Canvas pixels per picture pixel: a picture point p lands at p × scale + offset.
+    offset : tuple of int
+        (x, y) of the picture's top-left corner in the canvas.
+    """
+    resized, scale, (x, y) = _fitted(rgb, size, centred, interpolation)
+    canvas = np.full((size[1], size[0], 3), pad, np.uint8)
+    canvas[y : y + resized.shape[0], x : x + resized.shape[1]] = resized
+    return canvas, scale, (x, y)
+
+
+def letterbox_blob(
+    rgb: np.ndarray,
+    size: tuple[int, int],
+    *,
+    bgr: bool,
+    unit: float = 1.0,
+    pad: int = LETTERBOX_GREY,
+) -> tuple[np.ndarray, float]:
+    """:func:`letterbox` (top-left, bilinear) straight into a network's (1, 3, height, width)
+    float32 blob: channels in BGR or RGB order, each value times ``unit`` (1 keeps 0..255,
+    1/255 gives 0..1). Returns the blob and the scale (network pixels per picture pixel).
+
+    YOLOX takes ``bgr=True`` (0..255), the Ultralytics models ``bgr=False, unit=1/255``.
+    """
+    width, height = size
+    resized, scale, _ = _fitted(rgb, size, False, cv2.INTER_LINEAR)
+    new_h, new_w = resized.shape[:2]
+    blob = np.full((1, 3, height, width), pad * unit, dtype=np.float32)
+    planes = cv2.split(resized)
+    # Plane by plane into the blob (HWC → CHW as contiguous copies, scaled in place): several
+    # times faster than one strided transpose-and-convert or cv2.dnn.blobFromImage.
+    for channel, plane in enumerate(reversed(planes) if bgr else planes):
+        target = blob[0, channel, :new_h, :new_w]
+        target[...] = plane
+        if unit != 1.0:
+            target *= unit
+    return blob, scale
+
+
+def ssd_blob(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The MobileNet-SSD input: ``rgb`` resized to (width, height) without keeping its aspect
+    ratio, as a (1, 3, height, width) float32 BGR blob of (pixel − 127.5) × 0.007843."""
+    resized = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.dnn.blobFromImage(resized, 0.007843, size, 127.5, swapRB=True)

@@ -22,12 +22,10 @@ included, so the confidence, IoU and class controls re-filter without running it
 
 from __future__ import annotations
 
-import ast
 import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -35,21 +33,30 @@ import numpy as np
 
 from analysis.cores import usable_cores
 from analysis.errors import InputError
-from analysis.vision.detections import Detections
-from analysis.vision.detectors import (
-    MAX_CANDIDATES,
-    MIN_CANDIDATE_SCORE,
-    CaffeSsdDetector,
-    Detector,
-    Timings,
-    _check_image,
-    _clip_boxes,
-    _ms,
-    letterbox_blob,
+from analysis.vision.decoding import (
+    decode_channels_first,
+    decode_end_to_end,
+    decode_objectness,
+    decode_ssd,
     yolox_decode,
     yolox_grids,
 )
+from analysis.vision.detections import Detections, clip_boxes
+from analysis.vision.detectors import MIN_CANDIDATE_SCORE, CaffeSsdDetector, Detector
+from analysis.vision.image import check_rgb, letterbox_blob, ssd_blob
+from analysis.vision.layouts import (
+    LAYOUT_TITLES,
+    SUPPORTED,
+    Layout,
+    UnrecognisedLayout,
+    metadata_names,
+    metadata_size,
+    read_labels,
+    recognise_layout,
+    resolve_class_names,
+)
 from analysis.vision.masks import InstanceMasks
+from analysis.vision.timings import Timings, ms_since
 from models.catalog import ModelSpec
 
 MAX_MODEL_BYTES = 200 * 1024 * 1024
@@ -58,233 +65,12 @@ MAX_MODEL_BYTES = 200 * 1024 * 1024
 DEFAULT_SIDE = 640
 """Input side used when the model's input size is dynamic and its metadata does not say."""
 
-STRIDES = (8, 16, 32)
-P6_STRIDES = (8, 16, 32, 64)
-
 MODEL_SUFFIXES = (".onnx", ".prototxt", ".caffemodel")
 LABEL_SUFFIXES = (".txt", ".names", ".labels")
-
-SUPPORTED = (
-    "Ultralytics detection ([1, 4+classes, anchors]), Ultralytics segmentation "
-    "([1, 4+classes+32, anchors] and prototypes [1, 32, h, w]), YOLOv5 ([1, 3×anchors, "
-    "5+classes]), YOLOX ([1, anchors, 5+classes]), end-to-end YOLO ([1, N, 6]) and SSD "
-    "([1, 1, N, 7])"
-)
-
-LAYOUT_TITLES = {
-    "ultralytics": "Ultralytics detection",
-    "ultralytics-seg": "Ultralytics segmentation",
-    "yolov5": "YOLOv5",
-    "yolox": "YOLOX",
-    "end2end": "end-to-end YOLO",
-    "ssd": "SSD",
-}
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How to read a model's outputs.
-
-    Attributes
-    ----------
-    kind : str
-        One of :data:`LAYOUT_TITLES`' keys.
-    classes : int
-        Number of classes the output scores (0 when it does not say: SSD, end-to-end).
-    boxes_output : int
-        Index of the output with the boxes.
-    prototypes_output : int or None
-        Index of the segmentation prototypes output.
-    """
-
-    kind: str
-    classes: int
-    boxes_output: int = 0
-    prototypes_output: int | None = None
-
-
-class UnrecognisedLayout(Exception):
-    """The output shapes match none of the supported layouts."""
-
-
-def anchor_count(size: tuple[int, int], strides: tuple[int, ...] = STRIDES) -> int:
-    """Cells of the stride grids of a (width, height) input: 8400 for 640 × 640."""
-    width, height = size
-    return sum((width // s) * (height // s) for s in strides)
-
-
-def recognise_layout(shapes: Sequence[tuple[int, ...]], size: tuple[int, int]) -> Layout:
-    """The layout of outputs of these concrete ``shapes`` for a (width, height) input.
-
-    Raises
-    ------
-    UnrecognisedLayout
-        If no supported layout has outputs of these shapes.
-    """
-    cells = {anchor_count(size), anchor_count(size, P6_STRIDES)}
-    shapes = [tuple(int(d) for d in shape) for shape in shapes]
-    if len(shapes) == 1:
-        shape = shapes[0]
-        if len(shape) == 4 and shape[:2] == (1, 1) and shape[3] == 7:
-            return Layout("ssd", 0)
-        if len(shape) == 3 and shape[0] == 1:
-            _, rows, columns = shape
-            if columns in cells and rows > 4:
-                return Layout("ultralytics", rows - 4)
-            if rows in cells and columns > 5:
-                return Layout("yolox", columns - 5)
-            if rows in {3 * c for c in cells} and columns > 5:
-                return Layout("yolov5", columns - 5)
-            if columns == 6:
-                return Layout("end2end", 0)
-    if len(shapes) == 2:
-        order = sorted(range(2), key=lambda i: len(shapes[i]))
-        boxes, prototypes = (shapes[i] for i in order)
-        if len(boxes) == 3 and len(prototypes) == 4 and boxes[0] == prototypes[0] == 1:
-            masks = prototypes[1]
-            if boxes[2] in cells and boxes[1] > 4 + masks:
-                return Layout("ultralytics-seg", boxes[1] - 4 - masks, order[0], order[1])
-    raise UnrecognisedLayout
-
-
-# -- Reading the model's own description ----------------------------------------------------
-
-
-def _literal(text: str | None, limit: int = 1_000_000) -> object:
-    """``ast.literal_eval`` of a metadata string (literals only, never code), or None."""
-    if not text or len(text) > limit:
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def metadata_names(text: str | None) -> tuple[str, ...]:
-    """Class names from Ultralytics' ``names`` metadata ("{0: 'person', ...}"), or ()."""
-    value = _literal(text)
-    if isinstance(value, dict) and value and all(isinstance(k, int) for k in value):
-        if min(value) < 0 or max(value) > 100_000:
-            return ()
-        return tuple(str(value.get(i, f"class {i}")) for i in range(max(value) + 1))
-    if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value)
-    return ()
-
-
-def metadata_size(text: str | None) -> tuple[int, int] | None:
-    """(width, height) from Ultralytics' ``imgsz`` metadata ("[640, 640]", height first)."""
-    value = _literal(text)
-    if isinstance(value, int):
-        value = [value, value]
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(isinstance(v, int) and 16 <= v <= 4096 for v in value)
-    ):
-        return int(value[1]), int(value[0])
-    return None
-
-
-def read_labels(data: bytes, name: str = "The labels file") -> tuple[str, ...]:
-    """Class names from a labels file: one per line, in class order (line 1 is class 0).
-
-    Raises
-    ------
-    InputError
-        If the file is not UTF-8 text or names no class.
-    """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name} is not a text file of class names, one per line.") from None
-    labels = [line.strip() for line in text.splitlines()]
-    while labels and not labels[-1]:
-        labels.pop()
-    if not labels or len(labels) > 100_000:
-        raise InputError(f"{name} should list the class names, one per line.")
-    return tuple(labels)
-
-
-def resolve_class_names(
-    classes: int, labels: Sequence[str] | None, metadata: Sequence[str]
-) -> tuple[str, ...]:
-    """Names of ``classes`` classes: the labels file's, else the metadata's, else "class i"."""
-    names = tuple(labels or metadata)
-    if classes == 0:
-        return names
-    return names[:classes] + tuple(f"class {i}" for i in range(len(names), classes))
 
 
 def _shape_text(name: str, shape: Sequence[object]) -> str:
     return f"{name} [{', '.join(str(d) for d in shape)}]"
-
-
-# -- Preprocessing and decoding -------------------------------------------------------------
-
-
-def letterbox_rgb01(rgb: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, float]:
-    """The Ultralytics input: ``rgb`` resized keeping its aspect ratio into a (width, height)
-    canvas, top-left aligned, padded with grey 114, as a (1, 3, height, width) float32 RGB
-    blob in 0..1; and the scale ``r`` (network pixels per image pixel)."""
-    width, height = size
-    h, w = rgb.shape[:2]
-    r = min(width / w, height / h)
-    new_w, new_h = max(1, round(w * r)), max(1, round(h * r))
-    resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    blob = np.full((1, 3, height, width), 114 / 255, dtype=np.float32)
-    # Plane by plane into the blob, scaled in place: 15x faster than cv2.dnn.blobFromImage.
-    for channel, plane in enumerate(cv2.split(resized)):
-        target = blob[0, channel, :new_h, :new_w]
-        target[...] = plane
-        target *= 1 / 255
-    return blob, r
-
-
-def _keep(scores: np.ndarray, floor: float) -> np.ndarray:
-    """Indices of scores at least ``floor``, the best :data:`MAX_CANDIDATES` of them."""
-    keep = np.flatnonzero(scores >= floor)
-    if len(keep) > MAX_CANDIDATES:
-        keep = keep[np.argpartition(-scores[keep], MAX_CANDIDATES)[:MAX_CANDIDATES]]
-    return keep
-
-
-def _corners(xywh: np.ndarray) -> np.ndarray:
-    half = xywh[:, 2:4] / 2
-    return np.concatenate([xywh[:, :2] - half, xywh[:, :2] + half], axis=1)
-
-
-def decode_channels_first(
-    output: np.ndarray, classes: int, ratio: float, floor: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ultralytics' ``(4 + classes [+ extra], anchors)`` output: boxes (xyxy, image pixels),
-    scores, class ids and the anchor indices kept (to pick mask coefficients with)."""
-    class_scores = output[4 : 4 + classes]
-    scores = class_scores.max(axis=0)
-    keep = _keep(scores, floor)
-    class_ids = class_scores[:, keep].argmax(axis=0)
-    boxes = _corners(output[:4, keep].T) / ratio
-    return boxes.astype(np.float32), scores[keep], class_ids, keep
-
-
-def decode_objectness(
-    output: np.ndarray, ratio: float, floor: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """YOLOv5's ``(anchors, 5 + classes)`` output: boxes (xyxy, image pixels), scores
-    (objectness × best class score) and class ids."""
-    scores = output[:, 4] * output[:, 5:].max(axis=1)
-    keep = _keep(scores, floor)
-    rows = output[keep]
-    boxes = _corners(rows[:, :4]) / ratio
-    return boxes.astype(np.float32), scores[keep], rows[:, 5:].argmax(axis=1)
-
-
-def decode_end_to_end(
-    output: np.ndarray, ratio: float, floor: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(N, 6)`` rows of (x1, y1, x2, y2, score, class) in input pixels."""
-    rows = output[_keep(output[:, 4], floor)]
-    return (rows[:, :4] / ratio).astype(np.float32), rows[:, 4], rows[:, 5].astype(np.int64)
 
 
 # -- Detectors -----------------------------------------------------------------------------
@@ -306,27 +92,30 @@ class OnnxFileDetector(Detector):
 
     def _blob(self, rgb: np.ndarray) -> tuple[np.ndarray, float]:
         if self.layout.kind == "yolox":
-            return letterbox_blob(rgb, self.size)
-        if self.layout.kind == "ssd":
-            # The MobileNet-SSD convention of the Caffe adapter: resize, BGR, ±1.
-            resized = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-            return cv2.dnn.blobFromImage(resized, 0.007843, self.size, 127.5, swapRB=True), 1.0
-        return letterbox_rgb01(rgb, self.size)
+            return letterbox_blob(rgb, self.size, bgr=True)
+        if self.layout.kind == "ssd":  # the MobileNet-SSD convention of the Caffe adapter
+            return ssd_blob(rgb, self.size), 1.0
+        return letterbox_blob(rgb, self.size, bgr=False, unit=1 / 255)
 
     def detect(self, rgb: np.ndarray) -> tuple[Detections, Timings]:
-        _check_image(rgb)
+        check_rgb(rgb)
         height, width = rgb.shape[:2]
         start = time.perf_counter()
         blob, ratio = self._blob(rgb)
         if self.half:
             blob = blob.astype(np.float16)
-        preprocess = _ms(start)
+        preprocess = ms_since(start)
 
         start = time.perf_counter()
         outputs = self.session.run(None, {self.input_name: blob})
-        inference = _ms(start)
+        inference = ms_since(start)
 
         start = time.perf_counter()
+        detections = self._decode(outputs, ratio, width, height)
+        return detections, Timings(preprocess, inference, ms_since(start))
+
+    def _decode(self, outputs: list, ratio: float, width: int, height: int) -> Detections:
+        """Candidates of a ``width`` × ``height`` picture from the network's ``outputs``."""
         layout = self.layout
         output = outputs[layout.boxes_output][0].astype(np.float32, copy=False)
         masks = None
@@ -349,13 +138,9 @@ class OnnxFileDetector(Detector):
         elif layout.kind == "end2end":
             boxes, scores, class_ids = decode_end_to_end(output, ratio, MIN_CANDIDATE_SCORE)
         else:  # ssd
-            rows = output.reshape(-1, 7)
-            rows = rows[(rows[:, 2] >= MIN_CANDIDATE_SCORE) & (rows[:, 1] >= 1)]
-            boxes = rows[:, 3:7] * np.array([width, height, width, height], dtype=np.float32)
-            scores, class_ids = rows[:, 2], rows[:, 1].astype(np.int64)
-        boxes = _clip_boxes(np.ascontiguousarray(boxes, dtype=np.float32), width, height)
-        detections = Detections(boxes, scores, class_ids, self.class_names, masks)
-        return detections, Timings(preprocess, inference, _ms(start))
+            boxes, scores, class_ids = decode_ssd(output, width, height, MIN_CANDIDATE_SCORE)
+        boxes = clip_boxes(np.ascontiguousarray(boxes, dtype=np.float32), width, height)
+        return Detections(boxes, scores, class_ids, self.class_names, masks)
 
 
 class CaffeFileDetector(CaffeSsdDetector):

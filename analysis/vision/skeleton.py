@@ -9,7 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from analysis.vision.pose import CONNECTIONS, LANDMARK_NAMES, Poses
+from analysis.vision.blazepose import CONNECTIONS, LANDMARK_NAMES
+from analysis.vision.pose import Poses
 
 LEFT_COLOUR = (255, 140, 0)  # RGB
 RIGHT_COLOUR = (30, 144, 255)

@@ -13,17 +13,16 @@ from PIL import Image
 
 from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
+from analysis.vision.decoding import yolox_decode, yolox_grids
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import (
     MIN_CANDIDATE_SCORE,
     CaffeSsdDetector,
     best_available,
     detect,
-    letterbox_blob,
     load_detector,
-    yolox_decode,
-    yolox_grids,
 )
+from analysis.vision.image import letterbox_blob
 from models.locate import MissingModelError
 from tests.conftest import require_model
 
@@ -33,7 +32,7 @@ from tests.conftest import require_model
 def test_letterbox_keeps_aspect_pads_bottom_right_and_gives_bgr():
     rgb = np.zeros((200, 400, 3), np.uint8)
     rgb[50:150, 100:300] = (255, 0, 0)  # a red rectangle, 200×100 px
-    blob, ratio = letterbox_blob(rgb, (416, 416))
+    blob, ratio = letterbox_blob(rgb, (416, 416), bgr=True)
     assert blob.shape == (1, 3, 416, 416) and blob.dtype == np.float32
     assert ratio == pytest.approx(416 / 400)
     assert (blob[0, :, 208:, :] == 114).all()  # padding below the 208-px-high picture
@@ -46,9 +45,9 @@ def test_letterbox_keeps_aspect_pads_bottom_right_and_gives_bgr():
 
 
 def test_letterbox_of_a_tall_and_a_tiny_image():
-    blob, ratio = letterbox_blob(np.zeros((8000, 300, 3), np.uint8), (416, 416))
+    blob, ratio = letterbox_blob(np.zeros((8000, 300, 3), np.uint8), (416, 416), bgr=True)
     assert ratio == pytest.approx(416 / 8000) and (blob[0, :, :, 17:] == 114).all()
-    blob, ratio = letterbox_blob(np.zeros((2, 2, 3), np.uint8), (416, 416))
+    blob, ratio = letterbox_blob(np.zeros((2, 2, 3), np.uint8), (416, 416), bgr=True)
     assert ratio == 208 and (blob == 0).all()
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from analysis.errors import InputError
 from analysis.vision.detectors import PREFERENCE, is_available, load_detector
-from analysis.vision.image import decode_image, encode_png
+from analysis.vision.image import check_rgb, decode_image, display_copy, encode_jpeg, encode_png
 from models.catalog import CATALOG
 from tests.analysis.vision.test_detectors import write_tiny_ssd
 from tests.conftest import require_model
@@ -231,3 +231,48 @@ def test_sample_photos_are_rgb_even_when_the_original_is_gray(name, shape):
     assert rgb.shape == shape and rgb.dtype == np.uint8
     if name == "camera":
         assert (rgb[..., 0] == rgb[..., 2]).all()
+
+
+# -- Helpers every adapter and the page share -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rgb",
+    [
+        np.zeros((4, 4), np.uint8),
+        np.zeros((4, 4, 4), np.uint8),
+        np.zeros((4, 4, 3)),
+        np.zeros((0, 4, 3), np.uint8),
+    ],
+    ids=["gray", "rgba", "float", "empty"],
+)
+def test_anything_but_rgb_uint8_is_refused_in_one_sentence(rgb):
+    with pytest.raises(InputError, match=r"^Pose estimation needs an RGB picture"):
+        check_rgb(rgb, "Pose estimation needs")
+
+
+@pytest.mark.parametrize(
+    ("shape", "screen_shape", "offset"),
+    [
+        ((300, 400), (300, 400), (0, 0)),
+        ((2920, 1460), (1460, 730), (0, 0)),
+        ((40, 3000), (36, 1460), (0, 8)),
+    ],
+)
+def test_the_display_copy_fits_the_screen_and_pads_strips(shape, screen_shape, offset):
+    rgb = np.full((*shape, 3), 200, np.uint8)
+    screen, scale, place = display_copy(rgb, 1460)
+    assert scale == pytest.approx(min(1.0, 1460 / max(shape)))
+    assert place == offset
+    x, y = place
+    h, w = round(shape[0] * scale), round(shape[1] * scale)
+    assert (screen[y : y + h, x : x + w] == 200).all()  # the picture, at its place
+    assert screen.shape[:2] == screen_shape
+    assert (screen[:y] == 128).all() and (screen[y + h :] == 128).all()  # the grey band
+
+
+def test_the_screen_jpeg_keeps_full_colour_resolution():
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[:, ::2] = (255, 0, 0)  # one-pixel red stripes: 4:2:0 would smear them
+    decoded = decode_image(encode_jpeg(rgb))
+    assert decoded[:, 0, 0].min() > 200 and decoded[:, 1, 0].max() < 60

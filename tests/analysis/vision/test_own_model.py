@@ -18,16 +18,15 @@ from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
 from analysis.vision.annotate import class_colour
 from analysis.vision.detections import DetectionFilter, filter_detections
+from analysis.vision.image import letterbox_blob
+from analysis.vision.layouts import read_labels, recognise_layout
 from analysis.vision.masks import MASK_OPACITY, draw_masks, mask_polygon
 from analysis.vision.own_model import (
     CaffeFileDetector,
     OnnxFileDetector,
-    letterbox_rgb01,
     load_model_file,
     load_model_paths,
     load_uploaded_model,
-    read_labels,
-    recognise_layout,
 )
 from models.locate import model_dirs
 from tests.analysis.vision.test_detectors import write_tiny_ssd
@@ -88,7 +87,7 @@ def ultralytics_output(classes: int, extra: int = 0) -> np.ndarray:
 def test_the_ultralytics_letterbox_is_rgb_in_0_1_padded_grey():
     rgb = np.zeros((100, 200, 3), np.uint8)
     rgb[..., 0] = 255  # red
-    blob, ratio = letterbox_rgb01(rgb, (64, 64))
+    blob, ratio = letterbox_blob(rgb, (64, 64), bgr=False, unit=1 / 255)
     assert blob.shape == (1, 3, 64, 64) and blob.dtype == np.float32 and ratio == 64 / 200
     np.testing.assert_allclose(blob[0, :, :32, :].mean(axis=(1, 2)), [1, 0, 0], atol=1e-6)
     np.testing.assert_allclose(blob[0, :, 32:, :], 114 / 255, atol=1e-6)

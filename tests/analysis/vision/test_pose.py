@@ -17,28 +17,30 @@ from PIL import Image
 import models.locate
 from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
-from analysis.vision.detections import DetectionFilter
-from analysis.vision.pose import (
+from analysis.vision.blazepose import (
     CONNECTIONS,
     LANDMARK_NAMES,
     LEFT_HIP,
     LEFT_SHOULDER,
-    MIN_PERSON_SCORE,
     NOSE,
     RIGHT_HIP,
     RIGHT_SHOULDER,
-    PoseEstimator,
-    Poses,
     decode_detections,
-    estimate_poses,
-    filter_poses,
-    letterbox,
-    load_pose_estimator,
     pose_anchors,
     project_landmarks,
     roi_from_keypoints,
     roi_transform,
     weighted_nms,
+)
+from analysis.vision.detections import DetectionFilter
+from analysis.vision.image import letterbox
+from analysis.vision.pose import (
+    MIN_PERSON_SCORE,
+    PoseEstimator,
+    Poses,
+    estimate_poses,
+    filter_poses,
+    load_pose_estimator,
 )
 from analysis.vision.skeleton import LEFT_COLOUR, MIDDLE_COLOUR, RIGHT_COLOUR, draw_poses
 from models.locate import MissingModelError, MissingRuntimeError
@@ -158,7 +160,7 @@ def test_landmarks_are_projected_back_to_image_pixels_with_visibility():
 @pytest.mark.parametrize("shape", [(342, 548), (548, 342), (1, 5000), (2, 2)])
 def test_letterbox_centres_the_picture_in_the_square(shape):
     rgb = np.full((*shape, 3), 200, np.uint8)
-    square, scale, offset = letterbox(rgb, 224)
+    square, scale, offset = letterbox(rgb, (224, 224), centred=True, pad=0, interpolation=None)
     assert square.shape == (224, 224, 3)
     assert scale == pytest.approx(224 / max(shape))
     # The picture's middle lands in the square's middle.
