@@ -1,15 +1,20 @@
 """``report.html`` of a batch: one self-contained page (inline images, no scripts, no URLs)
 that opens from disk in any browser: counts per class, score histograms, the slowest files,
-the errors and thumbnails of the files with the most detections."""
+the errors and thumbnails of the files with the most detections.
+
+The page is the template ``report.html.jinja`` beside this module, rendered by jinja2 with
+autoescape on, so no file name, label or error message can become markup.
+"""
 
 from __future__ import annotations
 
 import base64
-import html
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
+import jinja2
 import numpy as np
 import pandas as pd
 from PIL import Image
@@ -25,14 +30,13 @@ TABLE_ROWS = 20  # rows in the slowest-files, errors and transcripts tables
 HISTOGRAM_LABELS = 6  # most frequent labels whose score histograms are drawn
 BOX_COLOUR = (255, 64, 32)  # RGB
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5rem; }
-td, th { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-figure { display: inline-block; margin: 0 0.8rem 0.8rem 0; }
-figcaption { font-size: 0.85rem; max-width: 240px; overflow-wrap: anywhere; }
-"""
+_TEMPLATE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+).get_template("report.html.jinja")
 
 
 def thumbnail(path: str | Path, boxes: np.ndarray | None = None) -> bytes:
@@ -66,104 +70,90 @@ def top_files(rows: pd.DataFrame, n: int = TOP_FILES) -> pd.DataFrame:
     return per_file_counts(rows).head(n)
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One bin of a score histogram, in SVG pixels; ``count`` scores fell in it."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A small SVG histogram of one label's ``scores`` scores (20 bins over [0, 1]), px."""
+
+    label: str
+    scores: int
+    bars: list[Bar]
+    width: int = 240
+    height: int = 90
+    top: int = 16  # below the label
+    bottom: int = 76  # the base line, above the 0 and 1 under it
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A file with detections: its JPEG thumbnail in base64 (None if it can no longer be
+    read), how many detections and the best score."""
+
+    path: str
+    jpeg: str | None
+    count: int
+    best: float
+
+
 def build_report(
     root: Path, settings: BatchSettings, files: pd.DataFrame, rows: pd.DataFrame
 ) -> str:
-    """The HTML text of the report (every user-supplied string escaped)."""
-    errors = files[files["status"] == "error"]
-    seconds = float(files["seconds"].sum())
-    parts = [
-        f"<h1>Percept batch: {_e(settings.task)} with {_e(settings.model)}</h1>",
-        f"<p>Folder {_e(root)}: {len(files)} files, {len(files) - len(errors)} analysed, "
-        f"{len(errors)} errors; {seconds:.1f} s of analysis in total.</p>",
-    ]
-    if "label" in rows:
-        counts = class_counts(rows)
-        parts += ["<h2>Counts per class</h2>", _table(counts)]
-        parts += ["<h2>Score histograms</h2>", _histograms(rows, counts["label"])]
-    if settings.task == "detect":
-        parts += ["<h2>Files with the most detections</h2>", _thumbnails(root, rows)]
+    """The HTML text of the report (``report.html.jinja``; every value escaped)."""
+    counts = class_counts(rows) if "label" in rows else None
+    transcripts = None
     if "text" in rows:
         transcripts = rows.head(TABLE_ROWS).assign(text=rows["text"].str.slice(0, 300))
-        parts += ["<h2>Transcripts</h2>", _table(transcripts)]
-    slowest = files.nlargest(TABLE_ROWS, "seconds")[["path", "status", "seconds"]]
-    parts += ["<h2>Slowest files</h2>", _table(slowest)]
-    parts += [
-        "<h2>Errors</h2>",
-        _table(errors[["path", "error"]]) if len(errors) else "<p>None.</p>",
-    ]
-    body = "\n".join(parts)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Percept batch report</title><style>{STYLE}</style></head>"
-        f"<body>\n{body}\n</body></html>\n"
+    errors = files.loc[files["status"] == "error", ["path", "error"]]
+    return _TEMPLATE.render(
+        settings=settings,
+        root=root,
+        files=len(files),
+        analysed=len(files) - len(errors),
+        seconds=float(files["seconds"].sum()),
+        counts=counts,
+        histograms=None if counts is None else _histograms(rows, counts["label"]),
+        thumbnails=_thumbnails(root, rows) if settings.task == "detect" else None,
+        transcripts=transcripts,
+        slowest=files.nlargest(TABLE_ROWS, "seconds")[["path", "status", "seconds"]],
+        errors=errors,
     )
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value))
+def _histograms(rows: pd.DataFrame, labels: pd.Series) -> list[Histogram]:
+    """Score histograms of the most frequent labels: inline SVG in HTML needs no namespace
+    URL, and costs nothing to draw (no plotting library)."""
+    charts = []
+    for label in labels[:HISTOGRAM_LABELS]:
+        scores = rows.loc[rows["label"] == label, "score"].to_numpy()
+        counts, _ = np.histogram(scores, bins=20, range=(0.0, 1.0))
+        width = Histogram.width / 20
+        scale = (Histogram.bottom - Histogram.top) / max(1, counts.max())
+        bars = [
+            Bar(i * width, Histogram.bottom - n * scale, width - 1, n * scale, int(n))
+            for i, n in enumerate(counts)
+            if n
+        ]
+        charts.append(Histogram(label, len(scores), bars))
+    return charts
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{_e(name)}</th>" for name in frame.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{value:g}</td>'
-            if isinstance(value, int | float)
-            else f"<td>{_e(value)}</td>"
-            for value in record
-        )
-        + "</tr>"
-        for record in frame.itertuples(index=False)
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _image(data: bytes, mime: str, alt: str) -> str:
-    encoded = base64.b64encode(data).decode("ascii")
-    return f'<img src="data:{mime};base64,{encoded}" alt="{_e(alt)}">'
-
-
-def _histograms(rows: pd.DataFrame, labels: pd.Series) -> str:
-    """A small inline SVG histogram of scores (20 bins over [0, 1]) per frequent label."""
-    return "".join(
-        _histogram_svg(rows.loc[rows["label"] == label, "score"].to_numpy(), label)
-        for label in labels[:HISTOGRAM_LABELS]
-    )
-
-
-def _histogram_svg(scores: np.ndarray, label: str, width: int = 240, height: int = 90) -> str:
-    """Bars of ``scores``' counts in 20 bins over [0, 1], the label above, 0 and 1 below.
-
-    Inline SVG in HTML needs no namespace URL, and costs nothing to draw (no plotting library).
-    """
-    counts, _ = np.histogram(scores, bins=20, range=(0.0, 1.0))
-    top, bottom, bar = 16, height - 14, width / 20
-    scale = (bottom - top) / max(1, counts.max())
-    bars = "".join(
-        f'<rect x="{i * bar:.1f}" y="{bottom - n * scale:.1f}" width="{bar - 1:.1f}" '
-        f'height="{n * scale:.1f}" fill="#4063d8"><title>{n}</title></rect>'
-        for i, n in enumerate(counts)
-        if n
-    )
-    return (
-        f'<svg width="{width}" height="{height}" role="img" style="margin-right:1rem">'
-        f'<text x="0" y="11" font-size="12">{_e(label)} ({len(scores)})</text>{bars}'
-        f'<line x1="0" y1="{bottom}" x2="{width}" y2="{bottom}" stroke="#888"/>'
-        f'<text x="0" y="{height - 2}" font-size="10">0</text>'
-        f'<text x="{width - 7}" y="{height - 2}" font-size="10">1</text></svg>'
-    )
-
-
-def _thumbnails(root: Path, rows: pd.DataFrame) -> str:
-    figures = []
+def _thumbnails(root: Path, rows: pd.DataFrame) -> list[Thumbnail]:
+    pictures = []
     for record in top_files(rows).itertuples(index=False):
         boxes = rows.loc[rows["path"] == record.path, ["x1", "y1", "x2", "y2"]].to_numpy()
         try:
-            picture = _image(thumbnail(root / record.path, boxes), "image/jpeg", record.path)
+            jpeg = base64.b64encode(thumbnail(root / record.path, boxes)).decode("ascii")
         except (InputError, OSError):
-            picture = "<p>(the file can no longer be read)</p>"
-        caption = f"{_e(record.path)}: {record.count} detections, best {record.best:.2f}"
-        figures.append(f"<figure>{picture}<figcaption>{caption}</figcaption></figure>")
-    return "".join(figures) or "<p>No detections.</p>"
+            jpeg = None
+        pictures.append(Thumbnail(record.path, jpeg, record.count, record.best))
+    return pictures

@@ -148,6 +148,19 @@ def test_report_is_self_contained_and_escapes_file_names(tmp_path):
     assert html.count("<svg") == 1  # the score histogram of the one label
 
 
+def test_labels_and_transcripts_in_the_report_are_escaped_too(tmp_path):
+    files = pd.DataFrame(
+        {"path": ["a.wav"], "status": ["ok"], "error": [""], "seconds": [0.5]}
+    )  # fmt: skip
+    tags = pd.DataFrame({"path": ["a.wav"], "label": ["<script>x</script>"], "score": [0.8]})
+    html = build_report(tmp_path, BatchSettings("tags", "yamnet"), files, tags)
+    assert "<script>" not in html and html.count("&lt;script&gt;x&lt;/script&gt;") == 2
+    assert '<td class="n">0.8</td>' in html  # numbers are right-aligned cells
+    said = pd.DataFrame({"path": ["a.wav"], "text": ['Say "<b>hi</b>" & go']})
+    html = build_report(tmp_path, BatchSettings("transcribe", "whisper-tiny.en"), files, said)
+    assert "<b>" not in html and "&lt;b&gt;hi&lt;/b&gt;" in html and "&amp; go" in html
+
+
 # -- A real cluster: scheduler and workers as separate processes ------------------------------
 
 
