@@ -19,7 +19,7 @@ from analysis.audio.tag_plot import render_tag_timeline
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.video.exports import frame_records, records_csv, render_in_view, result_json, to_vtt
-from analysis.video.io import decode_audio, probe, read_frame, video_detector
+from analysis.video.io import probe, read_frame, video_detector
 from analysis.video.pipeline import RenderSettings, VideoAnalysis, analyse_video, render_video
 from analysis.video.tracking import FrameAnnotator, Line, track_all
 from analysis.vision.detections import DetectionFilter
@@ -149,6 +149,7 @@ if result is None or result["key"] != key:
             stride=int(stride),
             output=output,
             render=ON_SCREEN,
+            soundtrack=True,
             progress=progress,
             stop=stop,
         )
@@ -311,9 +312,7 @@ with settings_col:
 st.subheader("Timeline")
 st.image(render_in_view(tracking, analysis.end_s), width="stretch")
 if info.has_audio:
-    if "audio" not in result:
-        result["audio"] = decode_audio(data)
-    audio = result["audio"]
+    audio = analysis.soundtrack
     if audio is not None:
         samples, rate = audio
         spec = spectrogram(samples[0], rate, STFTParams(n_fft=1024), end_s=analysis.end_s)

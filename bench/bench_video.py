@@ -27,7 +27,7 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from analysis.cores import usable_cores
-from analysis.video.io import FrameReader, video_detector
+from analysis.video.io import VideoFile, video_detector
 from analysis.video.pipeline import analyse_video
 from analysis.video.tracking import track_all
 from analysis.vision.annotate import annotate
@@ -49,12 +49,13 @@ def bare_inference_s(video: Path) -> tuple[float, int]:
     name = session.get_inputs()[0].name
     session.run(None, {name: letterbox_blob(np.zeros((576, 768, 3), np.uint8), (416, 416))[0]})
     spent, frames = 0.0, 0
-    for frame in FrameReader(video):
-        blob, _ = letterbox_blob(frame.rgb, (416, 416))
-        start = time.perf_counter()
-        session.run(None, {name: blob})
-        spent += time.perf_counter() - start
-        frames += 1
+    with VideoFile(video) as file:
+        for frame in file.frames():
+            blob, _ = letterbox_blob(frame.rgb, (416, 416))
+            start = time.perf_counter()
+            session.run(None, {name: blob})
+            spent += time.perf_counter() - start
+            frames += 1
     return spent, frames
 
 

@@ -1,4 +1,9 @@
-"""Video in and out with PyAV (FFmpeg): the facts of a video, its frames, its sound, and MP4s.
+"""Video in and out with PyAV (FFmpeg): a video opened once for its facts, frames and sound,
+and H.264 MP4s written with their sound.
+
+One pass over a file gives everything: :class:`VideoFile` reads it once, its pictures to the
+caller and its sound to whoever listens (the page's :class:`Soundtrack`, an
+:class:`Mp4Writer`'s copy), so an analysis never opens the file twice.
 
 Times are the frames' own timestamps (pts × time base, from the start of the file), so
 variable frame rate videos and their soundtrack share one time axis.
@@ -9,7 +14,8 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,10 +29,20 @@ from analysis.sniff import SNIFF_BYTES, file_kind
 from analysis.vision.detectors import Detector, load_detector
 
 Source = bytes | str | os.PathLike
+SoundSink = Callable[[float, av.AudioFrame], None]
+"""Called as ``sink(start_s, frame)`` with each piece of sound decoded, in order."""
 
 MAX_AUDIO_RATE = 32_000  # Hz: enough for the spectrogram's speech and music range
 _CLOCK = Fraction(1, 90_000)  # s per tick of the encoded timestamps (MPEG's 90 kHz)
 _FFMPEG_ERRORS = (av.FFmpegError, EOFError, ValueError)
+
+
+@dataclass(frozen=True)
+class SoundFormat:
+    """A soundtrack's sampling, which its MP4 copy keeps."""
+
+    rate: int  # Hz
+    channels: int
 
 
 @dataclass(frozen=True)
@@ -39,8 +55,12 @@ class VideoInfo:
     frames: int  # frame count (the container's, else duration × fps)
     duration_s: float
     codec: str
-    has_audio: bool
+    sound: SoundFormat | None  # None: the video has no sound
     rotation: int  # degrees counter-clockwise the decoded picture is turned to be upright
+
+    @property
+    def has_audio(self) -> bool:
+        return self.sound is not None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,43 +110,6 @@ def _origin_s(container: av.container.InputContainer) -> float:
     return (container.start_time or 0) / av.time_base
 
 
-def probe(source: Source) -> VideoInfo:
-    """The facts of a video (size, frame rate, duration, codec, sound) without decoding it all.
-
-    Decodes the first frame for its rotation. Raises InputError for anything but a readable
-    video.
-    """
-    with _open(source) as container:
-        stream = container.streams.video[0]
-        rotation = 0
-        try:
-            first = next(container.decode(stream), None)
-        except _FFMPEG_ERRORS:
-            first = None
-        if first is None:
-            raise InputError("This video has no frame that could be decoded.")
-        rotation = _rotation(first)
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        else:
-            duration = (container.duration or 0) / av.time_base
-        frames = stream.frames or max(1, round(duration * fps))
-        width, height = first.width, first.height
-        if rotation % 180:
-            width, height = height, width
-        return VideoInfo(
-            width,
-            height,
-            fps,
-            frames,
-            duration if duration > 0 else frames / fps,
-            stream.codec_context.codec.long_name or stream.codec_context.name,
-            bool(container.streams.audio),
-            rotation,
-        )
-
-
 def _rotation(frame: av.VideoFrame) -> int:
     """The frame's display rotation, counter-clockwise degrees, a multiple of 90."""
     return round((frame.rotation or 0) / 90) * 90 % 360
@@ -145,42 +128,134 @@ class Frame:
     rgb: np.ndarray  # upright, (height, width, 3) uint8
 
 
-class FrameReader:
-    """Decoded frames of a video, one at a time; ``stride`` keeps every Nth.
+class VideoFile:
+    """A video opened once: its facts at once, then its frames and its sound in one pass.
 
-    After iterating, ``decoded`` is the number of frames decoded and ``damaged`` says whether
-    decoding stopped on an error (a corrupt file): the frames before it were still given.
+    Opening reads up to the first picture (for its size and rotation) and gives
+    :attr:`info`. :meth:`frames` then reads the rest of the file once: it gives the
+    pictures, and hands the sound decoded on the way to its sinks. After the pass,
+    ``decoded`` is the number of frames decoded and ``damaged`` says whether reading stopped
+    on an error (a corrupt file): the frames before it were still given. Close it, or use it
+    in a ``with`` block.
+
+    Raises InputError for anything but a readable video.
     """
 
-    def __init__(self, source: Source, stride: int = 1) -> None:
-        if stride < 1:
-            raise InputError(f"The stride must be at least 1, not {stride}.")
-        self.source, self.stride = source, stride
+    def __init__(self, source: Source) -> None:
+        self.container = _open(source)
+        self.origin_s = _origin_s(self.container)
         self.damaged = False
         self.decoded = 0
+        try:
+            self._video = self.container.streams.video[0]
+            self._video.thread_type = "AUTO"  # frame threads: decoding keeps pace with inference
+            audio = self.container.streams.audio[:1]
+            self._audio = audio[0] if audio else None
+            self._packets = self.container.demux(self._video, *audio)
+            self._pictures: list[av.VideoFrame] = []  # decoded, not given yet
+            self._early_sound: list[av.Packet] | None = []  # read before the first picture
+            while not self._pictures and self._read(()):
+                pass
+            if not self._pictures:
+                raise InputError("This video has no frame that could be decoded.")
+            self.info = self._facts(self._pictures[0])
+        except BaseException:
+            self.container.close()
+            raise
 
-    def __iter__(self) -> Iterator[Frame]:
-        with _open(self.source) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"  # frame threads: decoding keeps pace with inference
-            origin = _origin_s(container)
-            fps = float(stream.average_rate or 25)
-            decoded = container.decode(stream)
-            index = 0
-            while True:
-                try:
-                    frame = next(decoded)
-                except StopIteration:
-                    return
-                except _FFMPEG_ERRORS:
-                    self.damaged = True
-                    return
-                if index % self.stride == 0:
-                    t = frame.time - origin if frame.time is not None else index / fps
-                    rgb = upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
-                    yield Frame(index, t, rgb)
-                index += 1
-                self.decoded = index
+    def __enter__(self) -> VideoFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.container.close()
+
+    def _facts(self, first: av.VideoFrame) -> VideoInfo:
+        stream, rotation = self._video, _rotation(first)
+        fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        else:
+            duration = (self.container.duration or 0) / av.time_base
+        frames = stream.frames or max(1, round(duration * fps))
+        width, height = first.width, first.height
+        if rotation % 180:
+            width, height = height, width
+        sound = None
+        if self._audio is not None:
+            sound = SoundFormat(self._audio.rate or 48_000, self._audio.channels or 1)
+        return VideoInfo(
+            width,
+            height,
+            fps,
+            frames,
+            duration if duration > 0 else frames / fps,
+            stream.codec_context.codec.long_name or stream.codec_context.name,
+            sound,
+            rotation,
+        )
+
+    def _read(self, sound: Sequence[SoundSink]) -> bool:
+        """Read one packet: its pictures join ``_pictures``, its sound goes to ``sound`` (or
+        waits, while opening). False at the end of the file or on damage."""
+        try:
+            packet = next(self._packets, None)
+            if packet is None:
+                return False
+            if packet.stream is self._video:
+                self._pictures += self._video.decode(packet)
+            elif self._early_sound is not None:
+                self._early_sound.append(packet)
+            elif sound:
+                self._hear(packet, sound)
+            return True
+        except _FFMPEG_ERRORS:
+            self.damaged = True
+            return False
+
+    def _hear(self, packet: av.Packet, sound: Sequence[SoundSink]) -> None:
+        try:
+            pieces = self._audio.decode(packet)
+        except _FFMPEG_ERRORS:
+            return  # a damaged piece of sound: the pictures go on
+        for piece in pieces:
+            start_s = (piece.time or 0.0) - self.origin_s
+            for sink in sound:
+                sink(start_s, piece)
+
+    def frames(self, stride: int = 1, sound: Sequence[SoundSink] = ()) -> Iterator[Frame]:
+        """Every ``stride``-th frame, upright, in order, once per file; the sound decoded on
+        the way goes to each of ``sound`` (without a sink it is not decoded at all)."""
+        if stride < 1:
+            raise InputError(f"The stride must be at least 1, not {stride}.")
+        early, self._early_sound = self._early_sound or [], None
+        for packet in early if sound else ():
+            self._hear(packet, sound)
+        while self._pictures or self._read(sound):
+            pictures, self._pictures = self._pictures, []
+            for picture in pictures:
+                index = self.decoded
+                self.decoded += 1
+                if index % stride:
+                    continue
+                if picture.time is None:
+                    time_s = index / self.info.fps
+                else:
+                    time_s = picture.time - self.origin_s
+                rgb = upright(picture.to_ndarray(format="rgb24"), _rotation(picture))
+                yield Frame(index, time_s, rgb)
+
+
+def probe(source: Source) -> VideoInfo:
+    """The facts of a video (size, frame rate, duration, codec, sound) without decoding it all.
+
+    Decodes the first frame for its rotation. Raises InputError for anything but a readable
+    video.
+    """
+    with VideoFile(source) as video:
+        return video.info
 
 
 def read_frame(source: Source, time_s: float) -> np.ndarray:
@@ -204,35 +279,32 @@ def read_frame(source: Source, time_s: float) -> np.ndarray:
         return upright(shown.to_ndarray(format="rgb24"), _rotation(shown))
 
 
-def decode_audio(source: Source) -> tuple[np.ndarray, int] | None:
-    """The soundtrack mixed to mono, float32 (1, frames) in [-1, 1], and its rate (Hz).
+class Soundtrack:
+    """A pass's sound mixed to mono, float32 in [-1, 1], for the spectrogram and the sound tags.
 
-    None when the video has no sound. Mono: the spectrogram and the sound tags use one
-    channel, and it halves the memory of a long stereo soundtrack. The rate is the
-    stream's, at most :data:`MAX_AUDIO_RATE`. A damaged stream gives what decoded.
+    Mono: they use one channel, and it halves the memory of a long stereo soundtrack. The
+    rate is the stream's, at most :data:`MAX_AUDIO_RATE`. Give :meth:`hear` to
+    :meth:`VideoFile.frames` as a sink; a damaged stream gives what decoded.
     """
-    with _open(source) as container:
-        if not container.streams.audio:
-            return None
-        stream = container.streams.audio[0]
-        rate = min(stream.rate or MAX_AUDIO_RATE, MAX_AUDIO_RATE)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        chunks = []
+
+    def __init__(self, sound: SoundFormat) -> None:
+        self.rate = min(sound.rate, MAX_AUDIO_RATE)
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.rate)
+        self._chunks: list[np.ndarray] = []
+
+    def hear(self, start_s: float, piece: av.AudioFrame) -> None:
         # Sound that starts after the file does is placed at its time on the shared axis.
-        if stream.start_time is not None and stream.time_base is not None:
-            lead = float(stream.start_time * stream.time_base) - _origin_s(container)
-            if lead > 0:
-                chunks.append(np.zeros(round(lead * rate), dtype=np.float32))
-        try:
-            for frame in container.decode(stream):
-                chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
-        except _FFMPEG_ERRORS:
-            pass
-        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
-    if not chunks:
-        return None
-    samples = np.concatenate(chunks).astype(np.float32, copy=False)
-    return (samples[np.newaxis] if samples.size else None), rate
+        if not self._chunks and start_s > 0:
+            self._chunks.append(np.zeros(round(start_s * self.rate), dtype=np.float32))
+        self._chunks += [out.to_ndarray().reshape(-1) for out in self._resampler.resample(piece)]
+
+    def samples(self) -> np.ndarray | None:
+        """What was heard, shape (1, n); None if nothing was. Call it once, after the pass."""
+        self._chunks += [out.to_ndarray().reshape(-1) for out in self._resampler.resample(None)]
+        if not self._chunks:
+            return None
+        samples = np.concatenate(self._chunks).astype(np.float32, copy=False)
+        return samples[np.newaxis] if samples.size else None
 
 
 class Mp4Writer:
@@ -251,9 +323,10 @@ class Mp4Writer:
         Nominal frame rate, for players that show one.
     crf : int
         x264 quality, 18 (near lossless) to 28 (small).
-    soundtrack : bytes or path, optional
-        A video whose sound is copied in (as AAC) up to the last frame written, on the same
-        time axis; nothing is added when it has no sound.
+    sound : SoundFormat, optional
+        Add a soundtrack in this format, as AAC: give :meth:`hear` to
+        :meth:`VideoFile.frames` as a sink (from any thread). What starts before the last
+        frame written is kept, on the same time axis.
     """
 
     def __init__(
@@ -262,7 +335,7 @@ class Mp4Writer:
         size: tuple[int, int],
         fps: float,
         crf: int = 23,
-        soundtrack: Source | None = None,
+        sound: SoundFormat | None = None,
     ) -> None:
         width, height = size
         self.size = (width + width % 2, height + height % 2)
@@ -294,14 +367,13 @@ class Mp4Writer:
         self.stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
         self.stream.codec_context.thread_count = 1
         self._last_pts = -1
-        self.soundtrack, self.sound = soundtrack, None
-        if soundtrack is not None:
-            with _open(soundtrack) as source:
-                if source.streams.audio:
-                    heard = source.streams.audio[0]
-                    layout = "mono" if heard.channels == 1 else "stereo"
-                    self.sound = self.container.add_stream("aac", rate=heard.rate or 48_000)
-                    self.sound.layout = layout
+        self.sound = None
+        if sound is not None:
+            layout = "mono" if sound.channels == 1 else "stereo"
+            self.sound = self.container.add_stream("aac", rate=sound.rate, layout=layout)
+            self._resampler = av.AudioResampler(format="fltp", layout=layout, rate=sound.rate)
+            self._heard: deque[tuple[float, av.AudioFrame]] = deque()  # not encoded yet
+            self._written: int | None = None  # samples from the video's start, once begun
 
     def write(self, rgb: np.ndarray, time_s: float) -> None:
         pad_h, pad_w = self.size[1] - rgb.shape[0], self.size[0] - rgb.shape[1]
@@ -311,41 +383,40 @@ class Mp4Writer:
         pts = max(round(time_s / _CLOCK), self._last_pts + 1)  # strictly increasing
         frame.pts, frame.time_base = pts, _CLOCK  # the muxer may change the stream's
         self._last_pts = pts
+        self._encode_sound(before_s=time_s)
         self.container.mux(self.stream.encode(frame))
 
+    def hear(self, start_s: float, piece: av.AudioFrame) -> None:
+        """Take a piece of the source's sound that starts at ``start_s`` s."""
+        self._heard.append((start_s, piece))  # a deque is thread-safe: decoding runs apart
+
     def close(self) -> None:
-        """Flush the encoder and finish the file (into ``target`` when it is in memory)."""
+        """Flush the encoders and finish the file (into ``target`` when it is in memory)."""
         try:
             self.container.mux(self.stream.encode(None))
             if self.sound is not None:
-                self._copy_sound(end_s=(self._last_pts + 1) * _CLOCK)
+                self._encode_sound(before_s=(self._last_pts + 1) * _CLOCK)
+                self.container.mux(self.sound.encode(None))
             self.container.close()
             if self.memory is not None:
                 self.memory.write(Path(self.path).read_bytes())
         finally:
             self.discard()
 
-    def _copy_sound(self, end_s: float) -> None:
-        """Encode the soundtrack's sound up to ``end_s``; a damaged stream gives what decodes."""
+    def _encode_sound(self, before_s: float) -> None:
+        """Encode the sound heard that starts before ``before_s``, without gaps from the
+        first piece's time."""
+        if self.sound is None:
+            return
         rate = self.sound.rate
-        resampler = av.AudioResampler(format="fltp", layout=self.sound.layout, rate=rate)
-        with _open(self.soundtrack) as source:
-            heard = source.streams.audio[0]
-            written = None  # samples from the video's start; set by the first frame's time
-            try:
-                for frame in source.decode(heard):
-                    start_s = (frame.time or 0.0) - _origin_s(source)
-                    if start_s >= end_s:
-                        break
-                    if written is None:
-                        written = max(0, round(start_s * rate))
-                    for out in resampler.resample(frame):
-                        out.pts, out.time_base = written, Fraction(1, rate)
-                        written += out.samples
-                        self.container.mux(self.sound.encode(out))
-            except _FFMPEG_ERRORS:
-                pass
-        self.container.mux(self.sound.encode(None))
+        while self._heard and self._heard[0][0] < before_s:
+            start_s, piece = self._heard.popleft()
+            if self._written is None:
+                self._written = max(0, round(start_s * rate))
+            for out in self._resampler.resample(piece):
+                out.pts, out.time_base = self._written, Fraction(1, rate)
+                self._written += out.samples
+                self.container.mux(self.sound.encode(out))
 
     def discard(self) -> None:
         """Remove the temporary file of an in-memory target (after closing, or on failure)."""

@@ -3,8 +3,9 @@
 Frames are decoded one at a time and never held together: what stays after the pass is each
 analysed frame's raw candidates (a few kilobytes), so the confidence, IoU and class controls
 re-filter and re-track without running the network again. Decoding, inference and
-drawing + encoding run on three threads joined by short queues, so decoding and encoding
-overlap with inference instead of adding to it.
+tracking + drawing + encoding run on three threads joined by short queues, so decoding and
+encoding overlap with inference instead of adding to it. The file is opened once: the same
+pass gives the facts, the frames and the sound (for the page and for the annotated MP4).
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import supervision as sv
 
 from analysis.errors import InputError
-from analysis.video.io import FrameReader, Mp4Writer, Source, VideoInfo, probe
+from analysis.video.io import (
+    Frame,
+    Mp4Writer,
+    SoundSink,
+    Soundtrack,
+    Source,
+    VideoFile,
+    VideoInfo,
+)
 from analysis.video.tracking import FrameAnnotator, Line, Tracker, Tracking, scaled
 from analysis.vision.detections import DetectionFilter, Detections, filter_detections
 from analysis.vision.detectors import Detector
@@ -29,6 +40,7 @@ from analysis.vision.detectors import Detector
 Progress = Callable[[int, int], None]
 """Called as ``progress(frames_done, frames_expected)`` during the analysis."""
 
+STAGES = ("decode", "inference", "tracking", "annotate", "encode")
 _QUEUE_FRAMES = 4  # frames waiting between two threads: bounds memory, keeps both busy
 
 
@@ -53,9 +65,16 @@ class VideoAnalysis:
         Time in each stage, ms, summed over frames ("decode", "inference", "tracking",
         "annotate", "encode") and the wall-clock "total" (stages overlap).
     tracking : Tracking
-        Tracks for the settings the pass ran with.
+        Tracks for the settings the pass ran with, ``params`` and ``line``.
+    params : DetectionFilter
+    line : Line or None
     note : str or None
         Why fewer frames than expected were analysed (damaged file, stopped), if so.
+    stopped : bool
+        Whether the pass was stopped before the end of the video.
+    soundtrack : (samples, rate) or None
+        The sound heard during the pass, mono float32 (1, n) at ``rate`` Hz, when asked for
+        and the video has sound.
     """
 
     info: VideoInfo
@@ -66,7 +85,11 @@ class VideoAnalysis:
     candidates: list[Detections]
     timings_ms: dict[str, float]
     tracking: Tracking
+    params: DetectionFilter
+    line: Line | None = None
     note: str | None = None
+    stopped: bool = False
+    soundtrack: tuple[np.ndarray, int] | None = None
 
     @property
     def frame_rate(self) -> float:
@@ -95,11 +118,152 @@ def _output_size(info: VideoInfo, max_side: int | None) -> tuple[tuple[int, int]
 
 
 class _Stop(Exception):
-    """Raised inside the pipeline when the person stops it."""
+    """Raised inside the pipeline when the pass ends early (stopped, or a thread failed)."""
+
+
+class _Pass:
+    """One analysis under way: decoding, inference (the caller's thread) and tracking +
+    drawing + encoding, joined by two short queues; what they find gathers here."""
+
+    def __init__(
+        self,
+        video: VideoFile,
+        detector: Detector,
+        params: DetectionFilter,
+        stride: int,
+        line: Line | None,
+        writer: Mp4Writer | None,
+        render: RenderSettings,
+        stop: threading.Event,
+    ) -> None:
+        self.video, self.detector, self.params, self.stride = video, detector, params, stride
+        self.writer, self.stop = writer, stop
+        self.size, self.scale = _output_size(video.info, render.max_side)
+        rate = video.info.fps / stride
+        self.annotator = FrameAnnotator(self.size, rate, line) if writer is not None else None
+        self.tracker = Tracker(rate, line)
+        self.ending = threading.Event()  # the pass is over: the threads finish what they hold
+        self.decoded: queue.Queue[Frame | None] = queue.Queue(_QUEUE_FRAMES)
+        self.detected: queue.Queue = queue.Queue(_QUEUE_FRAMES)
+        self.spent = dict.fromkeys(STAGES, 0.0)
+        self.failures: list[BaseException] = []
+        self.indices: list[int] = []
+        self.times: list[float] = []
+        self.candidates: list[Detections] = []
+        self.tracked: list[sv.Detections] = []
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.spent[stage] += time.perf_counter() - start
+
+    def over(self) -> bool:
+        return self.stop.is_set() or self.ending.is_set() or bool(self.failures)
+
+    def put(self, target: queue.Queue, item: object) -> None:
+        while not self.over():
+            try:
+                target.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Stop
+
+    def decode(self, sound: Sequence[SoundSink]) -> None:
+        """Thread: the frames into ``decoded`` (None after the last); the sound to ``sound``."""
+        try:
+            frames = self.video.frames(self.stride, sound)
+            while True:
+                with self.timed("decode"):
+                    frame = next(frames, None)
+                self.put(self.decoded, frame)
+                if frame is None:
+                    return
+        except _Stop:
+            return
+        except BaseException as error:  # re-raised in the caller's thread
+            self.failures.append(error)
+
+    def draw_and_encode(self) -> None:
+        """Thread: track each analysed frame and, with a writer, draw and encode it."""
+        try:
+            while (item := self.detected.get()) is not None:
+                frame, raw = item
+                with self.timed("tracking"):
+                    tracked = self.tracker.update(frame.time_s, filter_detections(raw, self.params))
+                    self.tracked.append(tracked)
+                if self.writer is None:
+                    continue
+                with self.timed("annotate"):
+                    rgb = frame.rgb
+                    if self.scale != 1.0:
+                        rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
+                    zone = self.tracker.zone
+                    drawn = self.annotator.draw(rgb, scaled(tracked, self.scale), zone)
+                with self.timed("encode"):
+                    self.writer.write(drawn, frame.time_s)
+            if self.writer is not None:
+                with self.timed("encode"):
+                    self.writer.close()
+        except BaseException as error:
+            self.failures.append(error)
+            if self.writer is not None:
+                self.writer.discard()
+
+    def infer(self, progress: Progress | None, expected: int) -> None:
+        """The caller's thread: run the detector on each decoded frame, until the last one or
+        a stop."""
+        while not self.failures:
+            try:
+                frame = self.decoded.get(timeout=0.1)
+            except queue.Empty:
+                if self.over():
+                    return
+                continue
+            if frame is None or self.over():
+                return
+            with self.timed("inference"):
+                raw, _ = self.detector.detect(frame.rgb)
+            self.indices.append(frame.index)
+            self.times.append(frame.time_s)
+            self.candidates.append(raw)
+            self.put(self.detected, (frame, raw))
+            if progress is not None:
+                progress(len(self.indices), max(expected, len(self.indices)))
+
+    def run(self, sound: Sequence[SoundSink], progress: Progress | None, expected: int) -> bool:
+        """Run the pass to its end; True if it was stopped."""
+        decoder = threading.Thread(target=self.decode, args=(sound,), daemon=True)
+        drawer = threading.Thread(target=self.draw_and_encode, daemon=True)
+        decoder.start()
+        drawer.start()
+        try:
+            self.infer(progress, expected)
+        except _Stop:
+            pass
+        finally:
+            stopped = self.stop.is_set() and not self.failures
+            self.ending.set()  # ends the decoder if it is still going
+            decoder.join()
+            while drawer.is_alive():  # it finishes what it holds, then the file
+                try:
+                    self.detected.put(None, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            drawer.join()
+        if self.failures:
+            raise self.failures[0]
+        return stopped
+
+    def tracking(self) -> Tracking:
+        times = np.asarray(self.times, dtype=np.float64)
+        return Tracking(times, self.tracked, self.tracker.tracks(), self.tracker.crossings())
 
 
 def analyse_video(
-    source: Source,
+    source: Source | VideoFile,
     detector: Detector,
     model: str,
     params: DetectionFilter,
@@ -108,6 +272,7 @@ def analyse_video(
     line: Line | None = None,
     output: str | Path | io.BytesIO | None = None,
     render: RenderSettings = RenderSettings(),
+    soundtrack: bool = False,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> VideoAnalysis:
@@ -115,8 +280,8 @@ def analyse_video(
 
     Parameters
     ----------
-    source : bytes or path
-        The video file.
+    source : bytes, path or VideoFile
+        The video file, or one just opened (read to its end here, and closed).
     detector : Detector
         A loaded adapter; its raw candidates are kept per frame.
     model : str
@@ -128,9 +293,11 @@ def analyse_video(
     line : Line, optional
         Count crossings of this line.
     output : path or io.BytesIO, optional
-        Write the annotated video there (H.264 MP4).
+        Write the annotated video there (H.264 MP4, with the sound as AAC).
     render : RenderSettings
         Output size and quality.
+    soundtrack : bool
+        Keep the sound (mono) in the result, for its spectrogram and tags.
     progress : callable, optional
         ``progress(frames_done, frames_expected)`` after each analysed frame.
     stop : threading.Event, optional
@@ -141,145 +308,54 @@ def analyse_video(
     InputError
         Not a readable video, or not one frame could be decoded.
     """
-    info = probe(source)
-    reader = FrameReader(source, stride)
-    expected = max(1, -(-info.frames // stride))
-    stop = stop or threading.Event()
-    decoded: queue.Queue = queue.Queue(_QUEUE_FRAMES)
-    detected: queue.Queue = queue.Queue(_QUEUE_FRAMES)
-    spent = dict.fromkeys(("decode", "inference", "tracking", "annotate", "encode"), 0.0)
-    failures: list[BaseException] = []
-    tracker = Tracker(info.fps / stride, line)
-    tracked_frames = []
-
-    def put(target: queue.Queue, item: object) -> None:
-        while not stop.is_set() and not failures:
-            try:
-                target.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Stop
-
-    def decode() -> None:
-        try:
-            frames = iter(reader)
-            while True:
-                start = time.perf_counter()
-                frame = next(frames, None)
-                spent["decode"] += time.perf_counter() - start
-                put(decoded, frame)
-                if frame is None:
-                    return
-        except _Stop:
-            return
-        except BaseException as error:  # re-raised in the caller's thread
-            failures.append(error)
-
-    def draw_and_encode() -> None:
-        writer = annotator = None
-        size, scale = _output_size(info, render.max_side)
-        try:
-            if output is not None:
-                writer = Mp4Writer(output, size, info.fps, render.crf, soundtrack=source)
-                annotator = FrameAnnotator(size, info.fps / stride, line)
-            while (item := detected.get()) is not None:
-                frame, raw = item
-                start = time.perf_counter()
-                tracked = tracker.update(frame.time_s, filter_detections(raw, params))
-                tracked_frames.append(tracked)
-                spent["tracking"] += time.perf_counter() - start
-                if writer is None:
-                    continue
-                start = time.perf_counter()
-                rgb = frame.rgb
-                if scale != 1.0:
-                    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-                drawn = annotator.draw(rgb, scaled(tracked, scale), tracker.zone)
-                spent["annotate"] += time.perf_counter() - start
-                start = time.perf_counter()
-                writer.write(drawn, frame.time_s)
-                spent["encode"] += time.perf_counter() - start
-            if writer is not None:
-                start = time.perf_counter()
-                writer.close()
-                spent["encode"] += time.perf_counter() - start
-        except BaseException as error:
-            failures.append(error)
-            stop.set()
-            if writer is not None:
-                writer.discard()
-
     wall = time.perf_counter()
-    threads = [threading.Thread(target=f, daemon=True) for f in (decode, draw_and_encode)]
-    for thread in threads:
-        thread.start()
-    indices, times, candidates = [], [], []
-    try:
-        while not failures:
-            try:
-                frame = decoded.get(timeout=0.1)
-            except queue.Empty:
-                if stop.is_set():
-                    break
-                continue
-            if frame is None or stop.is_set():
-                break
-            start = time.perf_counter()
-            raw, _ = detector.detect(frame.rgb)
-            spent["inference"] += time.perf_counter() - start
-            indices.append(frame.index)
-            times.append(frame.time_s)
-            candidates.append(raw)
-            put(detected, (frame, raw))
-            if progress is not None:
-                progress(len(indices), max(expected, len(indices)))
-    except _Stop:
-        pass
-    finally:
-        stopped = stop.is_set() and not failures
-        stop.set()  # ends the decoder if it is still going
-        decoder, drawer = threads
-        decoder.join()
-        while drawer.is_alive():  # it finishes what it holds, then the file
-            try:
-                detected.put(None, timeout=0.1)
-                break
-            except queue.Full:
-                continue
-        drawer.join()
-    if failures:
-        raise failures[0]
-    if not indices:
-        raise InputError("Not one frame of this video could be decoded.")
-
-    timings = {name: round(seconds * 1000, 1) for name, seconds in spent.items()}
-    timings["total"] = round((time.perf_counter() - wall) * 1000, 1)
-    note = None
-    if stopped:
-        note = f"Stopped after {times[-1]:.1f} s of {info.duration_s:.1f} s."
-    # A truncated file often just ends: fewer frames than the container announced.
-    elif reader.damaged or reader.decoded < info.frames - max(2, info.frames // 50):
-        note = (
-            f"The video is damaged or truncated: only its first {times[-1]:.1f} s "
-            "could be decoded, shown here."
+    video = source if isinstance(source, VideoFile) else VideoFile(source)
+    with video:
+        info = video.info
+        writer = None
+        if output is not None:
+            size, _ = _output_size(info, render.max_side)
+            writer = Mp4Writer(output, size, info.fps, render.crf, sound=info.sound)
+        heard = Soundtrack(info.sound) if soundtrack and info.sound else None
+        sound = [sink.hear for sink in (heard, writer) if sink is not None and info.sound]
+        work = _Pass(
+            video, detector, params, stride, line, writer, render, stop or threading.Event()
         )
+        stopped = work.run(sound, progress, expected=max(1, -(-info.frames // stride)))
+    if not work.indices:
+        raise InputError("Not one frame of this video could be decoded.")
+    timings = {name: round(seconds * 1000, 1) for name, seconds in work.spent.items()}
+    timings["total"] = round((time.perf_counter() - wall) * 1000, 1)
+    samples = heard.samples() if heard is not None else None
     return VideoAnalysis(
         info,
         model,
         stride,
-        np.asarray(indices, dtype=np.int64),
-        np.asarray(times, dtype=np.float64),
-        candidates,
+        np.asarray(work.indices, dtype=np.int64),
+        np.asarray(work.times, dtype=np.float64),
+        work.candidates,
         timings,
-        Tracking(
-            np.asarray(times, dtype=np.float64),
-            tracked_frames,
-            tracker.tracks(),
-            tracker.crossings(),
-        ),
-        note,
+        work.tracking(),
+        params,
+        line,
+        _note(video, work.times[-1], stopped),
+        stopped,
+        (samples, heard.rate) if samples is not None else None,
     )
+
+
+def _note(video: VideoFile, last_s: float, stopped: bool) -> str | None:
+    """Why the analysis ends at ``last_s`` s before the end of the video, if it does."""
+    info = video.info
+    if stopped:
+        return f"Stopped after {last_s:.1f} s of {info.duration_s:.1f} s."
+    # A truncated file often just ends: fewer frames than the container announced.
+    if video.damaged or video.decoded < info.frames - max(2, info.frames // 50):
+        return (
+            f"The video is damaged or truncated: only its first {last_s:.1f} s "
+            "could be decoded, shown here."
+        )
+    return None
 
 
 def render_video(
@@ -297,19 +373,23 @@ def render_video(
     size, scale = _output_size(analysis.info, render.max_side)
     annotator = FrameAnnotator(size, analysis.frame_rate, line)
     zone = line.zone() if line else None
-    writer = Mp4Writer(output, size, analysis.info.fps, render.crf, soundtrack=source)
-    try:
-        pairs = zip(FrameReader(source, analysis.stride), tracking.frames, strict=False)
-        for done, (frame, tracked) in enumerate(pairs, start=1):
-            if zone is not None:
-                zone.trigger(tracked)
-            rgb = frame.rgb
-            if scale != 1.0:
-                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            writer.write(annotator.draw(rgb, scaled(tracked, scale), zone), frame.time_s)
-            if progress is not None:
-                progress(done, len(tracking.frames))
-        writer.close()
-    except BaseException:
-        writer.discard()
-        raise
+    with VideoFile(source) as video:
+        sound = video.info.sound
+        writer = Mp4Writer(output, size, analysis.info.fps, render.crf, sound=sound)
+        try:
+            frames = video.frames(analysis.stride, [writer.hear] if sound else [])
+            for done, (frame, tracked) in enumerate(
+                zip(frames, tracking.frames, strict=False), start=1
+            ):
+                if zone is not None:
+                    zone.trigger(tracked)
+                rgb = frame.rgb
+                if scale != 1.0:
+                    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+                writer.write(annotator.draw(rgb, scaled(tracked, scale), zone), frame.time_s)
+                if progress is not None:
+                    progress(done, len(tracking.frames))
+            writer.close()
+        except BaseException:
+            writer.discard()
+            raise

@@ -13,10 +13,11 @@ import av
 import numpy as np
 import pytest
 
+import analysis.video.io
 from analysis.errors import InputError
 from analysis.video.exports import frame_records, records_csv, to_vtt
-from analysis.video.io import FrameReader, Mp4Writer, decode_audio, probe, read_frame
-from analysis.video.pipeline import analyse_video
+from analysis.video.io import Mp4Writer, Soundtrack, VideoFile, probe, read_frame
+from analysis.video.pipeline import analyse_video, render_video
 from analysis.video.tracking import Line, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
@@ -103,6 +104,31 @@ def analyse(source, **kwargs):
     return analyse_video(source, SquareDetector(), "square", DetectionFilter(0.5, 0.45), **kwargs)
 
 
+def soundtrack_of(path: Path) -> tuple[np.ndarray, int] | None:
+    """The sound of a video file as an analysis keeps it: mono, at most 32 kHz."""
+    with VideoFile(path) as video:
+        if video.info.sound is None:
+            return None
+        heard = Soundtrack(video.info.sound)
+        for _ in video.frames(sound=[heard.hear]):
+            pass
+        return heard.samples(), heard.rate
+
+
+@pytest.fixture
+def opens(monkeypatch) -> list[str]:
+    """The modes of every ``av.open`` from analysis/video/io.py (reading "r", writing "w")."""
+    modes: list[str] = []
+    open_container = av.open
+
+    def counting(target, mode="r", **kwargs):
+        modes.append(mode)
+        return open_container(target, mode, **kwargs)
+
+    monkeypatch.setattr(analysis.video.io.av, "open", counting)
+    return modes
+
+
 def test_probe_reports_size_rate_duration_and_no_sound(square_mp4: Path) -> None:
     info = probe(square_mp4)
     assert (info.width, info.height, info.frames) == (WIDTH, HEIGHT, FRAMES)
@@ -186,7 +212,8 @@ def test_odd_sizes_are_padded_to_even_for_h264(tmp_path: Path) -> None:
 def test_variable_frame_rate_keeps_the_frames_own_times(tmp_path: Path) -> None:
     times = [0.0, 0.04, 0.2, 0.24, 0.6, 0.64, 1.5]
     path = write_video(tmp_path / "vfr.mp4", len(times), times=times)
-    frames = list(FrameReader(path))
+    with VideoFile(path) as video:
+        frames = list(video.frames())
     assert [f.time_s for f in frames] == pytest.approx(times, abs=1e-3)
 
 
@@ -194,7 +221,8 @@ def test_rotation_metadata_stands_the_picture_up(tmp_path: Path) -> None:
     path = write_video(tmp_path / "phone.mp4", 3, rotation=90)
     info = probe(path)
     assert (info.width, info.height, info.rotation) == (HEIGHT, WIDTH, 90)
-    rgb = next(iter(FrameReader(path))).rgb
+    with VideoFile(path) as video:
+        rgb = next(video.frames()).rgb
     assert rgb.shape == (WIDTH, HEIGHT, 3)
     # 90° counter-clockwise: the square near the left edge ends up near the bottom.
     np.testing.assert_allclose(rgb, np.rot90(square_frame(0), 1), atol=40)
@@ -209,7 +237,7 @@ def test_read_frame_seeks_to_the_frame_shown_at_a_time(square_mp4: Path) -> None
 def test_the_soundtrack_is_decoded_on_the_same_time_axis(tmp_path: Path) -> None:
     path = write_video(tmp_path / "tone.mp4", 25, tone_hz=440.0)
     assert probe(path).has_audio
-    samples, rate = decode_audio(path)
+    samples, rate = analyse(path, soundtrack=True).soundtrack
     assert samples.shape[0] == 1 and rate == 32_000
     assert samples.shape[1] / rate == pytest.approx(1.0, abs=0.06)
     spectrum = np.abs(np.fft.rfft(samples[0, 3200:28800]))
@@ -222,14 +250,30 @@ def test_the_annotated_video_keeps_the_sound_up_to_its_last_frame(tmp_path: Path
     analyse(path, output=out)
     with av.open(str(out)) as container:
         assert container.streams.audio[0].codec_context.name == "aac"
-    samples, rate = decode_audio(out)
+    samples, rate = soundtrack_of(out)
     assert samples.shape[1] / rate == pytest.approx(1.0, abs=0.06)
     spectrum = np.abs(np.fft.rfft(samples[0, 3200:28800]))
     assert np.fft.rfftfreq(25600, 1 / rate)[spectrum.argmax()] == pytest.approx(440, abs=2)
 
 
 def test_a_video_without_sound_has_no_soundtrack(square_mp4: Path) -> None:
-    assert decode_audio(square_mp4) is None
+    assert analyse(square_mp4, soundtrack=True).soundtrack is None
+    assert soundtrack_of(square_mp4) is None
+
+
+def test_one_analysis_opens_the_video_once(tmp_path: Path, opens: list[str]) -> None:
+    """Exactly one open of the video per analysis: its facts, frames, the sound for the page
+    and the sound copied into the annotated MP4 all come from one pass (the other open
+    writes the MP4). Drawing it again with new settings opens it once more, once."""
+    path = write_video(tmp_path / "tone.mp4", 25, tone_hz=440.0)
+    opens.clear()
+    analysis = analyse(path, output=io.BytesIO(), soundtrack=True)
+    assert analysis.soundtrack is not None and analysis.info.has_audio
+    assert opens == ["r", "w"]
+    opens.clear()
+    again = track_all(analysis.times, analysis.candidates, DetectionFilter(0.3), FPS)
+    render_video(path, analysis, again, io.BytesIO())
+    assert opens == ["r", "w"]
 
 
 def test_a_one_frame_video_is_analysed(tmp_path: Path) -> None:
