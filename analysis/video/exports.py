@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import supervision as sv
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from analysis.figures import DPI, SPECTROGRAM_LAYOUT
+from analysis.figures import SPECTROGRAM_LAYOUT, encode, new_figure
 from analysis.video.pipeline import VideoAnalysis
 from analysis.video.tracking import Tracking
 
@@ -23,21 +20,11 @@ from analysis.video.tracking import Tracking
 def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
     """Chart of how many of each class are in view over time, as PNG.
 
-    Same pixel width and horizontal margins as :func:`analysis.audio.render.render_spectrogram`'s
-    figure, so placed above or below the soundtrack's spectrogram the time axes line up.
+    Drawn in the pictures' shared frame (:mod:`analysis.figures`): placed above or below the
+    soundtrack's spectrogram, the time axes and their ticks line up.
     """
     layout = replace(SPECTROGRAM_LAYOUT, height=260, top=12, bottom=50)
-    figure = Figure(figsize=(layout.width / DPI, layout.height / DPI), dpi=DPI)
-    FigureCanvasAgg(figure)
-    w, h = layout.width, layout.height
-    axes = figure.add_axes(
-        (
-            layout.left / w,
-            layout.bottom / h,
-            (w - layout.left - layout.right) / w,
-            (h - layout.top - layout.bottom) / h,
-        )
-    )
+    figure, axes = new_figure(layout)
     in_view = tracking.in_view()
     busiest = sorted(in_view, key=lambda label: -int(in_view[label].sum()))[:classes]
     for label in busiest:
@@ -45,15 +32,11 @@ def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
     axes.set_xlim(0, end_s)
     axes.set_ylim(bottom=0)
     axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.set_xlabel("Time (s)", fontsize=12)
-    axes.set_ylabel("In view", fontsize=12)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
+    axes.set_xlabel("Time (s)", fontsize=layout.label_pt)
+    axes.set_ylabel("In view", fontsize=layout.label_pt)
     if busiest:
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return encode(figure, "png")
 
 
 # -- Exports ---------------------------------------------------------------------------------
@@ -96,10 +79,6 @@ def _flatten(record: dict[str, object]) -> dict[str, object]:
     if "box" in record:
         out.update(zip(("x1", "y1", "x2", "y2"), record["box"], strict=True))
     return out
-
-
-def to_json(records: list[dict[str, object]]) -> str:
-    return json.dumps(records, indent=1)
 
 
 def _vtt_clock(seconds: float) -> str:

@@ -15,7 +15,6 @@ import pytest
 
 import analysis.video.io
 from analysis.errors import InputError
-from analysis.video.exports import frame_records, records_csv, to_vtt
 from analysis.video.io import Mp4Writer, Soundtrack, VideoFile, probe, read_frame
 from analysis.video.pipeline import analyse_video, render_video
 from analysis.video.tracking import Line, track_all
@@ -93,11 +92,6 @@ class SquareDetector(Detector):
             return Detections.empty(self.class_names), Timings(0, 0, 0)
         box = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
         return Detections([box], [0.9], [0], self.class_names), Timings(0, 0, 0)
-
-
-@pytest.fixture(scope="module")
-def square_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_video(tmp_path_factory.mktemp("video") / "square.mp4")
 
 
 def analyse(source, **kwargs):
@@ -331,18 +325,6 @@ def test_a_sound_only_mp4_is_named_as_sound(tmp_path: Path) -> None:
         container.mux(audio.encode(None))
     with pytest.raises(InputError, match="sound"):
         probe(path)
-
-
-def test_exports_list_every_detection_and_say_what_is_in_view(square_mp4: Path) -> None:
-    analysis = analyse(square_mp4)
-    records = frame_records(analysis.tracking, analysis.frame_indices)
-    assert len(records) == FRAMES
-    assert records[0]["track_id"] is None and records[1]["track_id"] == 1
-    csv_text = records_csv(records)
-    assert csv_text.splitlines()[0] == "frame,time_s,track_id,label,score,x1,y1,x2,y2"
-    vtt = to_vtt(analysis.tracking, analysis.end_s)
-    assert vtt.startswith("WEBVTT")
-    assert "00:00:00.000 --> 00:00:01.600\n1 square" in vtt
 
 
 def test_cli_prints_the_issue_json(square_mp4: Path, tmp_path: Path) -> None:
