@@ -140,10 +140,13 @@ class Job:
         if not self.future.running():
             at_once = "one" if self.threads == 1 else str(self.threads)
             return 0.0, f"{self.what}: waiting for its turn ({at_once} at a time on this server)…"
-        if self.progress.total <= 0:
-            return 0.0, f"{self.what}…"
         done, total = self.progress.done, self.progress.total
-        return min(done / total, 1.0), f"{self.what}… {done:.0f} of {total:.0f} {self.unit}"
+        fraction = min(done / total, 1.0) if total > 0 else 0.0
+        if self.progress.stop.is_set():
+            return fraction, f"{self.what}: stopping…"
+        if total <= 0:
+            return 0.0, f"{self.what}…"
+        return fraction, f"{self.what}… {done:.0f} of {total:.0f} {self.unit}"
 
 
 class JobBoard:
@@ -264,10 +267,13 @@ def _stop_and_redraw(jobs: Sequence[Job]) -> None:
 
 @st.fragment(run_every=POLL_S)
 def show_progress(jobs: Sequence[Job], key: str, stop_help: str | None = None) -> None:
-    """Progress bars of running ``jobs`` (with their details as metrics) and a Stop button,
-    redrawn every :data:`POLL_S`; the whole page reruns as soon as one of them ends (it shows
-    the result) or this session no longer watches it."""
-    if not all(job.running and watching(job) for job in jobs):
+    """Progress bars of running ``jobs`` (with their details as metrics) and, while this
+    session watches one of them, a Stop button; redrawn every :data:`POLL_S`, and the whole
+    page reruns as soon as one of them ends (it shows the result).
+
+    A job this session stopped that still runs (to keep what is done, say) shows as stopping.
+    """
+    if not all(job.running for job in jobs):
         st.rerun()
     place = st  # where the Stop button goes: beside the last job's metrics, if it has any
     for job in jobs:
@@ -278,6 +284,8 @@ def show_progress(jobs: Sequence[Job], key: str, stop_help: str | None = None) -
             *columns, place = st.columns(len(detail) + 1, vertical_alignment="bottom")
             for column, (label, value) in zip(columns, detail.items(), strict=True):
                 column.metric(label, value)
+    if not any(watching(job) for job in jobs):
+        return
     place.button(
         "Stop",
         key=key,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+import ui.jobs
 import ui.sections.batch
+from analysis.batch.run import BatchProgress, BatchSummary
 from analysis.errors import InputError
 from analysis.vision.image import sample_photo
 from ui.sections.batch import ROOT_VARIABLE, SCHEDULER_VARIABLE, save_uploads, server_folder
@@ -26,10 +30,21 @@ def jpeg(name: str, side: int = 320) -> bytes:
 
 
 @pytest.fixture
-def runs(monkeypatch) -> Iterator[list[object]]:
-    """The page on a small in-process cluster; lists every batch run it starts."""
+def local_cluster(monkeypatch) -> Iterator[None]:
+    """The page on a small in-process cluster."""
     from distributed import LocalCluster
 
+    # In-process (inproc:// addresses, no socket); real processes are tests/test_batch.py's.
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.scheduler_address)
+        st.cache_resource.clear()
+        yield
+        st.cache_resource.clear()  # closes the page's client and job board before the cluster
+
+
+@pytest.fixture
+def runs(monkeypatch, local_cluster) -> list[object]:
+    """Lists every batch run the page starts."""
     started: list[object] = []
     real = ui.sections.batch.run_batch
 
@@ -38,25 +53,52 @@ def runs(monkeypatch) -> Iterator[list[object]]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ui.sections.batch, "run_batch", counted)
-    # In-process (inproc:// addresses, no socket); real processes are tests/test_batch.py's.
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-        monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.scheduler_address)
-        st.cache_resource.clear()
-        yield started
-        st.cache_resource.clear()  # closes the page's client before its cluster
+    return started
+
+
+@pytest.fixture
+def paused_run(monkeypatch, local_cluster) -> SimpleNamespace:
+    """A run that needs no model: 2 of 4 files done (1 error), then it waits until it is
+    told to stop (it then keeps what is done) or ``release`` is set; ``started`` is set
+    once it waits, ``stopped`` counts the runs that ended by a Stop."""
+    fake = SimpleNamespace(started=threading.Event(), release=threading.Event(), stopped=[])
+
+    def run_batch(input_dir, out_dir, settings, client, *, progress, stop):
+        progress(BatchProgress(4, 0, 0, 0.0))
+        progress(BatchProgress(4, 2, 1, 0.5))
+        fake.started.set()
+        while not stop() and not fake.release.wait(0.01):
+            pass
+        if stop():
+            fake.stopped.append(settings)
+        return BatchSummary(2, 1, 1, 1, 0.5, analysed=2, skipped=0)
+
+    monkeypatch.setattr(ui.sections.batch, "run_batch", run_batch)
+    monkeypatch.setattr(ui.sections.batch, "check_model", lambda settings: None)
+    yield fake
+    fake.release.set()
 
 
 def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def job_of(at: AppTest) -> ui.jobs.Job:
+    return ui.jobs.board().get(at.session_state["batch_run"].key)
+
+
 def run_to_the_end(at: AppTest) -> None:
     """Click Run, wait for the job (a thread of this process) to end, and draw the results."""
     button(at, "Run on the cluster").click().run()
-    job = at.session_state["batch_job"]
-    assert job.finished.wait(TIMEOUT_S), "the batch did not finish"
+    job_of(at).future.result(TIMEOUT_S)
     at.run()
     assert not at.exception
+
+
+def page_with_uploads() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    at.file_uploader[0].set_value([("cat.jpg", jpeg("chelsea"), "image/jpeg")]).run()
+    return at
 
 
 def test_uploads_run_on_the_cluster_and_filters_do_not_run_again(runs):
@@ -88,6 +130,53 @@ def test_uploads_run_on_the_cluster_and_filters_do_not_run_again(runs):
     assert (at.dataframe[0].value["score"] >= 0.9).all()
     assert len(at.dataframe[0].value) < len(table)
     assert len(runs) == 1  # filtering reads the stored rows: nothing ran again
+
+
+def test_progress_shows_files_speed_and_errors_and_stop_keeps_what_is_done(paused_run):
+    at = page_with_uploads()
+    button(at, "Run on the cluster").click().run()
+    assert paused_run.started.wait(TIMEOUT_S)
+    at.run()
+    assert [bar.proto.text for bar in at.get("progress")] == ["Analysing… 2 of 4 files"]
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics == {"Files done": "2", "Files per second": "4.0", "Errors": "1"}
+    assert button(at, "Run on the cluster").disabled  # one run at a time per session
+
+    at.button(key="batch_stop").click().run()
+    job_of(at).future.result(TIMEOUT_S)
+    at.run()
+    assert not at.exception and not at.error
+    assert len(paused_run.stopped) == 1
+    assert "2 files: 1 analysed, 1 error, on 1 worker" in at.success[0].value
+    assert not at.get("progress")
+
+
+def test_one_sessions_stop_leaves_anothers_batch_running(paused_run):
+    first, second = page_with_uploads(), page_with_uploads()
+    for at in (first, second):
+        button(at, "Run on the cluster").click().run()
+    assert job_of(first) is not job_of(second)  # each session's run is its own
+    second.button(key="batch_stop").click().run()
+    job_of(second).future.result(TIMEOUT_S)
+    assert job_of(first).running and not job_of(first).progress.stop.is_set()
+    paused_run.release.set()
+    job_of(first).future.result(TIMEOUT_S)
+    first.run()
+    assert "2 files: 1 analysed, 1 error, on 1 worker" in first.success[0].value
+    assert len(paused_run.stopped) == 1  # the second session's only
+
+
+def test_a_failed_run_is_one_sentence(monkeypatch, local_cluster):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the scheduler went away")
+
+    monkeypatch.setattr(ui.sections.batch, "run_batch", broken)
+    monkeypatch.setattr(ui.sections.batch, "check_model", lambda settings: None)
+    at = page_with_uploads()
+    run_to_the_end(at)
+    assert [e.value for e in at.error] == [
+        "The batch failed (RuntimeError: the scheduler went away)."
+    ]
 
 
 def test_a_missing_server_folder_is_one_sentence(monkeypatch, tmp_path):

@@ -195,3 +195,20 @@ def test_a_waiting_job_stopped_by_its_only_watcher_never_runs(jobs) -> None:
     jobs.stop(waiting, "b")
     release.set()
     assert waiting.future.cancelled() and waiting.stopped and 9 not in calls
+
+
+def test_a_job_told_to_stop_says_it_is_stopping(jobs) -> None:
+    release, started = threading.Event(), threading.Event()
+
+    def unheeding(progress: Progress) -> int:
+        progress(1, 4)
+        started.set()
+        assert release.wait(TIMEOUT_S)
+        return 1
+
+    job = jobs.start(("file", 1), "work", "Working", "steps", unheeding, session="a")
+    assert started.wait(TIMEOUT_S)
+    jobs.stop(job, "a")
+    assert job.status() == (0.25, "Working: stopping…")
+    release.set()
+    assert finished(job).result == 1  # it kept what it had done

@@ -1,37 +1,41 @@
-"""A batch run in a background thread of the app server, so the Batch page stays responsive.
+"""A batch run as a background job (:mod:`ui.jobs`), so the Batch page stays responsive.
 
-The thread only waits on the Dask cluster (the work is done by the cluster's worker
-processes); the page polls the job's progress from a fragment and shows its results once done.
+The job's thread only waits on the Dask cluster (the work is done by the cluster's worker
+processes); the page polls its progress (files done, files per second, errors) from a
+fragment, Stop keeps what is done, and the page shows the results once it ends. Each run is
+its own session's: its key holds a new id, so no other session watches or stops it.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
 import tempfile
-import threading
-import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 from distributed import Client
 
-from analysis.batch.run import BatchProgress, BatchSummary, run_batch
-from analysis.batch.settings import BatchSettings
+from analysis.batch.run import BatchProgress, BatchSummary, open_client, run_batch
+from analysis.batch.settings import BatchSettings, check_model, task_models
 from analysis.batch.tables import read_results
 from analysis.errors import InputError
+from analysis.vision.detectors import is_available
+from models.catalog import get_spec
 from models.locate import MissingModelError
-
-log = logging.getLogger(__name__)
+from ui import jobs
 
 SCHEDULER_VARIABLE = "PERCEPT_DASK_SCHEDULER"
 """Set by whoever runs the app to use an existing Dask cluster ("tcp://host:port")."""
 
 ROOT_VARIABLE = "PERCEPT_BATCH_ROOT"
 """Set by whoever runs the app to let visitors name folders under it on the server."""
+
+RUN = "batch_run"  # session state: this session's latest BatchRun
 
 
 @dataclass(frozen=True)
@@ -44,49 +48,27 @@ class ClusterClient:
         self.client.close()
 
 
+@st.cache_resource(show_spinner="Starting the Dask cluster…", on_release=ClusterClient.close)
+def cluster() -> ClusterClient:
+    """One client for the whole app: on ``PERCEPT_DASK_SCHEDULER``, or a local cluster (whose
+    worker processes stop with the client when the cache is cleared or the server stops)."""
+    return ClusterClient(open_client(os.environ.get(SCHEDULER_VARIABLE) or None))
+
+
 @dataclass
-class BatchJob:
-    """One run of :func:`analysis.batch.run.run_batch`: what it reads, where it writes, how far."""
+class BatchRun:
+    """One run of :func:`analysis.batch.run.run_batch`: what it reads, where it writes, and
+    the key of its job (whose result is the run's :class:`BatchSummary`)."""
 
     input_dir: Path
     out_dir: Path
     settings: BatchSettings
-    workspace: Path | None = None  # a temporary folder of ours, deleted with the job
-    progress: BatchProgress = field(default_factory=lambda: BatchProgress(0, 0, 0, 0.0))
-    summary: BatchSummary | None = None
-    error: str | None = None
-    started: float = field(default_factory=time.monotonic)
-    finished: threading.Event = field(default_factory=threading.Event)
-    stop_requested: threading.Event = field(default_factory=threading.Event)
+    workspace: Path | None = None  # a temporary folder of ours, deleted with the run
+    key: tuple = field(default_factory=lambda: ("batch", uuid.uuid4().hex))
     _tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
-    def start(self, client: Client) -> None:
-        threading.Thread(target=self._run, args=(client,), daemon=True).start()
-
-    def _run(self, client: Client) -> None:
-        try:
-            self.summary = run_batch(
-                self.input_dir,
-                self.out_dir,
-                self.settings,
-                client,
-                progress=self._update,
-                stop=self.stop_requested.is_set,
-            )
-        except (InputError, MissingModelError) as error:
-            self.error = str(error)
-        except Exception as error:  # the page must say the run failed, not spin forever
-            log.exception("Batch run failed")
-            self.error = f"The batch failed ({type(error).__name__}: {error})."
-        finally:
-            self.finished.set()
-
-    def _update(self, progress: BatchProgress) -> None:
-        self.progress = progress
-
-    @property
-    def running(self) -> bool:
-        return not self.finished.is_set()
+    def job(self) -> jobs.Job | None:
+        return jobs.board().get(self.key)
 
     def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``files`` and the task's rows, read once from the Parquet files the run wrote."""
@@ -95,12 +77,66 @@ class BatchJob:
         return self._tables
 
     def discard(self) -> None:
-        """Delete the uploads and results of a finished job (its workspace)."""
-        if self.workspace is not None and not self.running:
+        """Delete the uploads and results of a finished run (its workspace)."""
+        job = self.job()
+        if self.workspace is not None and (job is None or not job.running):
             shutil.rmtree(self.workspace, ignore_errors=True)
 
 
-def workspace() -> tuple[Path, Path, Path]:
+def available_models(task: str) -> list[str]:
+    """The models that can run ``task`` whose files are here, best first."""
+    return [name for name in task_models(task) if is_available(get_spec(name))]
+
+
+def start_run(settings: BatchSettings, uploads: list, folder_text: str) -> BatchRun | None:
+    """Check everything, save the uploads, and start the run as this session's job; a
+    problem is shown in one sentence (and None returned), not raised."""
+    try:
+        check_model(settings)
+        if uploads:
+            workspace, input_dir, out_dir = new_workspace()
+            save_uploads([(upload.name, upload.getvalue()) for upload in uploads], input_dir)
+        else:
+            input_dir = server_folder(folder_text)
+            workspace, _, out_dir = new_workspace()
+        client = cluster().client
+    except (InputError, MissingModelError) as error:
+        st.error(str(error))
+        return None
+    previous = st.session_state.get(RUN)
+    if previous is not None:
+        previous.discard()
+    run = BatchRun(input_dir, out_dir, settings, workspace)
+    st.session_state[RUN] = run
+
+    def compute(progress: jobs.Progress) -> BatchSummary:
+        def report(done: BatchProgress) -> None:
+            progress(
+                done.done,
+                done.total,
+                {
+                    "Files done": done.done,
+                    "Files per second": f"{done.files_per_s:.1f}",
+                    "Errors": done.errors,
+                },
+            )
+
+        return run_batch(
+            input_dir, out_dir, settings, client, progress=report, stop=progress.stop.is_set
+        )
+
+    jobs.start(run.key, "batch", "Analysing", "files", compute)
+    return run
+
+
+def failure_sentence(error: Exception) -> str:
+    """Why a run failed, in one sentence."""
+    if isinstance(error, InputError | MissingModelError):
+        return str(error)
+    return f"The batch failed ({type(error).__name__}: {error})."
+
+
+def new_workspace() -> tuple[Path, Path, Path]:
     """A new temporary folder and its ``in`` and ``out`` subfolders."""
     root = Path(tempfile.mkdtemp(prefix="percept-batch-"))
     (root / "in").mkdir()
