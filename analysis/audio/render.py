@@ -13,7 +13,8 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.audio.spectrogram import Spectrogram, hz_to_mel
+from analysis.audio.mel import hz_to_mel
+from analysis.audio.spectrogram import Spectrogram
 from analysis.errors import InputError
 from analysis.figures import (
     DPI,

@@ -25,6 +25,7 @@ import scipy.fft
 import scipy.signal
 import scipy.sparse
 
+from analysis.audio.mel import band_edges, mel_filterbank
 from analysis.cores import usable_cores
 from analysis.errors import InputError
 
@@ -177,37 +178,6 @@ def fft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
     return np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
 
 
-def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
-    """Hz to mel (HTK formula: 2595 log10(1 + f / 700))."""
-    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
-
-
-def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
-    """Mel (HTK) to Hz."""
-    return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
-
-
-def mel_filterbank(
-    sample_rate: int, n_fft: int, n_mels: int, fmax: float, fmin: float = 0.0
-) -> np.ndarray:
-    """Triangular mel filters with unit peak, float32, shape ``(n_mels, n_fft // 2 + 1)``,
-    spread evenly in mel from ``fmin`` to ``fmax`` Hz (the outer edges of the first and last).
-
-    Unit-peak triangles (not area-normalised) keep a pure tone's level in dB re full scale.
-    """
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
-    bins = fft_frequencies(sample_rate, n_fft)
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    rising = (bins - lower) / np.maximum(centre - lower, 1e-9)
-    falling = (upper - bins) / np.maximum(upper - centre, 1e-9)
-    weights = np.clip(np.minimum(rising, falling), 0.0, None)
-    # Bands narrower than an FFT bin would be empty: give them their nearest bin.
-    empty = weights.max(axis=1) == 0
-    nearest = np.abs(bins[None, :] - centre).argmin(axis=1)
-    weights[empty, nearest[empty]] = 1.0
-    return weights.astype(np.float32)
-
-
 def scale_range(scale: str, sample_rate: int) -> tuple[float, float]:
     """The frequency range (Hz) a scale's rows cover: from 0 Hz (linear, mel) or 20 Hz (log;
     a quarter of Nyquist at very low rates) to Nyquist."""
@@ -234,7 +204,7 @@ def _row_plan(
     fmin, fmax = scale_range(scale, sample_rate) if band is None else band
     if scale == "mel":
         weights = mel_filterbank(sample_rate, n_fft, n_mels, fmax, fmin=fmin)
-        centres = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))[1:-1]
+        centres = band_edges(fmin, fmax, n_mels)[1:-1]
         no_data = weights[:, 1:].max(axis=1, initial=0.0) == 0
         # Sparse: each band covers a few bins, and a dense BLAS product run from several
         # threads at once was measured 30x slower.

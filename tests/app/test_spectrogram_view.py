@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from analysis.audio.mel import hz_to_mel, mel_to_hz
 from analysis.audio.render import render_spectrogram
-from analysis.audio.spectrogram import STFTParams, hz_to_mel, mel_to_hz, spectrogram, to_db
+from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.errors import InputError
 from analysis.figures import SPECTROGRAM_LAYOUT
 from ui.spectrogram_view import (

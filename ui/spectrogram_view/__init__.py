@@ -23,7 +23,8 @@ import numpy as np
 import streamlit as st
 from streamlit import runtime
 
-from analysis.audio.spectrogram import Spectrogram, hz_to_mel, mel_to_hz
+from analysis.audio.mel import hz_to_mel, mel_to_hz
+from analysis.audio.spectrogram import Spectrogram
 from analysis.figures import SPECTROGRAM_LAYOUT, Layout
 
 ASSETS = Path(__file__).parent

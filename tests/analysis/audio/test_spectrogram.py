@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import analysis.audio.spectrogram
+from analysis.audio.mel import hz_to_mel, mel_to_hz
 from analysis.audio.render import render_spectrogram, render_waveform
 from analysis.audio.spectrogram import (
     WINDOWS,
@@ -22,9 +23,7 @@ from analysis.audio.spectrogram import (
     frames_csv,
     frames_npz,
     grid_csv,
-    hz_to_mel,
     is_silent,
-    mel_to_hz,
     spectrogram,
     stft_frames,
     to_db,
