@@ -21,22 +21,8 @@ REGION_ALPHA = 0.12  # voice activity: a pale tint of the theme's primary colour
 INTENSITY_COLOR = "#8a8a8a"
 INTENSITY_RANGE_DB = 60  # dB below the loudest frame shown
 LAYOUT = replace(SPECTROGRAM_LAYOUT, height=340, top=10, bottom=50)
-WORDS_PX = 60
-PITCH_TICKS_HZ = (
-    50,
-    60,
-    75,
-    100,
-    125,
-    150,
-    200,
-    250,
-    300,
-    400,
-    500,
-    600,
-    800,
-)  # height of the words band above the pitch plot
+WORDS_PX = 60  # height of the words band above the pitch plot
+PITCH_TICKS_HZ = (50, 60, 75, 100, 125, 150, 200, 250, 300, 400, 500, 600, 800)  # log axis
 
 
 def render_speech_timeline(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -86,6 +86,11 @@ class Voice:
         return Voice(
             self.times[keep], self.f0_hz[keep], self.intensity_db[keep], self.formants_hz[keep]
         )
+
+    def shifted(self, offset_s: float) -> Voice:
+        """These measurements of a part of a recording, with their times counted from the
+        start of the whole recording (``offset_s`` seconds before the part's)."""
+        return replace(self, times=self.times + offset_s)
 
     def summary(self) -> dict:
         """Median, min and max F0 (Hz, None if nothing is voiced) and the voiced fraction."""

@@ -17,8 +17,6 @@ off the transcript only, with one sentence on how to get it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import streamlit as st
 
@@ -81,8 +79,7 @@ def _start_voice(clip, file_key: str, start_s: float, end_s: float) -> Job:
     samples = _part(clip, start_s, end_s)
 
     def compute(progress: jobs.Progress) -> Voice:
-        voice = analyse_voice(samples, clip.sample_rate, progress=progress.step)
-        return replace(voice, times=voice.times + start_s)
+        return analyse_voice(samples, clip.sample_rate, progress=progress.step).shifted(start_s)
 
     key = (file_key, "voice", start_s, end_s)
     return jobs.start(key, "praat", "Measuring pitch and formants", "s", compute)

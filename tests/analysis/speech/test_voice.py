@@ -48,6 +48,14 @@ def test_a_220_hz_tone_reads_220_hz():
     assert summary["voiced_fraction"] > 0.95
 
 
+def test_a_parts_voice_shifted_counts_from_the_recordings_start():
+    part = analyse_voice(tone(220.0, 1.0), RATE)  # a second that starts 30 s into a recording
+    whole = part.shifted(30.0)
+    np.testing.assert_array_equal(whole.times, part.times + 30.0)
+    np.testing.assert_array_equal(whole.f0_hz, part.f0_hz)
+    assert whole.between(30.0, 31.0).summary() == part.summary()
+
+
 def test_the_intensity_of_a_half_scale_sine_is_minus_9_db():
     voice = analyse_voice(tone(220.0, 1.0), RATE)
     # RMS 0.5 / sqrt(2): 20 log10(0.354) = -9.03 dB re full scale.
