@@ -12,22 +12,10 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.exports import export_limit_s, frames_csv, frames_npz, grid_csv, stft_frames
 from analysis.audio.render import COLORMAPS, render_spectrogram, render_waveform, spectrogram_title
-from analysis.audio.spectrogram import (
-    SCALES,
-    WINDOWS,
-    Cancelled,
-    Spectrogram,
-    STFTParams,
-    export_limit_s,
-    frames_csv,
-    frames_npz,
-    grid_csv,
-    is_silent,
-    spectrogram,
-    stft_frames,
-    to_db,
-)
+from analysis.audio.spectrogram import SCALES, Cancelled, Spectrogram, is_silent, spectrogram, to_db
+from analysis.audio.stft import WINDOWS, STFTParams
 from analysis.errors import InputError
 from analysis.figures import (
     PHONE_SPECTROGRAM_LAYOUT,

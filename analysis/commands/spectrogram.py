@@ -9,7 +9,8 @@ import numpy as np
 
 from analysis.audio.decode import load_audio
 from analysis.audio.render import COLORMAPS, render_spectrogram, spectrogram_title
-from analysis.audio.spectrogram import SCALES, WINDOWS, STFTParams, spectrogram, to_db
+from analysis.audio.spectrogram import SCALES, spectrogram, to_db
+from analysis.audio.stft import WINDOWS, STFTParams
 from analysis.errors import InputError
 from analysis.figures import SPECTROGRAM_LAYOUT
 

@@ -14,7 +14,8 @@ from analysis.audio.render import (
     render_waveform,
     spectrogram_title,
 )
-from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.spectrogram import spectrogram, to_db
+from analysis.audio.stft import STFTParams
 from analysis.figures import (
     PHONE_SPECTROGRAM_LAYOUT,
     PHONE_WAVEFORM_LAYOUT,

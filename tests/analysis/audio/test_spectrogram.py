@@ -11,23 +11,17 @@ import pytest
 from PIL import Image
 
 import analysis.audio.spectrogram
-from analysis.audio.mel import hz_to_mel, mel_to_hz
-from analysis.audio.render import render_spectrogram, render_waveform
-from analysis.audio.spectrogram import (
-    WINDOWS,
-    Cancelled,
-    STFTParams,
+from analysis.audio.exports import (
     export_limit_s,
-    fft_frequencies,
-    frame_count,
     frames_csv,
     frames_npz,
     grid_csv,
-    is_silent,
-    spectrogram,
     stft_frames,
-    to_db,
 )
+from analysis.audio.mel import hz_to_mel, mel_to_hz
+from analysis.audio.render import render_spectrogram, render_waveform
+from analysis.audio.spectrogram import Cancelled, is_silent, spectrogram, to_db
+from analysis.audio.stft import WINDOWS, STFTParams, fft_frequencies, frame_count
 from analysis.errors import InputError
 from analysis.figures import SPECTROGRAM_LAYOUT
 
@@ -264,10 +258,10 @@ def test_the_default_budget_bounds_a_30_minute_file_at_hop_32_and_fft_16384():
 
 def test_a_cancelled_callback_stops_the_computation_between_batches(monkeypatch):
     computed = []
-    magnitude = analysis.audio.spectrogram._frame_magnitude
+    magnitude = analysis.audio.spectrogram.frame_magnitude
     monkeypatch.setattr(
         analysis.audio.spectrogram,
-        "_frame_magnitude",
+        "frame_magnitude",
         lambda *args: computed.append(1) or magnitude(*args),
     )
     y, params = tone(440, seconds=60.0), STFTParams(16384, hop_length=512)
