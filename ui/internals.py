@@ -1,7 +1,11 @@
-"""Let a slow computation give way to a newer change of the same person's controls."""
+"""The only module that touches Streamlit's private APIs; tests/app/test_internals.py pins
+each use, so a Streamlit upgrade that changes one fails there first."""
 
 from __future__ import annotations
 
+import base64
+
+from streamlit import runtime
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
@@ -12,8 +16,7 @@ def newer_run_waiting() -> bool:
     Streamlit queues a fragment's rerun behind the run under way instead of interrupting it,
     so a newer slider move would wait for an older, now useless, picture. A computation that
     checks this between its steps can stop, and the newer request starts at once. There is
-    no public API for it: this reads ``ScriptRequests``' state (tests/test_reruns.py checks
-    that it still means what it does).
+    no public API for it: this reads ``ScriptRequests``' state.
     """
     context = get_script_run_ctx(suppress_warning=True)
     requests = getattr(context, "script_requests", None)
@@ -22,3 +25,16 @@ def newer_run_waiting() -> bool:
     # A fragment's timer (``run_every``: a progress poll) is no newer change of the controls:
     # giving way to it would leave the old picture's place empty.
     return not getattr(getattr(requests, "_rerun_data", None), "is_auto_rerun", False)
+
+
+def media_url(data: bytes, mime: str, coordinates: str) -> str:
+    """A URL the browser fetches ``data`` from, for a custom component (which, unlike
+    ``st.image`` or ``st.audio``, gets no media URL of its own).
+
+    Streamlit's media endpoint serves byte ranges, so a long sound seeks without loading it
+    all, and the file lives as long as the element showing it (``coordinates``: where it is
+    on the page). Without a server (a bare script) the data goes inline, as a data URL.
+    """
+    if runtime.exists():
+        return runtime.get_instance().media_file_mgr.add(data, mime, coordinates)
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

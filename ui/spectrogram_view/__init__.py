@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-from streamlit import runtime
 
 from analysis.audio.mel import hz_to_mel, mel_to_hz
 from analysis.audio.spectrogram import Spectrogram
 from analysis.figures import SPECTROGRAM_LAYOUT, Layout
+from ui.internals import media_url
 
 ASSETS = Path(__file__).parent
 NO_DATA = 255  # level code of a cell without a value (codes 0..254 are levels)
@@ -185,14 +185,6 @@ def pooled_levels(
     return Levels(codes, floor, step, bottom=(bottom - lowest) / (top - lowest))
 
 
-def _url(data: bytes, mime: str, coordinates: str) -> str:
-    """A URL the browser fetches ``data`` from: Streamlit's media endpoint (it serves byte
-    ranges, so long audio seeks without loading it all), or a data URL without a server."""
-    if runtime.exists():
-        return runtime.get_instance().media_file_mgr.add(data, mime, coordinates)
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _change(value: Any) -> ViewChange | None:
     """The component's trigger value as a ViewChange (None for anything malformed)."""
     if not isinstance(value, dict):
@@ -253,8 +245,8 @@ def spectrogram_view(
         What the person asked for in the run it arrives in, else None.
     """
     data = {
-        "picture": _url(picture, mime, f"{key}.picture"),
-        "audio": None if audio is None else _url(audio, audio_mime, f"{key}.audio"),
+        "picture": media_url(picture, mime, f"{key}.picture"),
+        "audio": None if audio is None else media_url(audio, audio_mime, f"{key}.audio"),
         "audio_start_s": view.start_s if audio_start_s is None else audio_start_s,
         "axes": asdict(view),
         "levels": None
