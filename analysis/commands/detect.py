@@ -24,7 +24,6 @@ from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available, detect, load_detector
 from analysis.vision.exports import detection_result
 from analysis.vision.image import decode_image, encode_png
-from analysis.vision.masks import draw_masks
 from analysis.vision.own_model import load_model_paths
 from analysis.vision.timings import median_timings
 
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         try:
-            args.output.write_bytes(encode_png(annotate(draw_masks(rgb, detections), detections)))
+            args.output.write_bytes(encode_png(annotate(rgb, detections)))
         except OSError as error:
             raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:

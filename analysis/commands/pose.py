@@ -25,7 +25,6 @@ from analysis.vision.detections import DetectionFilter
 from analysis.vision.exports import pose_result
 from analysis.vision.image import decode_image, encode_png
 from analysis.vision.pose import MIN_PERSON_SCORE, estimate_poses, load_pose_estimator
-from analysis.vision.skeleton import draw_poses
 from analysis.vision.timings import median_timings
 
 
@@ -64,9 +63,8 @@ def run(args: argparse.Namespace) -> int:
     timings = median_timings([t for _, t in runs])
 
     if args.output:
-        picture = draw_poses(annotate(rgb, poses.to_detections()), poses)
         try:
-            args.output.write_bytes(encode_png(picture))
+            args.output.write_bytes(encode_png(annotate(rgb, poses.to_supervision())))
         except OSError as error:
             raise InputError(f"Could not write the output: {error.strerror}.") from error
     if args.json:

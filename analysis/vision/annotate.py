@@ -1,180 +1,148 @@
-"""Draw detections on a picture: a box per detection, its label and score, a colour per class.
+"""One drawing style for pictures, video frames and the live camera, on supervision's
+annotator API.
 
-Tags ("cup 0.90") never cover one another and never leave the picture: :func:`tag_rects`
-places them, best score first, each as close as it can to the top-left corner of its box.
-supervision's ``LabelAnnotator(smart_position=True)`` only nudges overlapping labels apart
-for a fixed number of steps and then snaps them back inside the frame, which can pile them
-up again at an edge, so the placement is done here.
+Everything drawn comes from one ``supervision.Detections`` (made by
+:func:`analysis.vision.detections.to_supervision`, tracked or not), layer by layer:
+
+1. instance masks, filled semi-transparently in the class colour (:class:`MaskAnnotator`);
+2. trails behind tracked objects, over the last :data:`TRAIL_S` seconds (``sv.TraceAnnotator``);
+3. boxes in the class colour, best score on top (``sv.BoxAnnotator``);
+4. skeletons, left side orange, right side blue
+   (:class:`~analysis.vision.skeleton.SkeletonAnnotator`);
+5. tags, "person 0.87" or "#3 person 0.87" once tracked, which never cover one another and never
+   leave the picture, best scores placed first (:class:`~analysis.vision.tags.TagAnnotator`);
+6. a counting line, with its in and out counts (``sv.LineZoneAnnotator``).
+
+Each class keeps its colour everywhere (:func:`~analysis.vision.palette.class_colour`), and
+line widths and text follow the picture's size, so a 300-px thumbnail and a 4000-px photo
+both read well.
 """
 
 from __future__ import annotations
 
-import colorsys
-from dataclasses import dataclass
-
-import cv2
 import numpy as np
+import supervision as sv
+from supervision.annotators.base import BaseAnnotator
 
-from analysis.vision.detections import Detections
+from analysis.vision.detections import Detections, instance_masks, to_supervision
+from analysis.vision.palette import ClassColours, class_colour
+from analysis.vision.skeleton import SkeletonAnnotator
+from analysis.vision.tags import TagAnnotator, TagFont
 
-FONT = cv2.FONT_HERSHEY_SIMPLEX
-MAX_TAGS = 100
-"""Tags tried on one picture, best scores first; more would be unreadable anyway."""
+TRAIL_S = 1.5
+"""Length of the trail drawn behind each tracked object, seconds."""
 
-Rect = tuple[int, int, int, int]
-"""A tag's rectangle in pixels: ``x1, y1, x2, y2``, the right and bottom edges excluded."""
-
-
-def class_colour(class_id: int) -> tuple[int, int, int]:
-    """A stable, saturated RGB colour for ``class_id`` (golden-ratio hue steps)."""
-    hue = (class_id * 0.618033988749895) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
-    return int(r * 255), int(g * 255), int(b * 255)
+MASK_OPACITY = 0.45
+"""Share of a mask's colour in its pixels when drawn."""
 
 
-def _text_colour(background: tuple[int, int, int]) -> tuple[int, int, int]:
-    r, g, b = background
-    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 150 else (255, 255, 255)
+def line_width(height: int, width: int) -> int:
+    """Pixels of box and line strokes on a ``width`` × ``height`` picture (at least 2)."""
+    return max(2, round(min(height, width) / 250))
 
 
-@dataclass(frozen=True)
-class TagFont:
-    """Text size of the tags on one picture, in pixels and OpenCV font units."""
+class MaskAnnotator(BaseAnnotator):
+    """Fills each detection's instance mask in its class colour, ``opacity`` of it over the
+    picture, lower scores first so the best stay on top. Masks are rasterised inside their
+    box only, from the compact form :func:`~analysis.vision.detections.to_supervision` keeps."""
 
-    scale: float
-    thickness: int
-    pad: int  # pixels between the text and the edge of its coloured band
+    def __init__(self, opacity: float = MASK_OPACITY) -> None:
+        self.opacity = opacity
 
-    @classmethod
-    def for_image(cls, height: int, width: int) -> TagFont:
-        """About 1/40 of the shorter side for the text height, at least 12 px, so tags stay
-        readable on a 300-px thumbnail and on a 4000-px photo alike."""
-        text_height = max(12, min(height, width) / 40)
-        # Hershey simplex is about 22 px tall at scale 1.
-        return cls(
-            text_height / 22.0, max(1, round(text_height / 12)), max(2, round(text_height / 5))
-        )
-
-    def size(self, text: str) -> tuple[int, int, int]:
-        """Width and height of ``text``'s band, and the text's own height (pixels)."""
-        (width, height), baseline = cv2.getTextSize(text, FONT, self.scale, self.thickness)
-        return width + 2 * self.pad, height + baseline + 2 * self.pad, height
-
-
-def tag_text(detections: Detections, index: int) -> str:
-    """``"label 0.87"`` for detection ``index``."""
-    class_id = int(detections.class_ids[index])
-    return f"{detections.class_name(class_id)} {detections.scores[index]:.2f}"
+    def annotate(self, scene: np.ndarray, detections: sv.Detections) -> np.ndarray:
+        """Draw on ``scene`` (RGB uint8, in place) and return it; without masks, nothing."""
+        masks = instance_masks(detections)
+        if masks is None:
+            return scene
+        for i in np.argsort(detections.confidence, kind="stable"):
+            x0, y0, bitmap = masks.crop(int(i), detections.xyxy[i])
+            if not bitmap.any():
+                continue
+            region = scene[y0 : y0 + bitmap.shape[0], x0 : x0 + bitmap.shape[1]]
+            bitmap = bitmap[: region.shape[0], : region.shape[1]]
+            colour = np.array(class_colour(int(detections.class_id[i])), dtype=np.float32)
+            blended = region[bitmap] * (1.0 - self.opacity) + colour * self.opacity
+            region[bitmap] = np.rint(blended).astype(np.uint8)
+        return scene
 
 
-def _overlaps(candidates: np.ndarray, placed: np.ndarray) -> np.ndarray:
-    """For each (M, 4) candidate rectangle, whether it overlaps any (K, 4) placed one."""
-    if not len(placed):
-        return np.zeros(len(candidates), bool)
-    c, p = candidates[:, None, :], placed[None, :, :]
-    hit = (c[..., 0] < p[..., 2]) & (p[..., 0] < c[..., 2])
-    hit &= (c[..., 1] < p[..., 3]) & (p[..., 1] < c[..., 3])
-    return hit.any(axis=1)
-
-
-def place_tags(boxes: np.ndarray, sizes: np.ndarray, width: int, height: int) -> list[Rect | None]:
-    """Where to draw each box's tag so that no two tags overlap and all stay in the picture.
+class Annotator:
+    """The drawing style for pictures of one size.
 
     Parameters
     ----------
-    boxes : np.ndarray
-        (N, 4) box corners ``x1, y1, x2, y2`` in pixels, in order of priority: earlier boxes
-        get the better places.
-    sizes : np.ndarray
-        (N, 2) width and height of each tag, in pixels.
-    width, height : int
-        Size of the picture, in pixels.
-
-    Returns
-    -------
-    list of Rect or None
-        Each tag's rectangle, or None where no free place was found near the box, the tag
-        is larger than the picture, or ``MAX_TAGS`` tags came before it. A tag goes just
-        above its box's top-left corner when there is room, else to the nearest free place
-        around the box, within a few tag heights of it.
+    size : tuple of int
+        (width, height) of the pictures drawn, pixels: strokes and text follow it.
+    frame_rate : float, optional
+        Frames per second of a stream drawn frame after frame: tracked objects then get a
+        trail of their last :data:`TRAIL_S` seconds. Trails remember earlier frames, so such
+        an annotator draws one stream, in order.
     """
-    rects: list[Rect | None] = []
-    placed = np.zeros((0, 4), np.int64)
-    corners = np.rint(boxes).astype(np.int64)
-    for index, ((x1, y1, x2, y2), (w, h)) in enumerate(zip(corners, sizes, strict=True)):
-        w, h = int(w), int(h)
-        if w > width or h > height or index >= MAX_TAGS:
-            rects.append(None)
-            continue
-        # Candidate top-left corners on a grid around the box, nearest to the preferred spot
-        # (just above the top-left corner) first.
-        step_x, step_y = max(1, w // 4), max(1, h // 2)
-        xs = np.arange(x1 - 2 * w, max(x2, x1 + 1) + w, step_x)
-        ys = np.arange(y1 - 4 * h, max(y2, y1 + 1) + 3 * h, step_y)
-        xs = np.unique(np.clip(np.append(xs, [x1, x2 - w]), 0, width - w))
-        ys = np.unique(np.clip(np.append(ys, [y1 - h, y1, y2]), 0, height - h))
-        left, top = (a.ravel() for a in np.meshgrid(xs, ys))
-        distance = np.abs(left - x1) + np.abs(top - (y1 - h))
-        order = np.argsort(distance, kind="stable")
-        candidates = np.column_stack([left, top, left + w, top + h])[order]
-        free = np.flatnonzero(~_overlaps(candidates, placed))
-        if not len(free):
-            rects.append(None)
-            continue
-        rect = candidates[free[0]]
-        placed = np.vstack([placed, rect])
-        rects.append(tuple(int(v) for v in rect))
-    return rects
 
-
-def tag_rects(detections: Detections, height: int, width: int) -> list[Rect | None]:
-    """Each detection's tag rectangle on a ``width`` × ``height`` picture (see ``place_tags``).
-
-    Higher scores are placed first; the result is in the order of ``detections``.
-    """
-    font = TagFont.for_image(height, width)
-    order = np.argsort(-detections.scores, kind="stable")
-    sizes = np.array([font.size(tag_text(detections, int(i)))[:2] for i in order]).reshape(-1, 2)
-    placed = place_tags(detections.boxes[order], sizes, width, height)
-    rects: list[Rect | None] = [None] * len(detections)
-    for i, rect in zip(order, placed, strict=True):
-        rects[int(i)] = rect
-    return rects
-
-
-def annotate(rgb: np.ndarray, detections: Detections) -> np.ndarray:
-    """A copy of ``rgb`` with each detection's box and "label 0.87" tag drawn on it.
-
-    Line thickness and text size follow the image's size. Boxes are drawn first, lower
-    scores first so the best stay on top, then the tags, which never overlap (see
-    :func:`tag_rects`; a tag with no free place near its box is left out).
-    """
-    canvas = np.ascontiguousarray(rgb.copy())
-    height, width = canvas.shape[:2]
-    thickness = max(2, round(min(height, width) / 250))
-    font = TagFont.for_image(height, width)
-    rects = tag_rects(detections, height, width)
-    by_score = np.argsort(detections.scores, kind="stable")
-    for i in by_score:
-        x1, y1, x2, y2 = np.rint(detections.boxes[i]).astype(int).tolist()
-        colour = class_colour(int(detections.class_ids[i]))
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness)  # axis-aligned: no AA
-    for i in by_score:
-        if rects[i] is None:
-            continue
-        left, top, right, bottom = rects[i]
-        colour = class_colour(int(detections.class_ids[i]))
-        text = tag_text(detections, int(i))
-        text_height = font.size(text)[2]
-        cv2.rectangle(canvas, (left, top), (right - 1, bottom - 1), colour, cv2.FILLED)
-        cv2.putText(
-            canvas,
-            text,
-            (left + font.pad, top + font.pad + text_height),
-            FONT,
-            font.scale,
-            _text_colour(colour),
-            font.thickness,
-            cv2.LINE_AA,
+    def __init__(self, size: tuple[int, int], frame_rate: float | None = None) -> None:
+        width, height = size
+        self.size = size
+        stroke = line_width(height, width)
+        self.font = TagFont.for_image(height, width)
+        self.masks = MaskAnnotator()
+        self.boxes = sv.BoxAnnotator(color=ClassColours(), thickness=stroke)
+        self.trails = None
+        if frame_rate is not None:
+            self.trails = sv.TraceAnnotator(
+                color=ClassColours(),
+                trace_length=max(2, round(TRAIL_S * frame_rate)),
+                thickness=stroke,
+            )
+        self.skeletons = SkeletonAnnotator()
+        self.tags = TagAnnotator()
+        self.line = sv.LineZoneAnnotator(
+            thickness=stroke,
+            text_thickness=self.font.thickness,
+            text_scale=self.font.scale,
+            text_padding=self.font.pad,
         )
-    return canvas
+
+    def draw(
+        self,
+        rgb: np.ndarray,
+        detections: sv.Detections,
+        line: sv.LineZone | None = None,
+        counts: bool = True,
+    ) -> np.ndarray:
+        """A copy of ``rgb`` (RGB uint8) with ``detections`` drawn on it.
+
+        Parameters
+        ----------
+        rgb : np.ndarray
+            The picture, never drawn on.
+        detections : sv.Detections
+            In ``rgb``'s pixels (see :func:`~analysis.vision.detections.rescaled`); with
+            ``tracker_id``, tags read "#3 person 0.87" and, with a ``frame_rate``, trails
+            follow the tracks (-1: not yet confirmed, no id and no trail).
+        line : sv.LineZone, optional
+            A counting line in ``rgb``'s pixels, drawn with its in and out counts, or
+            without them when ``counts`` is False (a line chosen, not yet counted).
+        """
+        canvas = np.ascontiguousarray(rgb.copy())
+        self.masks.annotate(canvas, detections)
+        if self.trails is not None and (len(detections) == 0 or detections.tracker_id is not None):
+            self.trails.annotate(canvas, detections)  # an empty frame ages the trails
+        by_score = detections[np.argsort(detections.confidence, kind="stable")]
+        self.boxes.annotate(canvas, by_score)
+        self.skeletons.annotate(canvas, detections)
+        self.tags.annotate(canvas, detections)
+        if line is not None and counts:
+            self.line.annotate(canvas, line)
+        elif line is not None:
+            start, end = line.vector.start, line.vector.end
+            sv.draw_line(canvas, start, end, sv.Color.WHITE, self.boxes.thickness)
+        return canvas
+
+
+def annotate(rgb: np.ndarray, detections: sv.Detections | Detections) -> np.ndarray:
+    """A copy of the picture ``rgb`` with ``detections`` drawn in the one style (see
+    :class:`Annotator`); our :class:`~analysis.vision.detections.Detections` are converted
+    with :func:`~analysis.vision.detections.to_supervision`."""
+    if isinstance(detections, Detections):
+        detections = to_supervision(detections)
+    return Annotator((rgb.shape[1], rgb.shape[0])).draw(rgb, detections)

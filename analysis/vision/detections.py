@@ -1,22 +1,36 @@
-"""The one value every detector returns and every consumer (annotator, table, CLI) uses.
+"""The one value every detector returns, and the one adapter to supervision.
 
-Modelled on Roboflow supervision's ``Detections``: parallel arrays, filtered by indexing
-with a boolean mask or an index array, e.g. ``detections[detections.scores >= 0.5]``.
+:class:`Detections` is modelled on Roboflow supervision's: parallel arrays, filtered by
+indexing with a boolean mask or an index array, e.g. ``detections[detections.scores >= 0.5]``;
+tables, exports and the command line read it. :func:`to_supervision` turns it into
+``supervision.Detections``, the one value the annotators (:mod:`analysis.vision.annotate`)
+and the tracker take; :func:`rescaled` moves that value onto a resized or padded copy of
+the picture.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import supervision as sv
 
 from analysis.errors import InputError
+from analysis.vision.masks import InstanceMasks
 
-if TYPE_CHECKING:
-    from analysis.vision.masks import InstanceMasks
+CLASS_NAME = "class_name"
+"""supervision's ``data`` field with each detection's class name."""
+
+KEYPOINTS = "keypoints"
+"""``data`` field with each detection's (K, 3) keypoints: x, y (pixels) and visibility."""
+
+MASK_COEFFICIENTS = "mask_coefficients"
+"""``data`` field with each detection's instance-mask coefficients; the prototypes they
+weigh, their scale and origin are in ``metadata`` under :data:`MASK_PROTOTYPES`, ..."""
+
+MASK_PROTOTYPES, MASK_SCALE, MASK_ORIGIN = "mask_prototypes", "mask_scale", "mask_origin"
 
 
 @dataclass(frozen=True)
@@ -172,3 +186,73 @@ def filter_detections(detections: Detections, params: DetectionFilter) -> Detect
     if params.iou < 1.0 and len(kept):
         kept = kept[nms_keep(kept.boxes, kept.scores, params.iou, kept.class_ids)]
     return kept[np.argsort(-kept.scores, kind="stable")]
+
+
+# -- The one adapter to supervision -----------------------------------------------------------
+
+
+def to_supervision(detections: Detections, keypoints: np.ndarray | None = None) -> sv.Detections:
+    """``detections`` as ``supervision.Detections``, for the annotators and the tracker.
+
+    Boxes, scores and class ids as they are; each class name in ``data["class_name"]``;
+    ``keypoints`` ((N, K, 3) x, y and visibility, for poses) in ``data["keypoints"]``; instance masks stay
+    compact: their coefficients in ``data`` (filtered along with the boxes), the shared
+    prototypes in ``metadata`` (see :func:`instance_masks`).
+    """
+    data: dict[str, np.ndarray] = {CLASS_NAME: np.asarray(detections.labels, dtype=object)}
+    metadata: dict[str, object] = {}
+    if keypoints is not None:
+        data[KEYPOINTS] = np.asarray(keypoints, np.float32)
+    masks = detections.masks
+    if masks is not None:
+        data[MASK_COEFFICIENTS] = masks.coefficients
+        metadata.update(
+            {MASK_PROTOTYPES: masks.prototypes, MASK_SCALE: masks.scale, MASK_ORIGIN: masks.origin}
+        )
+    return sv.Detections(
+        xyxy=detections.boxes,
+        confidence=detections.scores,
+        class_id=detections.class_ids,
+        data=data,
+        metadata=metadata,
+    )
+
+
+def instance_masks(detections: sv.Detections) -> InstanceMasks | None:
+    """The instance masks :func:`to_supervision` put in ``detections`` (None without)."""
+    if MASK_COEFFICIENTS not in detections.data:
+        return None
+    meta = detections.metadata
+    return InstanceMasks(
+        detections.data[MASK_COEFFICIENTS],
+        meta[MASK_PROTOTYPES],
+        meta[MASK_SCALE],
+        meta[MASK_ORIGIN],
+    )
+
+
+def rescaled(
+    detections: sv.Detections, scale: float, offset: tuple[int, int] = (0, 0)
+) -> sv.Detections:
+    """``detections`` on a copy of their picture resized by ``scale`` and placed with its
+    top-left corner at ``offset`` (x, y pixels): boxes, keypoints and masks move alike."""
+    if scale == 1.0 and offset == (0, 0):
+        return detections
+    dx, dy = offset
+    data, metadata = dict(detections.data), dict(detections.metadata)
+    if KEYPOINTS in data:
+        keypoints = data[KEYPOINTS].copy()
+        keypoints[..., :2] = keypoints[..., :2] * scale + np.array([dx, dy], np.float32)
+        data[KEYPOINTS] = keypoints
+    if MASK_SCALE in metadata:
+        ox, oy = metadata[MASK_ORIGIN]
+        metadata[MASK_SCALE] = metadata[MASK_SCALE] / scale
+        metadata[MASK_ORIGIN] = (ox * scale + dx, oy * scale + dy)
+    return sv.Detections(
+        xyxy=detections.xyxy * scale + np.array([dx, dy, dx, dy], np.float32),
+        confidence=detections.confidence,
+        class_id=detections.class_id,
+        tracker_id=detections.tracker_id,
+        data=data,
+        metadata=metadata,
+    )

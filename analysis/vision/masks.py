@@ -14,12 +14,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analysis.vision.annotate import class_colour
-from analysis.vision.detections import Detections
-
-MASK_OPACITY = 0.45
-"""Share of a mask's colour in its pixels when drawn."""
-
 
 @dataclass(frozen=True)
 class InstanceMasks:
@@ -33,12 +27,16 @@ class InstanceMasks:
         (K, h, w) float32 prototype masks shared by every detection of the image.
     scale : float
         Prototype pixels per image pixel: image point (x, y) is prototype point
-        (x scale, y scale) (the network's letterbox is top-left aligned).
+        ((x - origin x) scale, (y - origin y) scale).
+    origin : tuple of float
+        Image point at the prototypes' top-left corner: (0, 0) for the network's top-left
+        aligned letterbox; elsewhere for a copy of the image drawn with an offset.
     """
 
     coefficients: np.ndarray
     prototypes: np.ndarray
     scale: float
+    origin: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         coefficients = np.asarray(self.coefficients, dtype=np.float32)
@@ -54,7 +52,7 @@ class InstanceMasks:
         return len(self.coefficients)
 
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> InstanceMasks:
-        return InstanceMasks(self.coefficients[index], self.prototypes, self.scale)
+        return InstanceMasks(self.coefficients[index], self.prototypes, self.scale, self.origin)
 
     def crop(self, i: int, box: np.ndarray) -> tuple[int, int, np.ndarray]:
         """Mask ``i`` inside ``box`` (x1, y1, x2, y2 in image pixels, within the image).
@@ -68,10 +66,11 @@ class InstanceMasks:
             return x0, y0, np.zeros((0, 0), dtype=bool)
         k, h, w = self.prototypes.shape
         logits = (self.coefficients[i] @ self.prototypes.reshape(k, -1)).reshape(h, w)
-        # Image pixel centre (x + 0.5) sits at prototype coordinate (x + 0.5) s - 0.5.
-        s = self.scale
+        # Image pixel centre (x + 0.5) sits at prototype coordinate (x + 0.5 - origin) s - 0.5.
+        s, (ox, oy) = self.scale, self.origin
         to_prototype = np.array(
-            [[s, 0, (x0 + 0.5) * s - 0.5], [0, s, (y0 + 0.5) * s - 0.5]], dtype=np.float64
+            [[s, 0, (x0 + 0.5 - ox) * s - 0.5], [0, s, (y0 + 0.5 - oy) * s - 0.5]],
+            dtype=np.float64,
         )
         crop = cv2.warpAffine(
             logits,
@@ -102,26 +101,3 @@ def mask_polygon(bitmap: np.ndarray, x0: int = 0, y0: int = 0) -> list[list[int]
     largest = max(contours, key=cv2.contourArea)
     points = cv2.approxPolyDP(largest, 1.0, True).reshape(-1, 2) + np.array([x0, y0])
     return points.tolist()
-
-
-def draw_masks(
-    rgb: np.ndarray, detections: Detections, opacity: float = MASK_OPACITY
-) -> np.ndarray:
-    """A copy of ``rgb`` with each detection's mask filled semi-transparently in its class
-    colour (the boxes' colour in :func:`analysis.vision.annotate.annotate`, drawn on top after).
-
-    Lower scores are drawn first so the best stay on top; without masks, a plain copy.
-    """
-    canvas = rgb.copy()
-    if detections.masks is None:
-        return canvas
-    for i in np.argsort(detections.scores, kind="stable"):
-        x0, y0, bitmap = detections.masks.crop(int(i), detections.boxes[i])
-        if not bitmap.any():
-            continue
-        region = canvas[y0 : y0 + bitmap.shape[0], x0 : x0 + bitmap.shape[1]]
-        bitmap = bitmap[: region.shape[0], : region.shape[1]]
-        colour = np.array(class_colour(int(detections.class_ids[i])), dtype=np.float32)
-        blended = region[bitmap] * (1.0 - opacity) + colour * opacity
-        region[bitmap] = np.rint(blended).astype(np.uint8)
-    return canvas

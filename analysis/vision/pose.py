@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import supervision as sv
 
 from analysis.cores import usable_cores
 from analysis.vision.blazepose import (
@@ -47,7 +48,7 @@ from analysis.vision.blazepose import (
     roi_transform,
     weighted_nms,
 )
-from analysis.vision.detections import DetectionFilter, Detections, nms_keep
+from analysis.vision.detections import DetectionFilter, Detections, nms_keep, to_supervision
 from analysis.vision.image import check_rgb, letterbox
 from analysis.vision.timings import PoseTimings, Timings, ms_since
 from models.catalog import get_spec
@@ -120,8 +121,12 @@ class Poses:
         )
 
     def to_detections(self) -> Detections:
-        """The people as "person" boxes, for box drawing, tables and counts."""
+        """The people as "person" boxes, for tables and counts."""
         return Detections(self.boxes, self.scores, np.zeros(len(self), np.int64), PERSON)
+
+    def to_supervision(self) -> sv.Detections:
+        """The people as "person" boxes with their keypoints, for the annotators."""
+        return to_supervision(self.to_detections(), self.keypoints)
 
     def to_records(self) -> list[dict]:
         """``[{"label", "score", "box", "keypoints": [[x, y, score] × 33]}]``, best first."""

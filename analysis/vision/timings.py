@@ -21,6 +21,12 @@ WARM_BUDGET_MS = 1000.0
 """No repeated runs past this: a slow model is timed by fewer runs."""
 
 
+def warm_up(analyse: Callable[[np.ndarray], object]) -> None:
+    """Run ``analyse`` (a detector's ``detect``, ...) once on a small blank picture: a model's
+    first run allocates and optimises, which belongs to its loading, not to a first result."""
+    analyse(np.zeros((64, 64, 3), np.uint8))
+
+
 def ms_since(start: float) -> float:
     """Milliseconds since ``start``, a ``time.perf_counter()`` reading."""
     return (time.perf_counter() - start) * 1000.0

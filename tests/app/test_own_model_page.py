@@ -16,10 +16,13 @@ import skimage.data
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import analysis.vision.own_model
-import analysis.vision.pose
-from analysis.vision.annotate import class_colour
-from analysis.vision.masks import MASK_OPACITY, InstanceMasks
+import ui.sections.own_model
+import ui.sections.vision
+from analysis.vision.annotate import MASK_OPACITY, MaskAnnotator
+from analysis.vision.detections import instance_masks
+from analysis.vision.masks import InstanceMasks
+from analysis.vision.palette import class_colour
+from analysis.vision.skeleton import SkeletonAnnotator
 from tests.analysis.vision.test_detectors import write_tiny_ssd
 from tests.analysis.vision.test_own_model import (
     require_fixture,
@@ -55,26 +58,26 @@ def tiny_model() -> bytes:
 def own_runs(monkeypatch) -> Counter:
     """Counts the runs of every model the page loads from an upload (its warm-up included)."""
     counter = Counter()
-    real = analysis.vision.own_model.load_uploaded_model
+    real = ui.sections.own_model.load_uploaded_model
     monkeypatch.setattr(
-        analysis.vision.own_model, "load_uploaded_model", lambda files: counter.wrap(real(files))
+        ui.sections.own_model, "load_uploaded_model", lambda files: counter.wrap(real(files))
     )
     return counter
 
 
 @pytest.fixture
 def drawn(monkeypatch) -> list[tuple[np.ndarray, object]]:
-    """Each (canvas, detections) the page draws boxes on: the masks are already on it."""
-    import analysis.vision.annotate
-
+    """Each (canvas, detections) the page draws masks on, the canvas as the masks leave it
+    (before boxes and tags go on top)."""
     seen = []
-    real = analysis.vision.annotate.annotate
+    real = MaskAnnotator.annotate
 
-    def spy(rgb, detections):
-        seen.append((rgb.copy(), detections))
-        return real(rgb, detections)
+    def spy(self, scene, detections):
+        out = real(self, scene, detections)
+        seen.append((out.copy(), detections))
+        return out
 
-    monkeypatch.setattr(analysis.vision.annotate, "annotate", spy)
+    monkeypatch.setattr(MaskAnnotator, "annotate", spy)
     return seen
 
 
@@ -199,8 +202,9 @@ def test_masks_are_drawn_where_the_picture_is_on_the_scaled_and_padded_screen_co
     toggle = next(t for t in at.toggle if t.label == "Show masks")
     assert toggle.value is True and toggle.help
     # seg_model(): classes 0 and 1 cover the whole input, their masks its left and right half.
-    screen, boxes = drawn[-1]
-    x1, y1, x2, y2 = boxes.boxes[0]
+    screen, detections = drawn[-1]
+    assert instance_masks(detections) is not None
+    x1, y1, x2, y2 = detections.xyxy[0]
     assert (x1, x2) == (0, 1460) and y1 > 0  # the box is moved down with the picture
     top, bottom = int(np.ceil(y1)), int(np.floor(y2))
     assert (screen[:top] == 128).all()  # the grey band above is left alone
@@ -253,7 +257,7 @@ def pose_runs(monkeypatch) -> Counter:
     pytest.importorskip("ai_edge_litert")
     require_model("blazepose")
     counter = Counter()
-    real = analysis.vision.pose.load_pose_estimator
+    real = ui.sections.vision.load_pose_estimator
 
     def counted():
         estimator = real()
@@ -266,23 +270,22 @@ def pose_runs(monkeypatch) -> Counter:
         estimator.estimate = estimate
         return estimator
 
-    monkeypatch.setattr(analysis.vision.pose, "load_pose_estimator", counted)
+    monkeypatch.setattr(ui.sections.vision, "load_pose_estimator", counted)
     return counter
 
 
 def test_blazepose_draws_a_skeleton_and_the_json_has_keypoints(
     runs, pose_runs, downloads, monkeypatch
 ):
-    import analysis.vision.skeleton
+    skeletons = []  # the keypoints of each drawing's people
+    real = SkeletonAnnotator.annotate
 
-    skeletons = []
-    real = analysis.vision.skeleton.draw_poses
+    def spy(self, scene, detections):
+        if "keypoints" in detections.data:  # box detectors' drawings have none
+            skeletons.append(detections.data["keypoints"])
+        return real(self, scene, detections)
 
-    def spy(rgb, poses, min_score=0.5):
-        skeletons.append(poses)
-        return real(rgb, poses, min_score)
-
-    monkeypatch.setattr(analysis.vision.skeleton, "draw_poses", spy)
+    monkeypatch.setattr(SkeletonAnnotator, "annotate", spy)
     at = start("blazepose")
     # 2048 px: the screen copy is scaled to 1460 px, the JSON keeps the picture's pixels.
     big = np.asarray(
@@ -299,7 +302,7 @@ def test_blazepose_draws_a_skeleton_and_the_json_has_keypoints(
     assert keypoints.shape == (33, 3)
     nose, left_hip = keypoints[0], keypoints[23]
     assert nose[1] < left_hip[1]  # her nose is above her hips
-    on_screen = skeletons[-1].keypoints[0]
+    on_screen = skeletons[-1][0]
     np.testing.assert_allclose(on_screen[:, :2], keypoints[:, :2] * 1460 / 2048, atol=0.2)
     assert any(c.value.startswith("Poses: person detector") for c in at.caption)
 

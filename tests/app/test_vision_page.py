@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import analysis.vision.detectors
+import ui.sections.vision
 from analysis.commands.cli import main as cli_main
 from analysis.filenames import safe_stem
 from tests.analysis.vision.test_detectors import write_tiny_ssd
@@ -22,7 +22,7 @@ from tests.conftest import require_model
 from tests.support.corpus import jpeg, png, png_header, truncated, wav
 
 PAGE = "../../app_pages/vision.py"
-WARM_RUNS = 3  # pages/vision.py times up to this many runs after the first
+WARM_RUNS = 3  # the page times up to this many runs after the first
 NOT_A_PICTURE = "This file is not a picture we can read (use JPEG, PNG, WebP, BMP, TIFF or GIF)."
 
 
@@ -48,8 +48,8 @@ def runs(monkeypatch) -> Counter:
     """A fresh cache (no detector or result from an earlier test) and a run counter."""
     st.cache_resource.clear()
     counter = Counter()
-    real = analysis.vision.detectors.load_detector
-    monkeypatch.setattr(analysis.vision.detectors, "load_detector", lambda n: counter.wrap(real(n)))
+    real = ui.sections.vision.load_detector
+    monkeypatch.setattr(ui.sections.vision, "load_detector", lambda n: counter.wrap(real(n)))
     yield counter
     st.cache_resource.clear()
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from analysis.errors import InputError
-from analysis.vision.annotate import annotate, class_colour
+from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, Detections, filter_detections, nms_keep
+from analysis.vision.palette import class_colour
 
 NAMES = ("person", "cat", "dog")
 

@@ -16,11 +16,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 from analysis.commands.cli import main as cli_main
 from analysis.errors import InputError
-from analysis.vision.annotate import class_colour
-from analysis.vision.detections import DetectionFilter, filter_detections
+from analysis.vision.annotate import MASK_OPACITY, MaskAnnotator
+from analysis.vision.detections import DetectionFilter, filter_detections, to_supervision
 from analysis.vision.image import letterbox_blob
 from analysis.vision.layouts import read_labels, recognise_layout
-from analysis.vision.masks import MASK_OPACITY, draw_masks, mask_polygon
+from analysis.vision.masks import mask_polygon
 from analysis.vision.own_model import (
     CaffeFileDetector,
     OnnxFileDetector,
@@ -28,6 +28,7 @@ from analysis.vision.own_model import (
     load_model_paths,
     load_uploaded_model,
 )
+from analysis.vision.palette import class_colour
 from models.locate import model_dirs
 from tests.analysis.vision.test_detectors import write_tiny_ssd
 from tests.conftest import skip_or_fail
@@ -205,6 +206,11 @@ def test_segmentation_masks_follow_their_boxes_through_filtering():
     record = only_right.to_records()[0]["mask"]
     assert record["area_px"] == pytest.approx(32 * 64, abs=64)
     assert min(x for x, _ in record["polygon"]) >= 31
+
+
+def draw_masks(rgb: np.ndarray, detections) -> np.ndarray:
+    """A copy of ``rgb`` with the masks alone drawn on it."""
+    return MaskAnnotator().annotate(rgb.copy(), to_supervision(detections))
 
 
 def test_masks_are_drawn_semi_transparent_inside_only():

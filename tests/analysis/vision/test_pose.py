@@ -42,7 +42,12 @@ from analysis.vision.pose import (
     filter_poses,
     load_pose_estimator,
 )
-from analysis.vision.skeleton import LEFT_COLOUR, MIDDLE_COLOUR, RIGHT_COLOUR, draw_poses
+from analysis.vision.skeleton import (
+    LEFT_COLOUR,
+    MIDDLE_COLOUR,
+    RIGHT_COLOUR,
+    SkeletonAnnotator,
+)
 from models.locate import MissingModelError, MissingRuntimeError
 from tests.conftest import require_model
 
@@ -213,6 +218,11 @@ def shoulders(size: int, score: float = 1.0) -> Poses:
     keypoints[0, LEFT_SHOULDER] = [size * 0.25, size / 2, score]
     keypoints[0, RIGHT_SHOULDER] = [size * 0.75, size / 2, score]
     return Poses([[0, 0, size, size]], [0.9], keypoints, [1.0])
+
+
+def draw_poses(rgb: np.ndarray, poses: Poses, min_score: float = 0.5) -> np.ndarray:
+    """A copy of ``rgb`` with the skeletons alone drawn on it."""
+    return SkeletonAnnotator(min_score).annotate(rgb.copy(), poses.to_supervision())
 
 
 def test_the_skeleton_joins_visible_keypoints_in_side_colours():
