@@ -23,10 +23,10 @@ import skimage.data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from analysis.vision.detections import DetectionFilter
+from analysis.vision.annotate import MaskAnnotator
+from analysis.vision.detections import DetectionFilter, to_supervision
 from analysis.vision.detectors import detect
 from analysis.vision.image import letterbox_blob
-from analysis.vision.masks import draw_masks
 from analysis.vision.own_model import load_model_file
 from models.locate import model_dirs
 
@@ -78,7 +78,7 @@ def bench(path: Path, runs: int) -> None:
         for _ in range(20):
             start = time.perf_counter()
             shown.to_records()
-            draw_masks(image, shown)
+            MaskAnnotator().annotate(image.copy(), to_supervision(shown))
             mask_times.append(ms(start))
         masks_median = statistics.median(mask_times)
         print(f"  {len(shown)} masks: JSON records + drawing  {masks_median:7.2f} ms")

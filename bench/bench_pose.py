@@ -31,7 +31,7 @@ from analysis.vision.blazepose import DETECTOR_SIZE, LANDMARK_SIZE
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.image import decode_image, letterbox
 from analysis.vision.pose import estimate_poses, filter_poses, load_pose_estimator
-from analysis.vision.skeleton import draw_poses
+from analysis.vision.skeleton import SkeletonAnnotator
 from models import get_spec, resolve_files
 
 BLOCK = 10  # runs of one kind in a row
@@ -106,7 +106,11 @@ def main() -> None:
 
     people = len(landmarks[-1])
     shown = filter_poses(raw, params)
-    draw_ms = statistics.median(_timed(lambda: draw_poses(rgb, shown)) for _ in range(20))
+
+    def draw() -> None:
+        SkeletonAnnotator().annotate(rgb.copy(), shown.to_supervision())
+
+    draw_ms = statistics.median(_timed(draw) for _ in range(20))
 
     def med(values) -> float:
         return statistics.median(values)
