@@ -13,13 +13,8 @@ from analysis.audio.decode import to_wav_bytes
 from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import to_db
 from analysis.errors import InputError
-from analysis.live.camera import (
-    LiveAudio,
-    LiveSettings,
-    LiveVideo,
-    rolling_spectrogram,
-    tag_last_second,
-)
+from analysis.live.camera import LiveSettings, LiveVideo
+from analysis.live.microphone import LiveAudio, rolling_spectrogram, tag_last_second
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from analysis.vision.image import encode_png

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
 import streamlit as st
 
 from analysis.audio.tagging import YamNet, load_yamnet
 from analysis.errors import InputError
 from analysis.video.io import video_detector
 from analysis.vision.detectors import Detector
+from analysis.vision.timings import warm_up
 from ui.state import hand_over_file
 
 ICE_ENV = "PERCEPT_ICE_SERVERS"
@@ -86,8 +86,7 @@ def live_detector(name: str) -> Detector:
     Inference leaves a core to the stream's VP8 decoding and encoding, as on the Video page.
     """
     detector = video_detector(name)
-    # The first run allocates and optimises: do it now, not in the stream's first frame.
-    detector.detect(np.zeros((64, 64, 3), np.uint8))
+    warm_up(detector.detect)  # not in the stream's first frame
     return detector
 
 
