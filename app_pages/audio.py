@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
+from analysis.audio.axes import PlotAxes, plot_axes
 from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
 from analysis.audio.exports import export_limit_s, frames_csv, frames_npz, grid_csv, stft_frames
 from analysis.audio.render import COLORMAPS, render_spectrogram, render_waveform, spectrogram_title
@@ -28,14 +29,7 @@ from ui.device import is_phone
 from ui.internals import newer_run_waiting
 from ui.sections.speech import show_speech
 from ui.sections.tags import show_tags
-from ui.spectrogram_view import (
-    Reset,
-    ViewAxes,
-    ViewChange,
-    pooled_levels,
-    spectrogram_view,
-    view_axes,
-)
+from ui.spectrogram_view import Reset, ViewChange, pooled_levels, spectrogram_view
 from ui.state import kept_file, remember
 
 LOG = logging.getLogger(__name__)
@@ -329,7 +323,7 @@ else:
     sound = (*playback, 0.0)
 
 
-def ask_for_view(change: ViewChange, shown: ViewAxes, clip: AudioClip, file_key: str) -> None:
+def ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key: str) -> None:
     """The spectrogram's callback: a box sets the time range and band, a reset the whole file.
 
     ``shown`` is the view the box was drawn on. The run it causes is the spectrogram
@@ -500,7 +494,7 @@ def show_spectrogram(
         db_label = "dB re full scale" if REFERENCES[reference] == 1.0 else "dB re peak"
         options = dict(db_floor=peak_db - db_range, db_top=peak_db, db_label=db_label, cmap=cmap)
         picture = render_spectrogram(spec, db, image_format="jpeg", layout=layout, **options)
-    axes = view_axes(spec, layout)
+    axes = plot_axes(spec, layout)
     audio, audio_mime, audio_start_s = sound
     spectrogram_view(
         picture,

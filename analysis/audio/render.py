@@ -10,10 +10,13 @@ from dataclasses import replace
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from analysis.audio.mel import hz_to_mel
+from analysis.audio.axes import row_extent, shown_range, to_axis
 from analysis.audio.spectrogram import Spectrogram
 from analysis.errors import InputError
 from analysis.figures import (
@@ -46,11 +49,11 @@ def _nice_hz_ticks(fmin: float, fmax: float) -> list[float]:
     return ticks
 
 
-def _spaced(ticks: list[float], to_axis, span: float, min_gap: float) -> list[float]:
+def _spaced(ticks: list[float], scale: str, span: float, min_gap: float) -> list[float]:
     """Ticks at least ``min_gap`` of the axis apart, keeping the higher ones (mel crowds low)."""
     kept: list[float] = []
     for hz in reversed(ticks):
-        if not kept or float(to_axis(kept[-1]) - to_axis(hz)) >= min_gap * span:
+        if not kept or float(to_axis(kept[-1], scale) - to_axis(hz, scale)) >= min_gap * span:
             kept.append(hz)
     return kept[::-1]
 
@@ -116,27 +119,15 @@ def render_spectrogram(
         title_px = round(2.4 * layout.label_pt * DPI / 72)
         layout = replace(layout, height=layout.height + title_px, top=layout.top + title_px)
     fig, ax = new_figure(layout)
-    w, h = layout.width, layout.height
     if title:
         fig.text(
-            layout.left / w,
-            1 - title_px / 2 / h,
+            layout.left / layout.width,
+            1 - title_px / 2 / layout.height,
             title,
             ha="left",
             va="center",
             fontsize=layout.label_pt,
         )
-    if spec.scale == "log":
-        y0, y1 = np.log10(spec.fmin), np.log10(spec.fmax)
-        to_axis = np.log10
-    elif spec.scale == "mel":
-        y0, y1 = float(hz_to_mel(spec.fmin)), float(hz_to_mel(spec.fmax))  # fmin: 0 Hz or a band's
-        to_axis = hz_to_mel
-    else:
-        half_row = (spec.fmax - spec.fmin) / max(len(spec.freqs) - 1, 1) / 2
-        y0, y1 = spec.fmin - half_row, spec.fmax + half_row
-        to_axis = None
-    colors = matplotlib.colormaps[cmap].with_extremes(bad=no_data_color(cmap))
     columns, rows = layout.plot_size
     fits = db.shape[1] <= columns and db.shape[0] <= rows  # a grid made for a larger plot...
     image = ax.imshow(
@@ -144,27 +135,43 @@ def render_spectrogram(
         origin="lower",
         aspect="auto",
         interpolation="nearest" if fits else "antialiased",  # ...is filtered, not decimated
-        extent=(spec.times[0], spec.times[-1], y0, y1),
-        cmap=colors,
+        extent=(spec.times[0], spec.times[-1], *row_extent(spec)),
+        cmap=matplotlib.colormaps[cmap].with_extremes(bad=no_data_color(cmap)),
         vmin=db_floor,
         vmax=db_top if db_top > db_floor else db_floor + 1.0,
     )
-    if to_axis is None:
-        ax.set_ylim(max(y0, 0.0), y1)
+    _frequency_axis(ax, spec, layout)
+    ax.set_xlabel("Time (s)", fontsize=layout.label_pt)
+    _colour_bar(
+        fig, image, layout, db_label, no_data=no_data_color(cmap) if np.isnan(db).any() else None
+    )
+    return encode(fig, image_format)
+
+
+def _frequency_axis(ax: Axes, spec: Spectrogram, layout: Layout) -> None:
+    """Limits, ticks and label of the frequency axis, as :mod:`analysis.audio.axes` maps it."""
+    low, high = shown_range(spec)
+    if spec.scale == "linear":
         ax.yaxis.set_major_formatter(FuncFormatter(hz_tick))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=layout.freq_ticks, steps=[1, 2, 2.5, 5, 10]))
     else:
+        bottom, top = row_extent(spec)
         hz = _nice_hz_ticks(max(spec.fmin, 20.0), spec.fmax)
-        ticks = _spaced(hz, to_axis, y1 - y0, min_gap=0.4 / layout.freq_ticks)
-        ax.set_yticks(to_axis(np.asarray(ticks)), [hz_tick(hz) for hz in ticks])
-        ax.set_ylim(y0, y1)
+        ticks = _spaced(hz, spec.scale, top - bottom, min_gap=0.4 / layout.freq_ticks)
+        ax.set_yticks(to_axis(np.asarray(ticks), spec.scale), [hz_tick(hz) for hz in ticks])
+    ax.set_ylim(low, high)
     scale_name = {"log": "log scale", "mel": "mel scale", "linear": "linear scale"}[spec.scale]
     ax.set_ylabel(f"Frequency (Hz, {scale_name})", fontsize=layout.label_pt)
-    ax.set_xlabel("Time (s)", fontsize=layout.label_pt)
 
+
+def _colour_bar(
+    fig: Figure, image: AxesImage, layout: Layout, db_label: str, no_data: str | None
+) -> None:
+    """The dB colour bar right of the plot; under it a key of the ``no_data`` colour, if any."""
+    w, h = layout.width, layout.height
     bar_x, bar_w = w - layout.right + 16, round(1.2 * layout.tick_px) - 6  # 14 px at 12 pt
     bar_bottom, bar_top = layout.bottom, h - layout.top
-    if np.isnan(db).any():  # a key for the no-data colour under the bar, in its place
+    if no_data is not None:  # a key for the no-data colour under the bar, in its place
         key = bar_w
         fig.add_artist(
             Rectangle(
@@ -172,7 +179,7 @@ def render_spectrogram(
                 key / w,
                 key / h,
                 transform=fig.transFigure,
-                facecolor=no_data_color(cmap),
+                facecolor=no_data,
                 edgecolor="none",
             )
         )
@@ -189,7 +196,6 @@ def render_spectrogram(
     colorbar.set_label(db_label, fontsize=layout.label_pt)
     colorbar.ax.tick_params(labelsize=layout.tick_pt)
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}" if v else "0"))
-    return encode(fig, image_format)
 
 
 def waveform_envelope(y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:

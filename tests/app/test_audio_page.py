@@ -91,6 +91,11 @@ def spectrogram(at: AppTest) -> dict:
     return json.loads(component.proto.json)
 
 
+def shown_band(axes: dict) -> tuple[float, float]:
+    """The frequency band (Hz) of the axes sent to the browser: its lowest and highest edge."""
+    return axes["row_edges_hz"][0], axes["row_edges_hz"][-1]
+
+
 def spectrogram_caption(at: AppTest) -> str:
     return next(c.value for c in at.caption if " frames of " in c.value)
 
@@ -450,13 +455,13 @@ def test_a_box_on_the_spectrogram_zooms_time_and_band_and_reset_returns(tags_cal
     assert tags_calls[-1][1:3] == (1.0, 2.5)  # so does everything under it
     axes = spectrogram(at)["axes"]
     assert (axes["start_s"], axes["end_s"]) == pytest.approx((1.0, 2.5))
-    assert (axes["fmin_hz"], axes["fmax_hz"]) == pytest.approx((200.0, 4000.0))
+    assert shown_band(axes) == pytest.approx((200.0, 4000.0))
     assert spectrogram_caption(at).endswith("over 1.50 s, showing 200 Hz – 4 kHz")
     assert "× 406 rows" in spectrogram_caption(at)  # the band at full resolution
 
     # A box as tall as the picture (or a wheel zoom) narrows time and keeps the band.
-    send_view_change(at, {**box, "start_s": 1.5, "fmin_hz": axes["fmin_hz"],
-                          "fmax_hz": axes["fmax_hz"]})  # fmt: skip
+    low, high = shown_band(axes)
+    send_view_change(at, {**box, "start_s": 1.5, "fmin_hz": low, "fmax_hz": high})
     assert control(at, "slider", "Time range").value == (1.5, 2.5)
     assert spectrogram_caption(at).endswith("showing 200 Hz – 4 kHz")
 
@@ -469,14 +474,14 @@ def test_a_box_on_the_spectrogram_zooms_time_and_band_and_reset_returns(tags_cal
 
 def test_a_tall_box_on_the_whole_band_keeps_every_frequency(tags_calls):
     at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
-    axes = spectrogram(at)["axes"]
+    low, high = shown_band(spectrogram(at)["axes"])
     send_view_change(
         at,
-        {"kind": "zoom", "start_s": 1.0, "end_s": 3.0, "fmin_hz": axes["fmin_hz"],
-         "fmax_hz": axes["fmax_hz"] * (1 + 1e-9)},  # the browser's rounding
+        {"kind": "zoom", "start_s": 1.0, "end_s": 3.0, "fmin_hz": low,
+         "fmax_hz": high * (1 + 1e-9)},  # the browser's rounding
     )  # fmt: skip
     assert spectrogram_caption(at).endswith("over 2.00 s")
-    assert spectrogram(at)["axes"]["fmin_hz"] == axes["fmin_hz"]
+    assert shown_band(spectrogram(at)["axes"])[0] == low
 
 
 def test_a_band_the_new_scale_cannot_show_says_so_and_offers_all_frequencies(tags_calls):

@@ -1,4 +1,5 @@
-"""The interactive spectrogram's Python side: pixel ↔ time/frequency, levels, what comes back."""
+"""The interactive spectrogram's Python side: what it sends the browser (axes, levels) and what
+comes back. The pixel ↔ time/frequency mapping itself: tests/analysis/audio/test_axes.py."""
 
 from __future__ import annotations
 
@@ -10,86 +11,19 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from analysis.audio.mel import hz_to_mel, mel_to_hz
+from analysis.audio.axes import plot_axes
+from analysis.audio.mel import hz_to_mel
 from analysis.audio.render import render_spectrogram
-from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.spectrogram import spectrogram, to_db
+from analysis.audio.stft import STFTParams
 from analysis.errors import InputError
 from analysis.figures import SPECTROGRAM_LAYOUT
-from ui.spectrogram_view import (
-    NO_DATA,
-    Reset,
-    ViewAxes,
-    Zoom,
-    _change,
-    pooled_levels,
-    view_axes,
-)
+from tests.analysis.audio.test_axes import tone_burst
+from ui.spectrogram_view import NO_DATA, Reset, Zoom, _change, browser_axes, pooled_levels
 
 RATE = 22050
 PLOT = (84, 16, 996, 406)  # SPECTROGRAM_LAYOUT's plot area: left, top, width, height
 BOTTOM = PLOT[1] + PLOT[3]
-
-
-def axes(scale: str, fmin: float, fmax: float) -> ViewAxes:
-    return ViewAxes(2.0, 6.0, fmin, fmax, scale, PLOT, (1200, 480))
-
-
-def test_time_is_linear_across_the_plot():
-    view = axes("linear", 0, 8000)
-    assert view.x_of(2.0) == 84 and view.x_of(6.0) == 84 + 996
-    assert view.x_of(3.0) == pytest.approx(84 + 996 / 4)
-    assert view.time_at(84 + 996 / 4) == pytest.approx(3.0)
-    x = np.linspace(0, 1200, 7)
-    np.testing.assert_allclose(view.x_of(view.time_at(x)), x)
-
-
-@pytest.mark.parametrize(
-    ("scale", "fmin", "fmax", "middle_hz"),
-    [
-        ("linear", 0, 8000, 4000),
-        ("log", 20, 20000, np.sqrt(20 * 20000)),  # 632 Hz: the geometric middle
-        ("mel", 0, 8000, float(mel_to_hz(hz_to_mel(8000) / 2))),  # 2.3 kHz: half the mels
-    ],
-)
-def test_frequency_follows_the_scale_from_bottom_to_top(scale, fmin, fmax, middle_hz):
-    view = axes(scale, fmin, fmax)
-    assert view.y_of(fmin) == pytest.approx(BOTTOM)
-    assert view.y_of(fmax) == pytest.approx(PLOT[1])
-    assert view.y_of(middle_hz) == pytest.approx(PLOT[1] + PLOT[3] / 2)
-    assert view.freq_at(PLOT[1] + PLOT[3] / 2) == pytest.approx(middle_hz)
-    hz = np.array([fmin or 1.0, 100.0, 440.0, 1000.0, fmax])
-    np.testing.assert_allclose(view.freq_at(view.y_of(hz)), hz)
-
-
-def tone_burst(seconds: float = 4.0) -> np.ndarray:
-    """1 kHz at half scale from 1 s to 3 s, silence around it."""
-    t = np.arange(int(RATE * seconds)) / RATE
-    return (0.5 * np.sin(2 * np.pi * 1000 * t) * ((t >= 1) & (t < 3))).astype(np.float32)
-
-
-@pytest.mark.parametrize("scale", ["linear", "log", "mel"])
-def test_the_axes_match_the_rendered_picture(scale):
-    """Where view_axes puts 1 kHz and the burst's middle is where render_spectrogram drew them."""
-    columns, rows = SPECTROGRAM_LAYOUT.plot_size
-    spec = spectrogram(
-        tone_burst(), RATE, STFTParams(1024), scale=scale, max_columns=columns, max_rows=rows
-    )
-    db, peak = to_db(spec.power, db_range=80)
-    picture = render_spectrogram(spec, db, db_floor=peak - 80, db_top=peak, cmap="gray_r")
-    darkness = 255 - np.asarray(Image.open(io.BytesIO(picture)).convert("L"), dtype=float)
-    view = view_axes(spec)
-    assert view.plot == PLOT and view.image == (1200, 480)
-    assert (view.start_s, view.end_s) == (0.0, 4.0)
-
-    middle = round(float(view.x_of(2.0)))
-    left, top, width, height = view.plot
-    column = darkness[top : top + height, middle]
-    tone_row = top + round(np.flatnonzero(column >= column.max() - 1).mean())  # mel rows are 3 px
-    assert tone_row == pytest.approx(float(view.y_of(1000.0)), abs=2)
-    inside = slice(left + 3, left + width - 3)  # not the axis lines
-    lit = np.flatnonzero(darkness[tone_row, inside] > 128) + left + 3
-    assert (lit[0] + lit[-1]) / 2 == pytest.approx(middle, abs=2)
-    assert lit[-1] - lit[0] == pytest.approx(float(view.x_of(3.0) - view.x_of(1.0)), abs=12)
 
 
 @pytest.mark.parametrize("scale", ["linear", "log", "mel"])
@@ -102,7 +36,7 @@ def test_pooled_levels_keep_the_tone_where_the_picture_shows_it(scale):
     assert levels.codes.shape == (db.shape[0], min(160, db.shape[1]))  # every row as drawn
     assert levels.codes.dtype == np.uint8
     assert levels.bottom < 0 if scale == "linear" else levels.bottom == 0
-    view = view_axes(spec)
+    view = plot_axes(spec)
     # The row the readout looks up under the tone's line is the tone's loudest row.
     fraction = (BOTTOM - view.y_of(1000.0)) / PLOT[3]
     under_line = int((fraction - levels.bottom) / (1 - levels.bottom) * levels.codes.shape[0])
@@ -131,6 +65,23 @@ def test_what_the_browser_sends_becomes_a_view_change():
     assert _change("zoom") is None
 
 
+@pytest.mark.parametrize("scale", ["linear", "log", "mel"])
+def test_the_browser_gets_each_pixel_rows_frequency_to_interpolate_in(scale):
+    columns, rows = SPECTROGRAM_LAYOUT.plot_size
+    spec = spectrogram(tone_burst(), RATE, scale=scale, max_columns=columns, max_rows=rows)
+    view = plot_axes(spec)
+    sent = json.loads(json.dumps(browser_axes(view)))  # as the browser receives it
+    assert sent.keys() == {"start_s", "end_s", "plot", "image", "row_edges_hz"}
+    edges = np.array(sent["row_edges_hz"])
+    assert len(edges) == PLOT[3] + 1  # one per pixel row edge, bottom to top
+    assert (edges[0], edges[-1]) == pytest.approx((view.fmin_hz, view.fmax_hz))
+    np.testing.assert_array_equal(edges, view.freq_at(BOTTOM - np.arange(PLOT[3] + 1)))
+    # Between two edges view.js draws a straight line: within a hundredth of a pixel.
+    y = np.linspace(PLOT[1], BOTTOM, 4001)
+    interpolated = np.interp(BOTTOM - y, np.arange(PLOT[3] + 1), edges)
+    np.testing.assert_allclose(view.y_of(np.maximum(interpolated, 1e-9)), y, atol=0.01)
+
+
 def test_the_harness_runs_and_sends_the_view_to_the_browser():
     app = AppTest.from_file("../support/apps/spectrogram_view_app.py", default_timeout=60).run()
     assert not app.exception
@@ -138,19 +89,22 @@ def test_the_harness_runs_and_sends_the_view_to_the_browser():
     component = app.get("bidi_component")[0].proto
     assert component.component_name == "spectrogram_view"
     data = json.loads(component.json)
-    assert data["axes"]["scale"] == "log"
     assert data["axes"]["plot"] == list(PLOT)
+    ratios = np.diff(np.log(data["axes"]["row_edges_hz"]))  # the log scale: even ratios
+    np.testing.assert_allclose(ratios, ratios[0])
     assert data["audio"].endswith(".wav") and data["picture"].endswith(".jpg")
     assert data["levels"]["rows"] == 406
 
 
-def test_the_harness_draws_every_scale():
-    for scale in ("linear", "mel"):
-        app = AppTest.from_file("../support/apps/spectrogram_view_app.py", default_timeout=60)
-        app.query_params["scale"] = scale
-        app.run()
-        assert not app.exception
-        assert json.loads(app.get("bidi_component")[0].proto.json)["axes"]["scale"] == scale
+@pytest.mark.parametrize(("scale", "to_axis"), [("linear", np.asarray), ("mel", hz_to_mel)])
+def test_the_harness_draws_every_scale(scale, to_axis):
+    app = AppTest.from_file("../support/apps/spectrogram_view_app.py", default_timeout=60)
+    app.query_params["scale"] = scale
+    app.run()
+    assert not app.exception
+    edges = json.loads(app.get("bidi_component")[0].proto.json)["axes"]["row_edges_hz"]
+    steps = np.diff(to_axis(np.array(edges)))  # even steps in the scale's units
+    np.testing.assert_allclose(steps, steps[0], rtol=1e-6)
 
 
 @pytest.mark.parametrize("scale", ["linear", "log", "mel"])
@@ -163,7 +117,7 @@ def test_a_zoomed_band_is_drawn_where_its_axes_say(scale):
     db, peak = to_db(spec.power, db_range=80)
     picture = render_spectrogram(spec, db, db_floor=peak - 80, db_top=peak, cmap="gray_r")
     darkness = 255 - np.asarray(Image.open(io.BytesIO(picture)).convert("L"), dtype=float)
-    view = view_axes(spec)
+    view = plot_axes(spec)
     assert (view.fmin_hz, view.fmax_hz) == pytest.approx((600.0, 1500.0))
     left, top, _width, height = view.plot
     column = darkness[top : top + height, round(float(view.x_of(2.0)))]

@@ -6,7 +6,11 @@ this folder, no build step). The browser owns the ``<audio>`` element, so playin
 seeking and the playhead never reach the server; only a zoom box or a reset comes back, and
 Python draws the new view.
 
->>> axes = view_axes(spec)
+The picture's axes come from :mod:`analysis.audio.axes`, the mapping the renderer draws
+with; the browser gets them as numbers (the frequency of each pixel row's edge) and only
+interpolates, so no scale's formula is written twice.
+
+>>> axes = plot_axes(spec)
 >>> change = spectrogram_view(jpeg, "image/jpeg", wav, axes, key="view",
 ...                           levels=pooled_levels(spec, db))
 """
@@ -15,16 +19,15 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from analysis.audio.mel import hz_to_mel, mel_to_hz
+from analysis.audio.axes import PlotAxes, rows_bottom
 from analysis.audio.spectrogram import Spectrogram
-from analysis.figures import SPECTROGRAM_LAYOUT, Layout
 from ui.internals import media_url
 
 ASSETS = Path(__file__).parent
@@ -36,65 +39,6 @@ _COMPONENT = st.components.v2.component(
     css=(ASSETS / "view.css").read_text(encoding="utf-8"),
     js=(ASSETS / "view.js").read_text(encoding="utf-8"),
 )
-
-
-def _to_axis(hz: np.ndarray | float, scale: str) -> np.ndarray:
-    """Hz to the frequency axis' units: Hz, log10 Hz or mel."""
-    if scale == "log":
-        return np.log10(np.asarray(hz, dtype=np.float64))
-    if scale == "mel":
-        return hz_to_mel(hz)
-    return np.asarray(hz, dtype=np.float64)
-
-
-def _from_axis(value: np.ndarray | float, scale: str) -> np.ndarray:
-    """The frequency axis' units back to Hz."""
-    value = np.asarray(value, dtype=np.float64)
-    if scale == "log":
-        return 10.0**value
-    if scale == "mel":
-        return mel_to_hz(value)
-    return value
-
-
-@dataclass(frozen=True)
-class ViewAxes:
-    """What the picture shows and where: the axis ranges and the plot area in its pixels.
-
-    Pixel coordinates run from the picture's top-left corner; the plot area spans
-    ``plot = (left, top, width, height)``. Time is linear across it; frequency is linear in
-    Hz, log10 Hz or mel (HTK) from bottom to top, as ``scale`` says.
-    """
-
-    start_s: float  # time at the plot's left edge
-    end_s: float  # ... and right edge
-    fmin_hz: float  # frequency at the plot's bottom edge
-    fmax_hz: float  # ... and top edge
-    scale: str  # "linear", "log" or "mel"
-    plot: tuple[int, int, int, int]  # left, top, width, height, picture pixels
-    image: tuple[int, int]  # width, height of the whole picture, pixels
-
-    def x_of(self, seconds: np.ndarray | float) -> np.ndarray:
-        """Picture x (pixels) of a time in seconds."""
-        left, _top, width, _height = self.plot
-        return left + (np.asarray(seconds) - self.start_s) / (self.end_s - self.start_s) * width
-
-    def time_at(self, x: np.ndarray | float) -> np.ndarray:
-        """Time in seconds at picture x (pixels)."""
-        left, _top, width, _height = self.plot
-        return self.start_s + (np.asarray(x) - left) / width * (self.end_s - self.start_s)
-
-    def y_of(self, hz: np.ndarray | float) -> np.ndarray:
-        """Picture y (pixels, downwards) of a frequency in Hz."""
-        _left, top, _width, height = self.plot
-        low, high = _to_axis(self.fmin_hz, self.scale), _to_axis(self.fmax_hz, self.scale)
-        return top + height * (1.0 - (_to_axis(hz, self.scale) - low) / (high - low))
-
-    def freq_at(self, y: np.ndarray | float) -> np.ndarray:
-        """Frequency in Hz at picture y (pixels, downwards)."""
-        _left, top, _width, height = self.plot
-        low, high = _to_axis(self.fmin_hz, self.scale), _to_axis(self.fmax_hz, self.scale)
-        return _from_axis(low + (top + height - np.asarray(y)) / height * (high - low), self.scale)
 
 
 @dataclass(frozen=True)
@@ -132,35 +76,6 @@ class Reset:
 ViewChange = Zoom | Reset
 
 
-def _data_extent(spec: Spectrogram) -> tuple[float, float, float]:
-    """(bottom, top, lowest shown) of the drawn rows in axis units, as render_spectrogram
-    draws them: linear rows are centred on their frequencies and the axis never starts below
-    0 Hz; a zoomed band (``spec.fmin`` above the scale's lowest) starts at its own bottom."""
-    if spec.scale == "log":
-        low, high = float(np.log10(spec.fmin)), float(np.log10(spec.fmax))
-        return low, high, low
-    if spec.scale == "mel":
-        low = float(hz_to_mel(spec.fmin))
-        return low, float(hz_to_mel(spec.fmax)), low
-    half_row = (spec.fmax - spec.fmin) / max(len(spec.freqs) - 1, 1) / 2
-    return spec.fmin - half_row, spec.fmax + half_row, max(spec.fmin - half_row, 0.0)
-
-
-def view_axes(spec: Spectrogram, layout: Layout = SPECTROGRAM_LAYOUT) -> ViewAxes:
-    """The axes of ``render_spectrogram(spec, ..., layout=layout)`` without a title."""
-    _bottom, top, lowest = _data_extent(spec)
-    columns, rows = layout.plot_size
-    return ViewAxes(
-        start_s=float(spec.times[0]),
-        end_s=float(spec.times[-1]),
-        fmin_hz=float(_from_axis(lowest, spec.scale)),
-        fmax_hz=float(_from_axis(top, spec.scale)),
-        scale=spec.scale,
-        plot=(layout.left, layout.top, columns, rows),
-        image=(layout.width, layout.height),
-    )
-
-
 def pooled_levels(
     spec: Spectrogram, db: np.ndarray, *, max_columns: int = 160, max_rows: int = 512
 ) -> Levels:
@@ -181,8 +96,32 @@ def pooled_levels(
     step = span / (NO_DATA - 1) if span > 0 else 1.0
     codes = np.full(pooled.shape, NO_DATA, dtype=np.uint8)
     codes[known] = np.rint((pooled[known] - floor) / step).astype(np.uint8)
-    bottom, top, lowest = _data_extent(spec)
-    return Levels(codes, floor, step, bottom=(bottom - lowest) / (top - lowest))
+    return Levels(codes, floor, step, bottom=rows_bottom(spec))
+
+
+def browser_axes(view: PlotAxes) -> dict[str, Any]:
+    """The axes as view.js reads them: the time range, the plot area and the picture's size
+    in pixels, and ``row_edges_hz``, the frequency of each pixel row's edge from the plot's
+    bottom edge up (:meth:`PlotAxes.row_edges_hz`)."""
+    return {
+        "start_s": view.start_s,
+        "end_s": view.end_s,
+        "plot": list(view.plot),
+        "image": list(view.image),
+        "row_edges_hz": view.row_edges_hz().tolist(),
+    }
+
+
+def browser_levels(levels: Levels) -> dict[str, Any]:
+    """The levels as view.js reads them: the codes as base64 bytes, row 0 lowest."""
+    return {
+        "rows": int(levels.codes.shape[0]),
+        "columns": int(levels.codes.shape[1]),
+        "floor_db": levels.floor_db,
+        "step_db": levels.step_db,
+        "bottom": levels.bottom,
+        "codes": base64.b64encode(levels.codes.tobytes()).decode("ascii"),
+    }
 
 
 def _change(value: Any) -> ViewChange | None:
@@ -206,7 +145,7 @@ def spectrogram_view(
     picture: bytes,
     mime: str,
     audio: bytes | None,
-    view: ViewAxes,
+    view: PlotAxes,
     key: str,
     *,
     audio_mime: str = "audio/wav",
@@ -224,8 +163,8 @@ def spectrogram_view(
         Its type, e.g. ``"image/jpeg"``.
     audio : bytes or None
         Sound to play (e.g. the selection as WAV); None disables playing.
-    view : ViewAxes
-        The picture's axes (see :func:`view_axes`).
+    view : PlotAxes
+        The picture's axes (see :func:`analysis.audio.axes.plot_axes`).
     key : str
         Unique key of this component on the page.
     audio_mime : str
@@ -248,17 +187,8 @@ def spectrogram_view(
         "picture": media_url(picture, mime, f"{key}.picture"),
         "audio": None if audio is None else media_url(audio, audio_mime, f"{key}.audio"),
         "audio_start_s": view.start_s if audio_start_s is None else audio_start_s,
-        "axes": asdict(view),
-        "levels": None
-        if levels is None
-        else {
-            "rows": int(levels.codes.shape[0]),
-            "columns": int(levels.codes.shape[1]),
-            "floor_db": levels.floor_db,
-            "step_db": levels.step_db,
-            "bottom": levels.bottom,
-            "codes": base64.b64encode(levels.codes.tobytes()).decode("ascii"),
-        },
+        "axes": browser_axes(view),
+        "levels": None if levels is None else browser_levels(levels),
     }
 
     def report() -> None:  # the trigger is only reported with a callback, so always one

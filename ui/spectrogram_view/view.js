@@ -1,7 +1,10 @@
-// The interactive spectrogram of ui/spectrogram_view.py: plain JavaScript, no build step.
+// The interactive spectrogram of ui/spectrogram_view: plain JavaScript, no build step.
 // Streamlit calls the default export again whenever the data from Python changes; the view
 // built on the first call is kept per parentElement, so the sound plays on across reruns.
 // Positions are in the picture's own pixels (data.axes.image), whatever size it is shown at.
+// Python's analysis/audio/axes.py maps them to times and frequencies: time is linear across
+// the plot, and for frequency Python sends the value at every pixel row's edge, so no
+// scale's formula (log, mel) is written here.
 
 const NOTES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
 const DRAG_PX = 5; // screen pixels a press must move to become a box rather than a click
@@ -11,19 +14,7 @@ const ZOOM_IDLE_MS = 300; // a wheel zoom is sent once the wheel rests this long
 const MINUS = "\u2212";
 const views = new WeakMap();
 
-// --- the picture's axes: the same mapping as ViewAxes in ui/spectrogram_view.py ----------
-
-export function toAxis(hz, scale) {
-  if (scale === "log") return Math.log10(hz);
-  if (scale === "mel") return 2595 * Math.log10(1 + hz / 700);
-  return hz;
-}
-
-export function fromAxis(value, scale) {
-  if (scale === "log") return 10 ** value;
-  if (scale === "mel") return 700 * (10 ** (value / 2595) - 1);
-  return value;
-}
+// --- the picture's axes, as Python sends them ----------------------------------------------
 
 export function xOf(axes, seconds) {
   const [left, , width] = axes.plot;
@@ -35,18 +26,19 @@ export function timeAt(axes, x) {
   return axes.start_s + ((x - left) / width) * (axes.end_s - axes.start_s);
 }
 
-export function yOf(axes, hz) {
-  const [, top, , height] = axes.plot;
-  const low = toAxis(axes.fmin_hz, axes.scale);
-  const high = toAxis(axes.fmax_hz, axes.scale);
-  return top + height * (1 - (toAxis(hz, axes.scale) - low) / (high - low));
-}
-
+/** Frequency (Hz) at picture y: interpolated between the two nearest row edges' frequencies
+ * (axes.row_edges_hz, from the plot's bottom edge up, one per pixel row edge). */
 export function freqAt(axes, y) {
   const [, top, , height] = axes.plot;
-  const low = toAxis(axes.fmin_hz, axes.scale);
-  const high = toAxis(axes.fmax_hz, axes.scale);
-  return fromAxis(low + ((top + height - y) / height) * (high - low), axes.scale);
+  const edges = axes.row_edges_hz;
+  const rows = ((top + height - y) / height) * (edges.length - 1); // up from the bottom edge
+  const i = Math.min(Math.max(Math.floor(rows), 0), edges.length - 2);
+  return edges[i] + (rows - i) * (edges[i + 1] - edges[i]);
+}
+
+/** The frequency band the plot shows, Hz: [bottom, top]. */
+function band(axes) {
+  return [axes.row_edges_hz[0], axes.row_edges_hz[axes.row_edges_hz.length - 1]];
 }
 
 /** The time range of a zoom by `factor` (< 1: in) that keeps time `seconds` in place. */
@@ -210,13 +202,8 @@ function createView(parent) {
     v.zoom = null;
     if (Math.abs(Math.log(factor)) < 0.01) return void (v.box.hidden = true);
     const [start, end] = zoomedRange(v.axes, seconds, factor);
-    v.send("change", {
-      kind: "zoom",
-      start_s: start,
-      end_s: end,
-      fmin_hz: v.axes.fmin_hz,
-      fmax_hz: v.axes.fmax_hz,
-    });
+    const [low, high] = band(v.axes); // time only: the band stays
+    v.send("change", { kind: "zoom", start_s: start, end_s: end, fmin_hz: low, fmax_hz: high });
   };
   v.stage.addEventListener(
     "wheel",

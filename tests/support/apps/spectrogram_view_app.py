@@ -1,4 +1,4 @@
-"""Test harness for ui/spectrogram_view.py: a 1 kHz tone, its spectrogram, and what came back.
+"""Test harness for ui/spectrogram_view: a 1 kHz tone, its spectrogram, and what came back.
 
 Run by the tests and bench/bench_spectrogram_view.py only:
 ``python -m streamlit run tests/support/apps/spectrogram_view_app.py`` from the project root;
@@ -10,19 +10,19 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from analysis.audio.axes import PlotAxes, plot_axes
 from analysis.audio.decode import to_wav_bytes
 from analysis.audio.render import render_spectrogram
-from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.spectrogram import spectrogram, to_db
+from analysis.audio.stft import STFTParams
 from analysis.figures import SPECTROGRAM_LAYOUT
 from ui.spectrogram_view import (
     Levels,
     Reset,
-    ViewAxes,
     ViewChange,
     Zoom,
     pooled_levels,
     spectrogram_view,
-    view_axes,
 )
 
 RATE = 22050
@@ -42,7 +42,7 @@ def half_scale_tone(seconds: float) -> np.ndarray:
 @st.cache_data(max_entries=4)
 def view(
     seconds: float, scale: str, start_s: float, end_s: float
-) -> tuple[bytes, bytes | None, ViewAxes, Levels]:
+) -> tuple[bytes, bytes | None, PlotAxes, Levels]:
     """Picture, sound, axes and levels of a time range, cached as the Audio page caches them:
     the run that receives a zoom redraws the old view before the rerun draws the new one."""
     tone = half_scale_tone(seconds)
@@ -58,7 +58,7 @@ def view(
     sound = None
     if end_s - start_s <= PLAYABLE_S:
         sound = to_wav_bytes(tone[round(start_s * RATE) : round(end_s * RATE)], RATE)
-    return picture, sound, view_axes(spec), pooled_levels(spec, db)
+    return picture, sound, plot_axes(spec), pooled_levels(spec, db)
 
 
 st.set_page_config(layout="wide")  # the picture shown near its own size
