@@ -225,10 +225,10 @@ class _Pass:
                 return
             with self.timed("inference"):
                 raw, _ = self.detector.detect(frame.rgb)
+            self.put(self.detected, (frame, raw))  # a frame the pass ended on is left out
             self.indices.append(frame.index)
             self.times.append(frame.time_s)
             self.candidates.append(raw)
-            self.put(self.detected, (frame, raw))
             if progress is not None:
                 progress(len(self.indices), max(expected, len(self.indices)))
 
