@@ -128,6 +128,7 @@ class Annotator:
         if self.trails is not None and (len(detections) == 0 or detections.tracker_id is not None):
             self.trails.annotate(canvas, detections)  # an empty frame ages the trails
         by_score = detections[np.argsort(detections.confidence, kind="stable")]
+        by_score.xyxy = np.rint(by_score.xyxy)  # supervision truncates: round to the nearest
         self.boxes.annotate(canvas, by_score)
         self.skeletons.annotate(canvas, detections)
         self.tags.annotate(canvas, detections)
