@@ -101,6 +101,14 @@ def dropped(data: bytes, name: str = "square.mp4", mime: str = "video/mp4") -> A
     return at
 
 
+def held_at_frame_10(detector: GatedDetector, data: bytes) -> AppTest:
+    """A page whose analysis waits in the detector's 10th call, until ``detector.gate``."""
+    detector.gate = threading.Event()
+    at = dropped(data)
+    assert detector.waiting.wait(TIMEOUT)
+    return at
+
+
 def slider(at: AppTest, word: str):
     return next(s for s in at.slider if word in s.label)
 
@@ -194,9 +202,7 @@ def test_a_frame_move_recomputes_nothing_but_the_frame(detector, square_bytes, m
 
 
 def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_bytes) -> None:
-    detector.gate = threading.Event()
-    at = dropped(square_bytes)
-    assert detector.waiting.wait(TIMEOUT)
+    at = held_at_frame_10(detector, square_bytes)
     at.run()
     (bar,) = at.get("progress")
     assert bar.proto.text.startswith("Analysing… ") and bar.proto.text.endswith(" of 40 frames")
@@ -216,9 +222,7 @@ def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_by
 def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
     detector, square_bytes
 ) -> None:
-    detector.gate = threading.Event()
-    first = dropped(square_bytes)
-    assert detector.waiting.wait(TIMEOUT)
+    first = held_at_frame_10(detector, square_bytes)
     second = dropped(square_bytes)  # another person, the same video and settings: joins
     assert second.get("progress")
     second.button(key="video_stop").click().run()
@@ -233,9 +237,7 @@ def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
 
 
 def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes) -> None:
-    detector.gate = threading.Event()
-    first = dropped(square_bytes)
-    assert detector.waiting.wait(TIMEOUT)
+    first = held_at_frame_10(detector, square_bytes)
     first.button(key="video_stop").click().run()
     detector.gate.set()
     first = settle(first)
@@ -247,9 +249,7 @@ def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes)
 def test_another_stride_during_the_analysis_stops_the_first_for_this_person(
     detector, square_bytes
 ) -> None:
-    detector.gate = threading.Event()
-    at = dropped(square_bytes)
-    assert detector.waiting.wait(TIMEOUT)
+    at = held_at_frame_10(detector, square_bytes)
     at.number_input(key="video_stride").set_value(2).run()
     detector.gate.set()
     at = settle(at)
