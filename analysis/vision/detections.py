@@ -195,9 +195,9 @@ def to_supervision(detections: Detections, keypoints: np.ndarray | None = None) 
     """``detections`` as ``supervision.Detections``, for the annotators and the tracker.
 
     Boxes, scores and class ids as they are; each class name in ``data["class_name"]``;
-    ``keypoints`` ((N, K, 3) x, y and visibility, for poses) in ``data["keypoints"]``; instance masks stay
-    compact: their coefficients in ``data`` (filtered along with the boxes), the shared
-    prototypes in ``metadata`` (see :func:`instance_masks`).
+    ``keypoints`` ((N, K, 3) x, y and visibility, for poses) in ``data["keypoints"]``;
+    instance masks stay compact: their coefficients in ``data`` (filtered along with the
+    boxes), the shared prototypes in ``metadata`` (see :func:`instance_masks`).
     """
     data: dict[str, np.ndarray] = {CLASS_NAME: np.asarray(detections.labels, dtype=object)}
     metadata: dict[str, object] = {}
