@@ -2,7 +2,7 @@
 
 ByteTrack (Roboflow ``trackers``) gives each object an id that survives across frames, and
 supervision's ``LineZone`` counts the tracks that cross a line. Both work on
-``supervision.Detections``; :func:`to_supervision` converts ours at this boundary.
+``supervision.Detections``, which :func:`analysis.vision.detections.to_supervision` makes of ours.
 
 Tracking runs on the filtered candidates of each analysed frame, so it can be replayed for
 any confidence, IoU or class setting without running the network again (:func:`track_all`).
@@ -19,7 +19,12 @@ import supervision as sv
 from trackers import ByteTrackTracker
 
 from analysis.errors import InputError
-from analysis.vision.detections import DetectionFilter, Detections, filter_detections
+from analysis.vision.detections import (
+    DetectionFilter,
+    Detections,
+    filter_detections,
+    to_supervision,
+)
 
 TRAIL_S = 1.5
 """Length of the trail drawn behind each tracked object, seconds."""
@@ -90,16 +95,6 @@ class _TrackStats:
     frames: int = 0
     best_score: float = 0.0
     labels: Counter = field(default_factory=Counter)
-
-
-def to_supervision(detections: Detections) -> sv.Detections:
-    """Our :class:`Detections` as ``supervision.Detections`` (class names in ``data``)."""
-    return sv.Detections(
-        xyxy=detections.boxes.astype(np.float32),
-        confidence=detections.scores.astype(np.float32),
-        class_id=detections.class_ids.astype(int),
-        data={"class_name": np.asarray(detections.labels, dtype=object)},
-    )
 
 
 class Tracker:
