@@ -32,7 +32,8 @@ from analysis.video.pipeline import analyse_video
 from analysis.video.tracking import track_all
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, filter_detections
-from analysis.vision.detectors import letterbox_blob, load_detector
+from analysis.vision.detectors import load_detector
+from analysis.vision.image import letterbox_blob
 from models import get_spec, resolve_files
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
@@ -47,11 +48,13 @@ def bare_inference_s(video: Path) -> tuple[float, int]:
     model = str(resolve_files(get_spec("yolox-nano"))["model"])
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    session.run(None, {name: letterbox_blob(np.zeros((576, 768, 3), np.uint8), (416, 416))[0]})
+    session.run(
+        None, {name: letterbox_blob(np.zeros((576, 768, 3), np.uint8), (416, 416), bgr=True)[0]}
+    )
     spent, frames = 0.0, 0
     with VideoFile(video) as file:
         for frame in file.frames():
-            blob, _ = letterbox_blob(frame.rgb, (416, 416))
+            blob, _ = letterbox_blob(frame.rgb, (416, 416), bgr=True)  # YOLOX's input
             start = time.perf_counter()
             session.run(None, {name: blob})
             spent += time.perf_counter() - start
