@@ -271,7 +271,8 @@ def show_progress(jobs: Sequence[Job], key: str, stop_help: str | None = None) -
     session watches one of them, a Stop button; redrawn every :data:`POLL_S`, and the whole
     page reruns as soon as one of them ends (it shows the result).
 
-    A job this session stopped that still runs (to keep what is done, say) shows as stopping.
+    A job this session no longer watches shows without Stop, and as stopping once nobody
+    watches it (a batch that keeps what is done, say).
     """
     if not all(job.running for job in jobs):
         st.rerun()
