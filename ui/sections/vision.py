@@ -269,7 +269,9 @@ class Shown:
         size takes a while) and for drawing with the masks off."""
         return replace(self.detections, masks=None)
 
-    def drawn(self, rgb: np.ndarray, scale: float = 1.0, offset=(0, 0)) -> np.ndarray:
+    def drawn(
+        self, rgb: np.ndarray, scale: float = 1.0, offset: tuple[int, int] = (0, 0)
+    ) -> np.ndarray:
         """``rgb`` with the detections drawn, ``rgb`` being the picture at ``scale`` with its
         top-left corner at ``offset`` (the screen copy), or the picture itself."""
         if self.poses is not None:
