@@ -123,11 +123,12 @@ def _draw(source: VideoSource, shown: Tracked):
 
 def _drawn(result: Analysed) -> tuple[bytes, tuple[DetectionFilter, Line | None]]:
     """The annotated video to show and the settings it was drawn with: this session's latest
-    drawing of ``result``, else the pass's."""
-    drawing = _memo(result).get("drawing")
+    finished drawing of ``result``, else the pass's."""
+    memo = _memo(result)
+    drawing = memo.get("drawing")
     if drawing is not None and drawing.result is not None:
-        return drawing.result, drawing.key[-1]
-    return result.video, (result.analysis.params, result.analysis.line)
+        memo["drawn"] = drawing.result, drawing.key[-1]
+    return memo.get("drawn", (result.video, (result.analysis.params, result.analysis.line)))
 
 
 def show_videos(source: VideoSource, result: Analysed, shown: Tracked) -> None:
@@ -142,6 +143,8 @@ def show_videos(source: VideoSource, result: Analysed, shown: Tracked) -> None:
         if drawing is not None and drawing.running and jobs.watching(drawing):
             jobs.show_progress([drawing], key="video_draw_stop")
         elif drawn_with != shown.settings:
+            if drawing is not None and drawing.failure is not None:  # logged by the job
+                st.error("Drawing the video again failed; the one above is still shown.")
             st.caption("The video above was drawn with earlier settings.")
             if st.button("Draw the video again with these settings (no inference, takes a while)"):
                 key = ("video drawing", *result.key, shown.settings)
