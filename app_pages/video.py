@@ -12,7 +12,7 @@ from analysis.video.tracking import Line
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from models.catalog import CATALOG
-from ui.sections.video_analysis import VideoSource, analysed
+from ui.sections.video_analysis import analysed
 from ui.sections.video_frames import show_frames
 from ui.sections.video_results import (
     show_downloads,
@@ -21,7 +21,7 @@ from ui.sections.video_results import (
     show_videos,
     tracked,
 )
-from ui.state import kept_file, remember
+from ui.state import KeptFile, kept_file, remember
 
 SAMPLE = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian's opencv-doc
 
@@ -49,9 +49,9 @@ with source_col:
         help="Works offline; needs Debian's opencv-doc package.",
     )
     if kept is not None:
-        source = VideoSource(kept.name, kept.data, kept.digest)
+        source = kept
     elif use_sample:
-        source = VideoSource(SAMPLE.name, SAMPLE.read_bytes(), "sample:vtest")
+        source = KeptFile(SAMPLE.name, SAMPLE.read_bytes(), "sample:vtest", "sample")
     else:
         st.info("Drop a video to start.")
         st.stop()

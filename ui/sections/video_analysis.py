@@ -29,19 +29,11 @@ from analysis.vision.detectors import Detector
 from models.locate import MissingModelError
 from ui import jobs
 from ui.jobs import Job
+from ui.state import KeptFile
 
 ON_SCREEN = RenderSettings(max_side=1280)  # the page's annotated video; the CLI keeps full size
 JOB = "_video_job"  # session state: the job of this session's analysis
 INFO = "_video_info"  # session state: (digest, VideoInfo) of the file opened last
-
-
-@dataclass(frozen=True)
-class VideoSource:
-    """The video a person gave the page: its name, bytes and a content hash for keys."""
-
-    name: str
-    data: bytes
-    digest: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,7 +96,7 @@ def _whole_run(head: tuple) -> tuple:
     return (*head, attempt)
 
 
-def _ask(source: VideoSource, model: str, stride: int, params: DetectionFilter) -> Job | None:
+def _ask(source: KeptFile, model: str, stride: int, params: DetectionFilter) -> Job | None:
     """Start this session's analysis, or join the same one under way or done; None when the
     file or the model cannot be used (said in one sentence)."""
     key = _whole_run(("video", source.digest, model, stride, params, ON_SCREEN))
@@ -123,7 +115,7 @@ def _ask(source: VideoSource, model: str, stride: int, params: DetectionFilter) 
     return job
 
 
-def _info(source: VideoSource, job: Job) -> VideoInfo | None:
+def _info(source: KeptFile, job: Job) -> VideoInfo | None:
     if job.result is not None:
         return job.result.analysis.info
     digest, info = st.session_state.get(INFO, (None, None))
@@ -144,7 +136,7 @@ def _analyse_again_button() -> None:
 
 
 def analysed(
-    source: VideoSource, model: str, stride: int, params: DetectionFilter, info_place
+    source: KeptFile, model: str, stride: int, params: DetectionFilter, info_place
 ) -> Analysed | None:
     """This session's analysis of ``source``: its result, or None while it runs (with its
     progress and Stop), when it failed or when it was stopped before its first frame.

@@ -14,9 +14,8 @@ import streamlit as st
 from analysis.errors import InputError
 from analysis.video.io import read_frame
 from analysis.video.tracking import FrameAnnotator
-from ui.sections.video_analysis import VideoSource
 from ui.sections.video_results import Tracked
-from ui.state import remember
+from ui.state import KeptFile, remember
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -26,7 +25,7 @@ def frame_at(digest: str, time_s: float, _data: bytes) -> np.ndarray:
 
 
 @st.fragment
-def show_frames(source: VideoSource, shown: Tracked) -> None:
+def show_frames(source: KeptFile, shown: Tracked) -> None:
     """One analysed frame at a time, drawn with ``shown``'s detections, and their table."""
     analysis = shown.analysis
     st.subheader("Frame by frame")

@@ -27,7 +27,8 @@ from analysis.video.tracking import Line, Tracking, track_all
 from analysis.vision.detections import DetectionFilter
 from models.locate import MissingModelError
 from ui import jobs
-from ui.sections.video_analysis import ON_SCREEN, Analysed, VideoSource
+from ui.sections.video_analysis import ON_SCREEN, Analysed
+from ui.state import KeptFile
 
 MEMO = "_video_memo"  # session state: what this session made of its current analysis
 KEEP_SETTINGS = 4  # trackings kept per session: going back to a recent setting is free
@@ -104,7 +105,7 @@ def tracked(result: Analysed, params: DetectionFilter, line: Line | None) -> Tra
 # -- The annotated video ------------------------------------------------------------------------
 
 
-def _draw(source: VideoSource, shown: Tracked):
+def _draw(source: KeptFile, shown: Tracked):
     def compute(progress: jobs.Progress) -> bytes:
         output = io.BytesIO()
         render_video(
@@ -131,7 +132,7 @@ def _drawn(result: Analysed) -> tuple[bytes, tuple[DetectionFilter, Line | None]
     return memo.get("drawn", (result.video, (result.analysis.params, result.analysis.line)))
 
 
-def show_videos(source: VideoSource, result: Analysed, shown: Tracked) -> None:
+def show_videos(source: KeptFile, result: Analysed, shown: Tracked) -> None:
     """The annotated video (detections as subtitles), drawn again on request with the current
     settings, and the original."""
     memo = _memo(result)
