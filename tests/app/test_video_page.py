@@ -283,3 +283,17 @@ def test_bad_input_is_one_sentence(detector, name, data, message) -> None:
     at = dropped(data, name, "application/octet-stream")
     assert [e.value for e in at.error] and message in at.error[0].value
     assert not video_jobs()
+
+
+def test_the_result_survives_moving_to_another_page_and_back(detector, square_bytes) -> None:
+    at = AppTest.from_file("../../app.py", default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/video.py").run()
+    at.file_uploader[0].upload("square.mp4", square_bytes, "video/mp4").run()
+    at = settle(at)
+    assert "1 tracked object(s)" in [h.value for h in at.subheader]
+    at.switch_page("app_pages/home.py").run()
+    assert "1 tracked object(s)" not in [h.value for h in at.subheader]
+    at.switch_page("app_pages/video.py").run()
+    assert not at.exception and not at.get("progress")
+    assert "1 tracked object(s)" in [h.value for h in at.subheader]
+    assert detector.calls == FRAMES
