@@ -33,8 +33,14 @@ from analysis.video.io import (
     VideoFile,
     VideoInfo,
 )
-from analysis.video.tracking import FrameAnnotator, Line, Tracker, Tracking, scaled
-from analysis.vision.detections import DetectionFilter, Detections, filter_detections
+from analysis.video.tracking import Line, Tracker, Tracking, drawn_line
+from analysis.vision.annotate import Annotator
+from analysis.vision.detections import (
+    DetectionFilter,
+    Detections,
+    filter_detections,
+    rescaled,
+)
 from analysis.vision.detectors import Detector
 
 Progress = Callable[[int, int], None]
@@ -140,7 +146,7 @@ class _Pass:
         self.writer, self.stop = writer, stop
         self.size, self.scale = _output_size(video.info, render.max_side)
         rate = video.info.fps / stride
-        self.annotator = FrameAnnotator(self.size, rate, line) if writer is not None else None
+        self.annotator = Annotator(self.size, frame_rate=rate) if writer is not None else None
         self.tracker = Tracker(rate, line)
         self.ending = threading.Event()  # the pass is over: the threads finish what they hold
         self.decoded: queue.Queue[Frame | None] = queue.Queue(_QUEUE_FRAMES)
@@ -200,7 +206,8 @@ class _Pass:
                     if self.scale != 1.0:
                         rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
                     zone = self.tracker.zone
-                    drawn = self.annotator.draw(rgb, scaled(tracked, self.scale), zone)
+                    line = None if zone is None else drawn_line(zone, self.scale)
+                    drawn = self.annotator.draw(rgb, rescaled(tracked, self.scale), line=line)
                 with self.timed("encode"):
                     self.writer.write(drawn, frame.time_s)
             if self.writer is not None:
@@ -371,7 +378,7 @@ def render_video(
     """Draw ``tracking`` (e.g. from :func:`~analysis.video.tracking.track_all` with new settings)
     on the analysed frames again and encode them: decoding and encoding, no inference."""
     size, scale = _output_size(analysis.info, render.max_side)
-    annotator = FrameAnnotator(size, analysis.frame_rate, line)
+    annotator = Annotator(size, frame_rate=analysis.frame_rate)
     zone = line.zone() if line else None
     with VideoFile(source) as video:
         sound = video.info.sound
@@ -386,7 +393,9 @@ def render_video(
                 rgb = frame.rgb
                 if scale != 1.0:
                     rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-                writer.write(annotator.draw(rgb, scaled(tracked, scale), zone), frame.time_s)
+                shown = None if zone is None else drawn_line(zone, scale)
+                drawn = annotator.draw(rgb, rescaled(tracked, scale), line=shown)
+                writer.write(drawn, frame.time_s)
                 if progress is not None:
                     progress(done, len(tracking.frames))
             writer.close()

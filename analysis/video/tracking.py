@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import supervision as sv
+from supervision.geometry.core import Vector
 from trackers import ByteTrackTracker
 
 from analysis.errors import InputError
@@ -25,9 +26,6 @@ from analysis.vision.detections import (
     filter_detections,
     to_supervision,
 )
-
-TRAIL_S = 1.5
-"""Length of the trail drawn behind each tracked object, seconds."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,29 @@ class Line:
 
     def zone(self) -> sv.LineZone:
         return sv.LineZone(start=sv.Point(self.x1, self.y1), end=sv.Point(self.x2, self.y2))
+
+
+@dataclass(frozen=True)
+class DrawnLine:
+    """A counting line on a frame drawn at another size: what supervision's
+    ``LineZoneAnnotator`` reads of a ``LineZone`` (its ends and counts), in the drawn frame's
+    pixels, while the zone itself keeps counting in the video's own pixels."""
+
+    vector: Vector
+    in_count: int
+    out_count: int
+
+
+def drawn_line(zone: sv.LineZone, scale: float) -> sv.LineZone | DrawnLine:
+    """``zone`` as drawn on a frame resized by ``scale``, with its counts so far."""
+    if scale == 1.0:
+        return zone
+    start, end = zone.vector.start, zone.vector.end
+    return DrawnLine(
+        Vector(sv.Point(start.x * scale, start.y * scale), sv.Point(end.x * scale, end.y * scale)),
+        zone.in_count,
+        zone.out_count,
+    )
 
 
 @dataclass(frozen=True)
@@ -232,79 +253,3 @@ def track_all(
     return Tracking(
         np.asarray(times, dtype=np.float64), frames, tracker.tracks(), tracker.crossings()
     )
-
-
-# -- Drawing ---------------------------------------------------------------------------------
-
-
-class FrameAnnotator:
-    """Draws boxes, "#id label score" tags, short trails and the counting line on frames.
-
-    Trails remember earlier frames, so one annotator draws one video, frames in order.
-    """
-
-    def __init__(self, size: tuple[int, int], frame_rate: float, line: Line | None = None) -> None:
-        thickness = sv.calculate_optimal_line_thickness(size)
-        text_scale = sv.calculate_optimal_text_scale(size)
-        self.boxes = sv.BoxAnnotator(thickness=thickness)
-        self.labels = sv.LabelAnnotator(
-            text_scale=text_scale, text_thickness=thickness // 2 + 1, smart_position=False
-        )
-        self.trace = sv.TraceAnnotator(
-            trace_length=max(2, round(TRAIL_S * frame_rate)),
-            thickness=thickness,
-            color_lookup=sv.ColorLookup.TRACK,
-        )
-        self.line = line
-        if line is not None:
-            self.zone_annotator = sv.LineZoneAnnotator(
-                thickness=thickness, text_thickness=thickness // 2 + 1, text_scale=text_scale
-            )
-
-    def draw(
-        self,
-        rgb: np.ndarray,
-        detections: sv.Detections,
-        zone: sv.LineZone | None = None,
-        trails: bool = True,
-    ) -> np.ndarray:
-        """A copy of ``rgb`` with ``detections`` (and ``zone``'s line and counts) drawn."""
-        canvas = rgb.copy()
-        if trails and len(detections):
-            confirmed = detections[detections.tracker_id >= 0]
-            canvas = self.trace.annotate(canvas, confirmed)
-        elif trails:
-            canvas = self.trace.annotate(canvas, detections)  # ages the trails
-        canvas = self.boxes.annotate(canvas, detections)
-        canvas = self.labels.annotate(canvas, detections, labels=tag_texts(detections))
-        if zone is not None:
-            canvas = self.zone_annotator.annotate(canvas, zone)
-        elif self.line is not None:  # a still frame: the line without counts
-            start = (round(self.line.x1), round(self.line.y1))
-            end = (round(self.line.x2), round(self.line.y2))
-            canvas = sv.draw_line(canvas, sv.Point(*start), sv.Point(*end), sv.Color.WHITE, 2)
-        return canvas
-
-
-def tag_texts(detections: sv.Detections) -> list[str]:
-    """ "#3 person 0.87" for tracked detections, "person 0.41" for the others."""
-    ids = detections.tracker_id if detections.tracker_id is not None else [-1] * len(detections)
-    names = detections.data.get("class_name", [""] * len(detections))
-    return [
-        (f"#{track_id} " if track_id >= 0 else "") + f"{name} {score:.2f}"
-        for track_id, name, score in zip(ids, names, detections.confidence, strict=True)
-    ]
-
-
-def scaled(detections: sv.Detections, scale: float) -> sv.Detections:
-    """``detections`` with boxes multiplied by ``scale`` (for a resized frame)."""
-    if scale == 1.0:
-        return detections
-    out = sv.Detections(
-        xyxy=detections.xyxy * scale,
-        confidence=detections.confidence,
-        class_id=detections.class_id,
-        tracker_id=detections.tracker_id,
-        data=dict(detections.data),
-    )
-    return out

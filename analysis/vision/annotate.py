@@ -121,7 +121,9 @@ class Annotator:
             follow the tracks (-1: not yet confirmed, no id and no trail).
         line : sv.LineZone, optional
             A counting line in ``rgb``'s pixels, drawn with its in and out counts, or
-            without them when ``counts`` is False (a line chosen, not yet counted).
+            without them when ``counts`` is False (a line chosen, not yet counted). Anything
+            with a ``LineZone``'s ``vector``, ``in_count`` and ``out_count`` will do (a zone
+            counted in other pixels, drawn on a resized frame).
         """
         canvas = np.ascontiguousarray(rgb.copy())
         self.masks.annotate(canvas, detections)

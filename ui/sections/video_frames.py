@@ -13,7 +13,7 @@ import streamlit as st
 
 from analysis.errors import InputError
 from analysis.video.io import read_frame
-from analysis.video.tracking import FrameAnnotator
+from analysis.vision.annotate import Annotator
 from ui.sections.video_results import Tracked
 from ui.state import KeptFile, remember
 
@@ -45,8 +45,9 @@ def show_frames(source: KeptFile, shown: Tracked) -> None:
     except InputError as error:
         st.error(str(error))
         return
-    annotator = FrameAnnotator((rgb.shape[1], rgb.shape[0]), analysis.frame_rate, shown.line)
-    st.image(annotator.draw(rgb, tracked, trails=False), width="stretch")
+    line = None if shown.line is None else shown.line.zone()
+    drawn = Annotator((rgb.shape[1], rgb.shape[0])).draw(rgb, tracked, line=line, counts=False)
+    st.image(drawn, width="stretch")
     st.text(f"{t:.2f} s — frame {int(analysis.frame_indices[position])}")
     st.dataframe(
         pd.DataFrame(

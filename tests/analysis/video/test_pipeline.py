@@ -16,7 +16,7 @@ import pytest
 import analysis.video.io
 from analysis.errors import InputError
 from analysis.video.io import Mp4Writer, Soundtrack, VideoFile, probe, read_frame
-from analysis.video.pipeline import analyse_video, render_video
+from analysis.video.pipeline import RenderSettings, analyse_video, render_video
 from analysis.video.tracking import Line, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
@@ -365,3 +365,14 @@ def test_cli_refuses_a_picture_in_one_sentence(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "error: This is a picture, not a video: the Vision page analyses pictures."
     )
+
+
+def test_the_line_is_drawn_where_it_is_on_a_video_drawn_smaller(square_mp4: Path) -> None:
+    # Counted in the video's pixels, drawn on frames of half the size: it must move with them.
+    out = io.BytesIO()
+    analyse(square_mp4, line=Line(0, 20, WIDTH, 20), output=out, render=RenderSettings(80))
+    with av.open(io.BytesIO(out.getvalue())) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert first.shape[:2] == (HEIGHT // 2, WIDTH // 2)
+    assert first[10, 8:72].mean() > 200  # the line, at half its height in the video
+    assert first[20, 72:].mean() < 50  # not where it is in the video (beside its "out" label)
