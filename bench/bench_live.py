@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from analysis.live.camera import LiveSettings, LiveVideo
-from analysis.video.io import video_detector
+from analysis.video.pipeline import video_detector
 from analysis.vision.detections import DetectionFilter
 from tests.support.live_app import CHROMIUM, running_app
 from tests.support.live_camera import (

@@ -27,8 +27,8 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from analysis.cores import usable_cores
-from analysis.video.io import VideoFile, video_detector
-from analysis.video.pipeline import analyse_video
+from analysis.video.io import VideoFile
+from analysis.video.pipeline import analyse_video, video_detector
 from analysis.video.tracking import track_all
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, filter_detections

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from analysis.errors import InputError
 from analysis.video.exports import result_json
-from analysis.video.io import video_detector
-from analysis.video.pipeline import analyse_video
+from analysis.video.pipeline import analyse_video, video_detector
 from analysis.video.tracking import Line
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available

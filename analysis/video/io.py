@@ -23,10 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from analysis.cores import usable_cores
 from analysis.errors import InputError
 from analysis.sniff import SNIFF_BYTES, file_kind
-from analysis.vision.detectors import Detector, load_detector
 
 Source = bytes | str | os.PathLike
 SoundSink = Callable[[float, av.AudioFrame], None]
@@ -422,13 +420,3 @@ class Mp4Writer:
         """Remove the temporary file of an in-memory target (after closing, or on failure)."""
         if self.memory is not None:
             Path(self.path).unlink(missing_ok=True)
-
-
-def video_detector(name: str) -> Detector:
-    """``load_detector(name)`` with inference on one core fewer than the picture default.
-
-    In a video the other stages (decoding, tracking, drawing, encoding) run beside
-    inference; left with every core, onnxruntime's threads and theirs slow each other down
-    (on 2 cores the whole pass took 2.2x bare inference, against 1.4x this way).
-    """
-    return load_detector(name, threads=max(1, usable_cores() - 1))

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import analysis.video.io
+import analysis.video.pipeline
 import analysis.video.tracking
 import ui.jobs
 import ui.sections.video_frames
@@ -51,7 +52,7 @@ def detector(monkeypatch) -> GatedDetector:
     st.cache_data.clear()
     st.cache_resource.clear()
     square = GatedDetector()
-    monkeypatch.setattr(analysis.video.io, "load_detector", lambda name, threads=None: square)
+    monkeypatch.setattr(analysis.video.pipeline, "load_detector", lambda name, threads=None: square)
     yield square
     if square.gate is not None:
         square.gate.set()  # never leave a job thread waiting

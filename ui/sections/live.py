@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis.audio.tagging import YamNet, load_yamnet
 from analysis.errors import InputError
-from analysis.video.io import video_detector
+from analysis.video.pipeline import video_detector
 from analysis.vision.detectors import Detector
 from analysis.vision.timings import warm_up
 from ui.state import hand_over_file

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from analysis.errors import InputError
-from analysis.video.io import VideoFile, VideoInfo, video_detector
-from analysis.video.pipeline import RenderSettings, VideoAnalysis, analyse_video
+from analysis.video.io import VideoFile, VideoInfo
+from analysis.video.pipeline import RenderSettings, VideoAnalysis, analyse_video, video_detector
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import Detector
 from models.locate import MissingModelError

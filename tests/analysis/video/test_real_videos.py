@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.video.io import probe, video_detector
-from analysis.video.pipeline import analyse_video
+from analysis.video.io import probe
+from analysis.video.pipeline import analyse_video, video_detector
 from analysis.vision.detections import DetectionFilter
 from tests.conftest import require_model
 
