@@ -32,8 +32,10 @@ MEMORY_PROBE = r"""
 import re, sys, time
 sys.path.insert(0, {root!r})
 from analysis.audio.decode import load_audio
-from analysis.audio.render import SPECTROGRAM_LAYOUT, render_spectrogram
-from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
+from analysis.audio.render import render_spectrogram
+from analysis.audio.spectrogram import spectrogram, to_db
+from analysis.audio.stft import STFTParams
+from analysis.figures import SPECTROGRAM_LAYOUT
 start = time.perf_counter()
 clip = load_audio({path!r})
 columns, rows = SPECTROGRAM_LAYOUT.plot_size
@@ -187,7 +189,7 @@ def main() -> int:
     )
     if len(TAGS_SECONDS) > len(reruns):
         tags = statistics.median(TAGS_SECONDS[-len(reruns) :])
-        print(f"  of which the tags section (ui/audio_tags.py): median {tags:.3f} s per rerun")
+        print(f"  of which the tags section (ui/sections/tags.py): median {tags:.3f} s per rerun")
     ok = ours < TARGET_RERUN_S
     if not args.skip_seed:
         seed_first, seed_reruns = time_page("bench/seed_audio_page.py", data, args.repetitions)

@@ -1,0 +1,115 @@
+"""The Audio page's sound: decoded once per file, played as the browser can play it, its facts
+as the page states them, and the page's sentences when something goes wrong.
+
+``app_pages/audio.py`` decodes with :func:`decode` (or :func:`sample_clip`) and asks
+:func:`playable` what the spectrogram plays.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import numpy as np
+import streamlit as st
+
+from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+
+LOG = logging.getLogger(__name__)
+# Containers a browser's <audio> element plays as they are; others are converted to WAV.
+BROWSER_PLAYABLE = {
+    "WAV": "audio/wav",
+    "FLAC": "audio/flac",
+    "OGG": "audio/ogg",
+    "MP3": "audio/mpeg",
+}
+ENCODINGS = {
+    "PCM_U8": "8-bit PCM",
+    "PCM_S8": "8-bit PCM",
+    "PCM_16": "16-bit PCM",
+    "PCM_24": "24-bit PCM",
+    "PCM_32": "32-bit PCM",
+    "FLOAT": "32-bit float",
+    "DOUBLE": "64-bit float",
+    "VORBIS": "Vorbis",
+    "OPUS": "Opus",
+    "MPEG_LAYER_III": "MP3",
+}
+# A selection up to this long plays as a WAV of its own (exact in any format: an MP3 seeks
+# only roughly); longer ones play from the whole file, as a WAV costs ~0.1 s a minute of stereo.
+EXACT_PLAYBACK_S = 60
+UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
+    """The decoded clip, shared by every session that opens the same content."""
+    return load_audio(_data, name=name)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def sample_clip() -> tuple[AudioClip, bytes]:
+    clip = demo_clip()
+    return clip, to_wav_bytes(clip.samples, clip.sample_rate)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
+    """WAV for formats or channel counts a browser may not play as they are."""
+    samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
+    return to_wav_bytes(samples, _clip.sample_rate)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
+    """WAV of the selected range only, for exact playback of it."""
+    first, last = round(start_s * _clip.sample_rate), round(end_s * _clip.sample_rate)
+    samples = _clip.samples[:, first:last]
+    if _clip.channels > 2:
+        samples = samples.mean(axis=0, dtype=np.float32)
+    return to_wav_bytes(samples, _clip.sample_rate)
+
+
+def playable(
+    clip: AudioClip,
+    file_key: str,
+    upload: tuple[bytes, str] | None,
+    start_s: float,
+    end_s: float,
+    whole_file: bool,
+) -> tuple[bytes, str, float]:
+    """What the spectrogram plays for a selection: (bytes, type, time in the file of its first
+    sample, s). ``upload``: the file as given and its type, when a browser plays it as it is."""
+    if not whole_file and end_s - start_s <= EXACT_PLAYBACK_S:
+        return selection_wav(file_key, clip, start_s, end_s), "audio/wav", start_s
+    if upload is None:
+        upload = playback_wav(file_key, clip), "audio/wav"
+    return *upload, 0.0
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.3g} s" if seconds < 1 else f"{seconds:.1f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f} min"
+
+
+def encoding_name(subtype: str) -> str:
+    """How the facts name an encoding: "16-bit PCM" for libsndfile's "PCM_16"."""
+    return ENCODINGS.get(subtype, subtype.replace("_", " "))
+
+
+def markdown_literal(text: str) -> str:
+    """User text (a file name) shown literally in Streamlit's markdown: no links, no styling."""
+    return re.sub(r"([\\`*_\[\]<>#~$|:])", r"\\\1", text)
+
+
+def show_input_error(message: str, name: str) -> None:
+    """A sentence about the file ``name`` (quoted in it as “name”), shown literally: st.error
+    renders markdown, where a file name could be a link or styling."""
+    st.error(message.replace(f"“{name}”", f"“{markdown_literal(name)}”"))
+
+
+def show_unexpected(error: Exception) -> None:
+    LOG.exception("audio page", exc_info=error)
+    st.error(UNEXPECTED)
