@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+import streamlit as st
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
@@ -470,6 +471,20 @@ def test_a_box_on_the_spectrogram_zooms_time_and_band_and_reset_returns(tags_cal
     assert control(at, "slider", "Time range").value == (0.0, 4.0)
     assert spectrogram(at)["axes"] == whole
     assert "showing" not in spectrogram_caption(at)
+
+
+def test_a_box_zoom_or_a_reset_runs_the_page_once(tags_calls, monkeypatch):
+    """The spectrogram's callback asks for the full run that draws the new view itself, so
+    no other run comes before or after it."""
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    runs = []
+    title = st.title  # the page's first line: once per run
+    monkeypatch.setattr(st, "title", lambda *args, **kw: runs.append(1) or title(*args, **kw))
+    box = {"kind": "zoom", "start_s": 1.0, "end_s": 2.5, "fmin_hz": 200.0, "fmax_hz": 4000.0}
+    send_view_change(at, box)
+    assert len(runs) == 1 and control(at, "slider", "Time range").value == (1.0, 2.5)
+    send_view_change(at, {"kind": "reset"})
+    assert len(runs) == 2 and control(at, "slider", "Time range").value == (0.0, 4.0)
 
 
 def test_a_tall_box_on_the_whole_band_keeps_every_frequency(tags_calls):

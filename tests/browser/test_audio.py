@@ -7,8 +7,10 @@ import re
 import numpy as np
 import pytest
 import soundfile as sf
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from analysis.figures import SPECTROGRAM_LAYOUT
+from tests.browser.test_spectrogram_view import audio_time, wait_for_audio
 from tests.conftest import drop_file, screenshot
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -57,6 +59,24 @@ def shown_view(page) -> tuple[float, float]:
     """The time range the spectrogram shows, from its clock "… · view 1.000–2.000 s"."""
     clock = page.locator(".sv-clock").inner_text()
     return tuple(map(float, re.search(r"view ([\d.]+)–([\d.]+) s", clock).groups()))
+
+
+def runs_asked(page) -> list[BackMsg]:
+    """The runs the page's browser asks the server for from now on (call before ``goto``),
+    but the timers' (the progress polls of the sections under the spectrogram): a list that
+    grows as they are sent."""
+    asked: list[BackMsg] = []
+
+    def sent(payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        message = BackMsg()
+        message.ParseFromString(payload)
+        if message.WhichOneof("type") == "rerun_script" and not message.rerun_script.is_auto_rerun:
+            asked.append(message)
+
+    page.on("websocket", lambda socket: socket.on("framesent", sent))
+    return asked
 
 
 @pytest.fixture
@@ -142,6 +162,35 @@ def test_a_box_on_the_spectrogram_zooms_the_page_and_reset_returns(page, app_url
     assert time_range(page) == pytest.approx(whole, abs=1e-3)
     assert "showing" not in main.inner_text()
     assert not page.get_by_test_id("stException").count()
+
+
+@pytest.mark.browser
+def test_seeking_and_playing_run_nothing_and_a_zoom_runs_once(page, app_url, speech_wav):
+    """The browser owns the sound: a click on the spectrogram (a seek), playback and its keys
+    never ask the server for a run; a box asks for one."""
+    asked = runs_asked(page)
+    page.goto(f"{app_url}/audio")
+    drop_file(page, speech_wav, "audio/wav")
+    wait_for_spectrogram(page)
+    page.locator(".sv-clock", has_text="view").wait_for()
+    before = len(asked)
+    assert before  # the drop asked for a run: the count sees them
+    left, top, width, height = PLOT
+    page.locator(SPECTROGRAM).scroll_into_view_if_needed()
+    wait_for_audio(page, "audio.readyState >= 1")  # its length known: it can seek
+    page.mouse.click(*to_screen(page, left + width / 4, top + height / 2))  # a seek
+    seek_s = time_range(page)[1] / 4
+    assert audio_time(page) == pytest.approx(seek_s, abs=0.05)
+    page.locator(".sv-play").click()
+    page.locator(".sv-play", has_text="Pause").wait_for()
+    wait_for_audio(page, f"audio.currentTime > {seek_s + 0.5}")
+    page.locator(".sv").press(" ")  # pause
+    page.locator(".sv").press("ArrowLeft")
+    assert len(asked) == before
+    old = page.locator(SPECTROGRAM).get_attribute("src")
+    drag_box(page, left + width / 4, top + height / 4, left + width / 2, top + height * 3 / 4)
+    wait_for_spectrogram(page, old)
+    assert len(asked) == before + 1
 
 
 @pytest.mark.browser

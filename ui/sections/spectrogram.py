@@ -2,8 +2,9 @@
 controls, the interactive picture, the waveform and the downloads.
 
 ``app_pages/audio.py`` calls :func:`time_range` and then :func:`spectrogram_section`. A box
-dragged on the picture (or its reset) sets the time range and the frequency band
-(:func:`_ask_for_view`).
+dragged on the picture (or its reset) sets the time range and the frequency band, and the
+page runs once to draw them (:func:`_ask_for_view`). Playing, seeking and the playhead stay in
+the browser: they run nothing here.
 """
 
 from __future__ import annotations
@@ -35,9 +36,8 @@ from ui.sections.spectrogram_downloads import Shown, show_downloads
 from ui.spectrogram_view import Reset, ViewChange, pooled_levels, spectrogram_view
 from ui.state import remember
 
-# Set by a box or reset on the spectrogram: the next full run draws the view it asked for.
-VIEW_ASKED = "_audio_view_asked"
-VIEWS_ASKED = "_audio_views_asked"  # how many: each gets a time range slider of its own
+# How many views were asked for on the spectrogram: each gets a time range slider of its own.
+VIEWS_ASKED = "_audio_views_asked"
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -112,8 +112,10 @@ def _slider(clip: AudioClip, file_key: str) -> tuple[str, float, float]:
     """The time range slider's key, step and end, seconds.
 
     A new file gets a fresh range through the key, and so does each view asked for on the
-    spectrogram: a run the browser asked for before the new range reached it (a progress
-    poll's) carries the old range, which would otherwise come back under the new slider.
+    spectrogram. That protection is still needed: a run the browser asked for before the new
+    range reached it (the speech section's progress poll, on its timer) carries the old
+    range, which would otherwise come back under the same slider
+    (tests/app/test_audio_page.py::test_a_zoom_survives_a_run_the_browser_asked_for_before_it).
     """
     step = max(round(clip.duration / 2000, 3), 0.001)
     end = max(round(clip.duration, 3), step)  # a clip under a millisecond still gets a range
@@ -124,7 +126,6 @@ def time_range(clip: AudioClip, file_key: str) -> tuple[float, float, str, bool]
     """Draw the time range slider, which drives everything under it (pictures, playback,
     tags, speech). Returns the range (s), the slider's key and whether it is the whole file.
     """
-    st.session_state.pop(VIEW_ASKED, None)  # this run draws the view asked for, if any
     key, step, slider_end = _slider(clip, file_key)
     start_s, end_s = st.slider(
         "Time range (s)",
@@ -143,8 +144,9 @@ def time_range(clip: AudioClip, file_key: str) -> tuple[float, float, str, bool]
 def _ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key: str) -> None:
     """The spectrogram's callback: a box sets the time range and band, a reset the whole file.
 
-    ``shown`` is the view the box was drawn on. The run it causes is the spectrogram
-    fragment's, which asks for a full run (VIEW_ASKED) to draw the time range slider.
+    ``shown`` is the view the box was drawn on. The time range slider is drawn outside the
+    section's fragment, so the whole page must run: ``st.rerun()`` in a callback makes the
+    interaction that one full run (no fragment run before it).
     """
     band_key = f"audio_band_{file_key}"
     st.session_state[VIEWS_ASKED] = st.session_state.get(VIEWS_ASKED, 0) + 1
@@ -161,7 +163,7 @@ def _ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key
             and math.isclose(change.fmax_hz, shown.fmax_hz, rel_tol=1e-6)
         ):
             st.session_state[band_key] = (change.fmin_hz, change.fmax_hz)
-    st.session_state[VIEW_ASKED] = True
+    st.rerun()
 
 
 @st.fragment
@@ -177,8 +179,6 @@ def spectrogram_section(
 
     ``sound``: what the picture plays (bytes, type, time in the file of its first sample, s).
     """
-    if st.session_state.pop(VIEW_ASKED, False):
-        st.rerun()  # a box set the time range, which is drawn outside this fragment
     try:
         _show(clip, file_key, name, start_s, end_s, sound)
     except InputError as error:

@@ -3,6 +3,8 @@
 Run by the tests and bench/bench_spectrogram_view.py only:
 ``python -m streamlit run tests/support/apps/spectrogram_view_app.py`` from the project root;
 ``?scale=linear`` (or mel) picks the frequency scale, ``?seconds=1800`` the tone's length.
+The spectrogram is a fragment whose callback asks for a full run, as on the Audio page, and
+the page counts its runs and the fragment's.
 """
 
 from __future__ import annotations
@@ -43,8 +45,7 @@ def half_scale_tone(seconds: float) -> np.ndarray:
 def view(
     seconds: float, scale: str, start_s: float, end_s: float
 ) -> tuple[bytes, bytes | None, PlotAxes, Levels]:
-    """Picture, sound, axes and levels of a time range, cached as the Audio page caches them:
-    the run that receives a zoom redraws the old view before the rerun draws the new one."""
+    """Picture, sound, axes and levels of a time range, cached as the Audio page caches them."""
     tone = half_scale_tone(seconds)
     columns, rows = SPECTROGRAM_LAYOUT.plot_size
     spec = spectrogram(
@@ -64,31 +65,44 @@ def view(
 st.set_page_config(layout="wide")  # the picture shown near its own size
 scale = st.query_params.get("scale", "log")
 SECONDS = float(st.query_params.get("seconds", 4.0))
+# Runs of the whole script and of the spectrogram's fragment, for the tests to count.
+st.session_state.page_runs = st.session_state.get("page_runs", 0) + 1
 
 
 def show(change: ViewChange) -> None:
-    """The component's callback: the range this run draws, and what came."""
+    """The component's callback, as the Audio page's: the range to draw, what came, and one
+    full run to draw it (on the page, the time range slider is outside the fragment)."""
     st.session_state.received = change
     st.session_state.shown_range = (
         (0.0, SECONDS)
         if isinstance(change, Reset)
         else (max(change.start_s, 0.0), min(change.end_s, SECONDS))
     )
+    st.rerun()
 
 
-start_s, end_s = st.session_state.setdefault("shown_range", (0.0, SECONDS))
-picture, selection, axes, levels = view(SECONDS, scale, start_s, end_s)
-returned = spectrogram_view(
-    picture, "image/jpeg", selection, axes, key="spectrogram", levels=levels, on_change=show
-)
-if returned is not None:  # also returned, in the run the change causes
-    st.write(f"Returned: {type(returned).__name__}")
-received = st.session_state.get("received")
-if isinstance(received, Zoom):
-    st.write(
-        f"Received zoom: {received.start_s:.3f}–{received.end_s:.3f} s, "
-        f"{received.fmin_hz:.0f}–{received.fmax_hz:.0f} Hz"
+@st.fragment
+def spectrogram_section(start_s: float, end_s: float) -> None:
+    """The spectrogram in a fragment of its own, as on the Audio page."""
+    st.session_state.fragment_runs = st.session_state.get("fragment_runs", 0) + 1
+    picture, selection, axes, levels = view(SECONDS, scale, start_s, end_s)
+    spectrogram_view(
+        picture, "image/jpeg", selection, axes, key="spectrogram", levels=levels, on_change=show
     )
-elif isinstance(received, Reset):
-    st.write("Received reset")
-st.write(f"View: {start_s:.3f}–{end_s:.3f} s")
+    received = st.session_state.get("received")
+    if isinstance(received, Zoom):
+        st.write(
+            f"Received zoom: {received.start_s:.3f}–{received.end_s:.3f} s, "
+            f"{received.fmin_hz:.0f}–{received.fmax_hz:.0f} Hz"
+        )
+    elif isinstance(received, Reset):
+        st.write("Received reset")
+    st.write(f"View: {start_s:.3f}–{end_s:.3f} s")
+    st.button("Run the spectrogram")  # a run of the fragment alone, to count against
+    st.write(
+        f"Runs: {st.session_state.page_runs} of the page, "
+        f"{st.session_state.fragment_runs} of the spectrogram"
+    )
+
+
+spectrogram_section(*st.session_state.setdefault("shown_range", (0.0, SECONDS)))
