@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.device
 import ui.internals
+import ui.sections.sound
 import ui.sections.speech
 import ui.sections.tags
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT
@@ -348,6 +349,19 @@ def test_file_names_are_shown_literally_never_as_markup(tags_calls):
     message = at.error[0].value
     assert message.startswith(r"“\[click\](https\://example.com) \*\*now\*\*.wav” could not")
     assert "[click](" not in message and "**now**" not in message
+
+
+def test_the_decoder_gets_the_plain_file_name(tags_calls, monkeypatch):
+    """Markdown escaping is the page's, where it shows the name (show_input_error)."""
+    names = []
+    load = ui.sections.sound.load_audio
+    monkeypatch.setattr(
+        ui.sections.sound,
+        "load_audio",
+        lambda data, name: names.append(name) or load(data, name=name),
+    )
+    at = upload(open_page(), "[a]_b*.wav", wav(tone(hz=1234.5), 16000))  # in no cache yet
+    assert names == ["[a]_b*.wav"] and at.text[0].value == "[a]_b*.wav"
 
 
 def test_switching_source_and_back_keeps_the_file_and_settings(tags_calls):
