@@ -1,4 +1,4 @@
-"""Benchmark: the interactive spectrogram (ui/spectrogram_view.py) in Chromium, issue 14.
+"""Benchmark: the interactive spectrogram (ui/spectrogram_view) in Chromium, issue 14.
 
 Targets: dragging a box for a 5-second window of a 30-minute file shows the new
 full-resolution picture in under 0.5 s (from releasing the pointer to the picture's ``load``

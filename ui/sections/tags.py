@@ -1,6 +1,6 @@
 """The audio page's "What's in this sound" section (YAMNet sound-event tags).
 
-``pages/audio.py`` calls :func:`show_tags`.
+``app_pages/audio.py`` calls :func:`show_tags`.
 """
 
 from __future__ import annotations
