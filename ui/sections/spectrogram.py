@@ -108,6 +108,11 @@ def waveform_picture(
     )
 
 
+def _band_key(file_key: str) -> str:
+    """Session key of the frequency band (Hz) a box chose on the file's spectrogram."""
+    return f"audio_band_{file_key}"
+
+
 def _slider(clip: AudioClip, file_key: str) -> tuple[str, float, float]:
     """The time range slider's key, step and end, seconds.
 
@@ -148,7 +153,7 @@ def _ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key
     section's fragment, so the whole page must run: ``st.rerun()`` in a callback makes the
     interaction that one full run (no fragment run before it).
     """
-    band_key = f"audio_band_{file_key}"
+    band_key = _band_key(file_key)
     st.session_state[VIEWS_ASKED] = st.session_state.get(VIEWS_ASKED, 0) + 1
     range_key, _step, slider_end = _slider(clip, file_key)  # a new slider's
     if isinstance(change, Reset):
@@ -223,10 +228,10 @@ def _show(
         levels=pooled_levels(spec, db),
         on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
     )
-    band = st.session_state.get(f"audio_band_{file_key}")
-    shown_band = None if band is None else (axes.fmin_hz, axes.fmax_hz)
-    st.caption(spectrogram_caption(shown.spec, clip.sample_rate, end_s - start_s, shown_band))
-    if is_silent(shown.spec.power):
+    zoomed = st.session_state.get(_band_key(file_key)) is not None
+    shown_band = (axes.fmin_hz, axes.fmax_hz) if zoomed else None
+    st.caption(spectrogram_caption(spec, clip.sample_rate, end_s - start_s, shown_band))
+    if is_silent(spec.power):
         st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
         st.caption(
@@ -249,7 +254,7 @@ def _in_db(
 ) -> tuple[Spectrogram, np.ndarray, dict[str, Any]] | None:
     """The spectrogram, its dB and the picture's colour options; or None, having said why,
     when a newer change waits or the zoomed band cannot be shown on this scale."""
-    band_key = f"audio_band_{file_key}"
+    band_key = _band_key(file_key)
     band = st.session_state.get(band_key)  # a box's frequency band, Hz; None: all of it
     s = settings
     try:
