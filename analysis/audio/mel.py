@@ -1,8 +1,9 @@
 """The mel scale of the spectrogram's mel rows and axis: HTK mel and unit-peak triangular
 filters, from librosa.
 
-librosa is imported on first use, not with this module: it loads numba (about 1.5 s and
-130 MB the first time), which pictures on the linear and log scales never need.
+librosa is imported on first use, not with this module: its filterbank loads numba and LLVM
+(about a second and 200 MB of memory, once per process), which pictures on the linear and log
+scales never need.
 
 >>> weights = mel_filterbank(16000, n_fft=2048, n_mels=128, fmax=8000.0)
 >>> float(hz_to_mel(1000.0))  # about 1000 mel
