@@ -20,9 +20,11 @@ from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_
 from analysis.vision.image import encode_png
 from models.catalog import CATALOG
 from models.locate import MissingModelError
+from ui.counts import counts_text
 from ui.sections.live import (
     TRANSLATIONS,
     ice_servers,
+    just_started,
     live_detector,
     live_yamnet,
     send_to_audio_page,
@@ -90,9 +92,8 @@ if source == "Camera":
             translations=TRANSLATIONS,
         )
         playing = camera.state.playing
-        if playing and not st.session_state.get("live_camera_was_playing"):
+        if just_started("camera", playing):
             video.restart()
-        st.session_state["live_camera_was_playing"] = playing
 
         @st.fragment(run_every=STATS_EVERY_S if playing else None)
         def camera_stats() -> None:
@@ -106,7 +107,7 @@ if source == "Camera":
                     f"**{stats.fps:.1f} fps** · {stats.frame_ms:.0f} ms per frame · "
                     f"{stats.frames} frames"
                 )
-                in_view = ", ".join(f"{label}: {n}" for label, n in stats.counts.items())
+                in_view = counts_text(stats.counts)
                 st.text(f"In view: {in_view or 'nothing above the threshold'}")
 
         camera_stats()
@@ -183,9 +184,8 @@ else:
         translations=TRANSLATIONS,
     )
     playing = microphone.state.playing
-    if playing and not st.session_state.get("live_microphone_was_playing"):
+    if just_started("microphone", playing):
         audio.clear()
-    st.session_state["live_microphone_was_playing"] = playing
     try:
         yamnet = live_yamnet()
     except MissingModelError as error:

@@ -99,3 +99,11 @@ def send_to_audio_page(name: str, wav: bytes) -> None:
     """Open the Audio page with ``wav`` loaded as if it had been dropped on its uploader."""
     hand_over_file("audio_upload", name, wav, source=("audio_source", "Upload a file"))
     st.switch_page("app_pages/audio.py")
+
+
+def just_started(stream: str, playing: bool) -> bool:
+    """Whether ``stream`` ("camera", "microphone") began playing since this session's last run."""
+    key = f"live_{stream}_was_playing"
+    started = playing and not st.session_state.get(key)
+    st.session_state[key] = playing
+    return started

@@ -27,6 +27,7 @@ from analysis.video.tracking import Line, Tracking, track_all
 from analysis.vision.detections import DetectionFilter
 from models.locate import MissingModelError
 from ui import jobs
+from ui.counts import show_counts
 from ui.sections.video_analysis import ON_SCREEN, Analysed
 from ui.state import KeptFile
 
@@ -163,12 +164,11 @@ def show_videos(source: KeptFile, result: Analysed, shown: Tracked) -> None:
 
 def show_tracks(shown: Tracked) -> None:
     tracking, analysis = shown.tracking, shown.analysis
-    counts = tracking.counts()
-    st.subheader(f"{len(tracking.tracks)} tracked object(s)")
-    if counts:
-        st.write(", ".join(f"{label}: {n}" for label, n in counts.items()))
-    else:
-        st.write("Nothing tracked: try lowering the confidence threshold.")
+    show_counts(
+        f"{len(tracking.tracks)} tracked object(s)",
+        tracking.counts(),
+        "Nothing tracked: try lowering the confidence threshold.",
+    )
     st.dataframe(
         pd.DataFrame(
             [

@@ -40,6 +40,7 @@ from analysis.vision.pose import (
 from analysis.vision.timings import PoseTimings, Run, Timings, ms_since, timed_run, warm_up
 from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError
+from ui.counts import show_counts
 from ui.sections.own_model import OWN, OwnModel, own_model_uploader, own_run
 from ui.state import kept_file, remember
 
@@ -304,12 +305,11 @@ def show_results(
 ) -> None:
     """Counts, the table, the latency and its notes, and the downloads."""
     detections, timings = shown.boxes, shown.timings
-    counts = detections.counts()
-    st.subheader(f"{len(detections)} detection(s)")
-    if counts:
-        st.write(", ".join(f"{label}: {n}" for label, n in counts.items()))
-    else:
-        st.write("Nothing above the confidence threshold: try lowering it.")
+    show_counts(
+        f"{len(detections)} detection(s)",
+        detections.counts(),
+        "Nothing above the confidence threshold: try lowering it.",
+    )
     st.dataframe(
         [
             {"label": r["label"], "score": r["score"], "box (x1, y1, x2, y2)": str(r["box"])}
