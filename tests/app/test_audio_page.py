@@ -48,7 +48,7 @@ def tags_calls(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def speech_calls(monkeypatch):
-    """Replace the speech section (tests/test_speech_section.py tests it under this page)."""
+    """Replace the speech section (tests/app/test_speech_section.py tests it under this page)."""
     calls = []
     monkeypatch.setattr(ui.sections.speech, "show_speech", lambda *args, **kw: calls.append(args))
     return calls

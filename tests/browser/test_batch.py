@@ -25,7 +25,7 @@ DROP_FILES_JS = """async (files) => {
     const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
     zone.dispatchEvent(new DragEvent('dragenter', init));
     zone.dispatchEvent(new DragEvent('dragover', init));
-    await new Promise((resolve) => setTimeout(resolve, 100));  // see tests/live_app.py
+    await new Promise((resolve) => setTimeout(resolve, 100));  // see tests/support/live_app.py
     zone.dispatchEvent(new DragEvent('drop', init));
 }"""
 

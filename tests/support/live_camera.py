@@ -1,6 +1,6 @@
 """Chromium's fake camera on a real video, and driving the Live page's WebRTC component.
 
-Used by ``tests/test_live_browser.py`` and ``bench/bench_live.py``.
+Used by ``tests/browser/test_live.py`` and ``bench/bench_live.py``.
 """
 
 from __future__ import annotations
