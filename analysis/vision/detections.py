@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import supervision as sv
 
 from analysis.errors import InputError
 from analysis.vision.masks import InstanceMasks
+
+if TYPE_CHECKING:
+    import supervision as sv
 
 CLASS_NAME = "class_name"
 """supervision's ``data`` field with each detection's class name."""
@@ -189,6 +192,8 @@ def filter_detections(detections: Detections, params: DetectionFilter) -> Detect
 
 
 # -- The one adapter to supervision -----------------------------------------------------------
+# supervision is imported where it is used: it takes 0.4 s to import, which a process that
+# only runs a detector (a batch worker, the detect command) need not pay.
 
 
 def to_supervision(detections: Detections, keypoints: np.ndarray | None = None) -> sv.Detections:
@@ -199,6 +204,8 @@ def to_supervision(detections: Detections, keypoints: np.ndarray | None = None) 
     instance masks stay compact: their coefficients in ``data`` (filtered along with the
     boxes), the shared prototypes in ``metadata`` (see :func:`instance_masks`).
     """
+    import supervision as sv
+
     data: dict[str, np.ndarray] = {CLASS_NAME: np.asarray(detections.labels, dtype=object)}
     metadata: dict[str, object] = {}
     if keypoints is not None:
@@ -236,6 +243,8 @@ def rescaled(
 ) -> sv.Detections:
     """``detections`` on a copy of their picture resized by ``scale`` and placed with its
     top-left corner at ``offset`` (x, y pixels): boxes, keypoints and masks move alike."""
+    import supervision as sv
+
     if scale == 1.0 and offset == (0, 0):
         return detections
     dx, dy = offset

@@ -34,7 +34,8 @@ def local_cluster(monkeypatch) -> Iterator[None]:
     """The page on a small in-process cluster."""
     from distributed import LocalCluster
 
-    # In-process (inproc:// addresses, no socket); real processes are tests/analysis/batch/test_run.py's.
+    # In-process (inproc:// addresses, no socket); real processes are in
+    # tests/analysis/batch/test_run.py.
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         monkeypatch.setenv(SCHEDULER_VARIABLE, cluster.scheduler_address)
         st.cache_resource.clear()

@@ -1,8 +1,9 @@
 """The Vision page with the person's own model, masks and poses, in AppTest.
 
-Tiny generated ONNX models (tests/analysis/vision/test_own_model.py's builders) check the upload, the
-sliders that never re-run it, the one-sentence refusals and the masks' place on the screen
-copy; the real YOLOv8n-seg export and BlazePose run behind a skip when their files are absent.
+Tiny generated ONNX models (tests/analysis/vision/test_own_model.py's builders) check the
+upload, the sliders that never re-run it, the one-sentence refusals and the masks' place on
+the screen copy; the real YOLOv8n-seg export and BlazePose run behind a skip when their
+files are absent.
 """
 
 from __future__ import annotations
