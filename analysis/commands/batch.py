@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from analysis.commands.tags import positive_int
+from analysis.commands.options import positive_int
 from analysis.errors import InputError
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
+from analysis.commands.options import add_output_options, repeats
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter
@@ -54,18 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="minimum score (default 0.25, as on the Vision page; adapters keep ≥ 0.05)",
     )
     parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=1,
-        help="run N times after one warm-up and report the median timings",
-    )
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.repeat < 1:
-        raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
+    repeat = repeats(args)
     params = DetectionFilter(confidence=args.conf, iou=args.iou)
     rgb = decode_image(args.image)
     if args.model_file:
@@ -79,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
         model = args.model or best_available()
         detector = load_detector(model)
 
-    if args.repeat > 1:
+    if repeat > 1:
         detect(detector, rgb, params)  # warm-up: first runs allocate and optimise
-    runs = [detect(detector, rgb, params) for _ in range(args.repeat)]
+    runs = [detect(detector, rgb, params) for _ in range(repeat)]
     detections = runs[-1][0]
     timings = median_timings([t for _, t in runs])
 

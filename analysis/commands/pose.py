@@ -19,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+from analysis.commands.options import add_output_options, repeats
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter
@@ -40,25 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--iou", type=float, default=0.45, help="NMS IoU threshold on person boxes (default 0.45)"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=1,
-        help="run N times after one warm-up and report the median timings",
-    )
+    add_output_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.repeat < 1:
-        raise InputError(f"--repeat must be at least 1, not {args.repeat}.")
+    repeat = repeats(args)
     params = DetectionFilter(confidence=args.conf, iou=args.iou)
     rgb = decode_image(args.image)
     estimator = load_pose_estimator()
 
-    if args.repeat > 1:
+    if repeat > 1:
         estimator.estimate(rgb)  # warm-up: first runs allocate and optimise
-    runs = [estimate_poses(estimator, rgb, params) for _ in range(args.repeat)]
+    runs = [estimate_poses(estimator, rgb, params) for _ in range(repeat)]
     poses = runs[-1][0]
     timings = median_timings([t for _, t in runs])
 

@@ -6,13 +6,7 @@ import argparse
 import json
 
 from analysis.audio.tagging import Tagging, load_yamnet, tag_audio
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+from analysis.commands.options import positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
