@@ -54,6 +54,19 @@ def require_tool(name: str) -> str:
     return path
 
 
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Streamlit's caches empty before a page test and after it (clearing cache_resource
+    also shuts the job board down, so its threads end with the test)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture(scope="session")
 def opencv_data() -> Path:
     """Debian opencv-doc's sample photos and videos (scripts/install-test-tools.sh installs it)."""

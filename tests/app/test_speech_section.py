@@ -48,13 +48,7 @@ def section_script(path: str) -> None:
     show_speech(clip, start_s, end_s, hashlib.sha256(data).hexdigest(), range_key="range")
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()  # shuts the job board down: its threads end
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture

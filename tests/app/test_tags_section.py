@@ -37,8 +37,6 @@ def section_script(path: str) -> None:
     """A stand-in for the audio page: decode a file, an STFT control, a range, the section."""
     import hashlib
 
-    import streamlit as st
-
     from analysis.audio.decode import load_audio
     from ui.sections.tags import show_tags
 
@@ -50,13 +48,7 @@ def section_script(path: str) -> None:
     show_tags(clip, start_s, end_s, hashlib.sha256(data).hexdigest())
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 @pytest.fixture
