@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -36,6 +35,8 @@ from tests.conftest import drop_file, require_model, require_tool, screenshot
 def section_script(path: str) -> None:
     """A stand-in for the audio page: decode a file, an STFT control, a range, the section."""
     import hashlib
+
+    import streamlit as st
 
     from analysis.audio.decode import load_audio
     from ui.sections.tags import show_tags
