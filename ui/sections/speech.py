@@ -124,6 +124,22 @@ def _covering(head: tuple, start_s: float, end_s: float) -> Job | None:
     return None
 
 
+def finished_transcript(file_key: str, start_s: float, end_s: float) -> Transcript | None:
+    """The transcript already made of ``file_key`` covering ``[start_s, end_s]`` with the
+    chosen model, for other views of the page (lanes, subtitles); None if there is none yet.
+    Starts nothing."""
+    model = st.session_state.get("speech_model", DEFAULT_MODEL)
+    job = _covering((file_key, "transcript", model), start_s, end_s)
+    return None if job is None else job.result
+
+
+def finished_voice(file_key: str, start_s: float, end_s: float) -> Voice | None:
+    """The pitch and formant tracks already measured of ``file_key`` covering
+    ``[start_s, end_s]``, for other views of the page; None if there are none yet."""
+    job = _covering((file_key, "voice"), start_s, end_s)
+    return None if job is None else job.result
+
+
 def _pending(job: Job | None) -> bool:
     """Whether this session has yet to ask for the work: it has no result, no failure, and
     no watched run of it (none, stopped here, or running for another session only)."""
