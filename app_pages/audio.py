@@ -103,6 +103,6 @@ try:
 except Exception as error:
     show_unexpected(error)
 try:
-    show_speech(clip, start_s, end_s, file_key, range_key=range_key)
+    show_speech(clip, start_s, end_s, file_key, range_key=range_key, source_name=name)
 except Exception as error:
     show_unexpected(error)

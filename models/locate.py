@@ -68,7 +68,15 @@ def resolve_files(spec: ModelSpec) -> dict[str, Path]:
 def missing_message(spec: ModelSpec, missing: list[ModelFile]) -> str:
     names = ", ".join(f.names[0] for f in missing)
     where = " or ".join(str(d) for d in model_dirs())
-    return (
-        f"{spec.title} needs {names}, which is not in {where}. "
-        f"To get it, run `python -m models fetch {spec.name}`."
-    )
+    fetch = f"`python -m models fetch {spec.name}`"
+    if any(stored_in_parts(f) for f in missing):
+        how = f"run `bash ../shared/models/assemble.sh models` in the project folder, or {fetch}"
+    else:
+        how = f"run {fetch}"
+    return f"{spec.title} needs {names}, which is not in {where}. To get it, {how}."
+
+
+def stored_in_parts(model_file: ModelFile) -> bool:
+    """Whether ``../shared/models`` holds the file split in parts (``model.bin.part1``…),
+    which its ``assemble.sh`` joins into the project's ``models/`` folder."""
+    return any((SHARED_MODELS_DIR / f"{name}.part1").is_file() for name in model_file.names)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests use: Chromium and a font (browser tests), espeak-ng
-# (speech), sox, and opencv-doc (OpenCV's sample photos and videos).
+# (speech), sox, opencv-doc (OpenCV's sample photos and videos) and the French telephone
+# prompts of asterisk-core-sounds-fr(-wav) (real French speech, with its text).
 # Skips apt when they are all present already; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc)
+packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc
+    asterisk-core-sounds-fr asterisk-core-sounds-fr-wav)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

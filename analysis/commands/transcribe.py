@@ -1,4 +1,5 @@
-"""``python -m analysis transcribe AUDIO [--json] [--format txt|srt|vtt] [--model NAME]``."""
+"""``python -m analysis transcribe MEDIA [--model NAME] [--language CODE|auto]
+[--task transcribe|translate] [--json | --format txt|srt|vtt]``: MEDIA is a sound or a video."""
 
 from __future__ import annotations
 
@@ -7,21 +8,38 @@ import json
 import sys
 import time
 
+import numpy as np
+
+from analysis.errors import InputError
+from analysis.speech.languages import whisper_code
 from analysis.speech.subtitles import to_srt, to_txt, to_vtt
-from analysis.speech.whisper import DEFAULT_MODEL, WHISPER_MODELS, load_whisper, transcribe_audio
+from analysis.speech.transcript import heard_language
+from analysis.speech.whisper import (
+    DEFAULT_MODEL,
+    SAMPLE_RATE,
+    TASKS,
+    WHISPER_MODELS,
+    load_detector,
+    load_whisper,
+    transcribe_audio,
+)
 
 FORMATS = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt}
 NO_SPEECH = "No speech found."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("audio", metavar="AUDIO", help="audio file (wav, flac, ogg, opus, mp3…)")
     parser.add_argument(
+        "media", metavar="MEDIA", help="sound (wav, flac, ogg, opus, mp3…) or video (mp4, mkv…)"
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
         "--json",
         action="store_true",
-        help='print {"model", "language", "duration_s", "text", "segments", "timings_ms"}',
+        help='print {"model", "language", "language_probability", "task", "text", '
+        '"segments", "timings_ms"}',
     )
-    parser.add_argument(
+    output.add_argument(
         "--format",
         choices=list(FORMATS),
         default="txt",
@@ -35,21 +53,67 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--language",
-        default=None,
+        default="auto",
         metavar="CODE",
-        help="language spoken, e.g. en, fr (default: English, or detected by multilingual models)",
+        help="language spoken, as a code (en, fr…) or a name (French), or auto (default): detected",
+    )
+    parser.add_argument(
+        "--task",
+        choices=TASKS,
+        default="transcribe",
+        help="transcribe in the language spoken (default), or translate to English",
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def read_media(path: str) -> tuple[np.ndarray, int]:
+    """A sound file's samples and rate; for a video, its soundtrack (mono, 16 kHz)."""
     from analysis.audio.decode import load_audio  # decoding stack, only needed here
 
+    try:
+        clip = load_audio(path)
+    except InputError as error:
+        samples = _soundtrack(path)
+        if samples is None:
+            raise error from None
+        return samples, SAMPLE_RATE
+    return clip.samples, clip.sample_rate
+
+
+def _soundtrack(path: str) -> np.ndarray | None:
+    """The first audio stream of a video, mono at Whisper's rate; None if it is no video."""
+    import av
+
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                return None
+            if not container.streams.audio:
+                raise InputError("This video has no sound, so nothing is said in it.")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            chunks = [
+                out.to_ndarray().reshape(-1)
+                for frame in container.decode(container.streams.audio[0])
+                for out in resampler.resample(frame)
+            ]
+            chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    except (av.FFmpegError, EOFError, ValueError):
+        return None
+    if not chunks:
+        raise InputError("This video's sound could not be decoded.")
+    return np.concatenate(chunks)
+
+
+def run(args: argparse.Namespace) -> int:
+    language = None if args.language.lower() == "auto" else whisper_code(args.language)
     began = time.perf_counter()
     whisper = load_whisper(args.model)
+    detector = None if whisper.multilingual or language else load_detector()
     decode_start = time.perf_counter()
-    clip = load_audio(args.audio)
+    samples, sample_rate = read_media(args.media)
     decoded = time.perf_counter()
-    transcript = transcribe_audio(clip.samples, clip.sample_rate, whisper, language=args.language)
+    transcript = transcribe_audio(
+        samples, sample_rate, whisper, language=language, task=args.task, detector=detector
+    )
     done = time.perf_counter()
     if args.json:
         result = transcript.to_dict()
@@ -64,4 +128,5 @@ def run(args: argparse.Namespace) -> int:
         print(NO_SPEECH, file=sys.stderr)
     else:
         print(FORMATS[args.format](transcript), end="")
+        print(heard_language(transcript), file=sys.stderr)
     return 0

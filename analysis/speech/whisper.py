@@ -11,7 +11,7 @@ text repeats itself or is unlikely.
 
 Example
 -------
->>> whisper = load_whisper("whisper-tiny.en")  # doctest: +SKIP
+>>> whisper = load_whisper("whisper-base")  # doctest: +SKIP
 >>> transcript = transcribe_audio(samples, sample_rate, whisper)  # doctest: +SKIP
 >>> transcript.text  # doctest: +SKIP
 'Hello, and welcome to the demonstration.'
@@ -22,19 +22,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from analysis.audio.resample import mono_at
 from analysis.cores import usable_cores
 from analysis.errors import InputError
+from analysis.speech.languages import language_name
+from analysis.speech.transcript import Segment, Transcript, Word
+from analysis.speech.trust import COMPRESSION_RATIO, LOW_LOGPROB, NO_SPEECH_PROB, believable
 from models.catalog import CATALOG, get_spec
-from models.locate import MissingRuntimeError, resolve_files
+from models.locate import MissingModelError, MissingRuntimeError, resolve_files
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's and Silero VAD's input rate
 WINDOW_S = 30.0  # Whisper reads 30 s of audio at a time
-DEFAULT_MODEL = "whisper-tiny.en"
+DEFAULT_MODEL = "whisper-base"  # multilingual: detects the language, and translates
+TASKS = ("transcribe", "translate")  # Whisper's: the language spoken, or English
 WHISPER_MODELS = tuple(name for name, spec in CATALOG.items() if spec.runtime == "faster-whisper")
 # Whisper's own fallback schedule: decode greedily, resample hotter when the text loops.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -55,144 +59,6 @@ class VadSettings:
     min_silence_ms: int = 500  # a pause shorter than this does not end a region
     min_speech_ms: int = 120  # regions shorter than this are dropped (clicks, breaths)
     pad_ms: int = 200  # added on both sides of a region so word edges are not cut
-
-
-@dataclass(frozen=True)
-class Word:
-    start: float  # s from the start of the recording
-    end: float  # s
-    word: str  # as Whisper spells it, with its leading space
-    probability: float  # Whisper's confidence in [0, 1]
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float  # s
-    end: float  # s
-    text: str
-    words: tuple[Word, ...]
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What a Whisper model heard in one recording.
-
-    Attributes
-    ----------
-    model : str
-        Catalog name of the model, e.g. ``"whisper-tiny.en"``.
-    language : str
-        ISO 639-1 code of the language transcribed (given, or detected by a multilingual model).
-    language_probability : float
-        The model's confidence in ``language`` (1.0 when it was given, not detected).
-    duration_s : float
-        Length of the recording in seconds.
-    segments : tuple of Segment
-        Phrases in time order.
-    speech_regions : np.ndarray
-        float64 (regions, 2): start and end (s) of each stretch of voice activity.
-    elapsed_s : float
-        Wall-clock time the transcription took (resampling, VAD and decoding), seconds.
-    """
-
-    model: str
-    language: str
-    language_probability: float
-    duration_s: float
-    segments: tuple[Segment, ...]
-    speech_regions: np.ndarray
-    elapsed_s: float = 0.0
-
-    @property
-    def text(self) -> str:
-        """The segments' text joined by spaces."""
-        return " ".join(segment.text for segment in self.segments)
-
-    @property
-    def words(self) -> list[Word]:
-        """Every word of every segment, in time order."""
-        return [word for segment in self.segments for word in segment.words]
-
-    def speaking_time(self, start_s: float = 0.0, end_s: float | None = None) -> float:
-        """Seconds of voice activity between ``start_s`` and ``end_s`` (default: the end)."""
-        end_s = self.duration_s if end_s is None else end_s
-        if len(self.speech_regions) == 0:
-            return 0.0
-        starts = np.maximum(self.speech_regions[:, 0], start_s)
-        ends = np.minimum(self.speech_regions[:, 1], end_s)
-        return float(np.clip(ends - starts, 0.0, None).sum())
-
-    def between(self, start_s: float, end_s: float) -> Transcript:
-        """The segments that overlap [start_s, end_s] s, keeping only their words inside it.
-
-        A word is inside when its middle is; a segment with no word inside is dropped.
-        """
-        kept = []
-        for segment in self.segments:
-            if segment.end <= start_s or segment.start >= end_s:
-                continue
-            words = tuple(w for w in segment.words if start_s <= (w.start + w.end) / 2 <= end_s)
-            if not segment.words or words == segment.words:
-                kept.append(segment)
-            elif words:
-                text = "".join(w.word for w in words).strip()
-                kept.append(Segment(words[0].start, words[-1].end, text, words))
-        regions = self.speech_regions
-        overlapping = regions[(regions[:, 1] > start_s) & (regions[:, 0] < end_s)]
-        return Transcript(
-            self.model,
-            self.language,
-            self.language_probability,
-            self.duration_s,
-            tuple(kept),
-            np.clip(overlapping, start_s, end_s),
-            self.elapsed_s,
-        )
-
-    def shifted(self, offset_s: float, duration_s: float) -> Transcript:
-        """This transcript of a part of a recording, with its times counted from the start of
-        the whole recording: ``offset_s`` seconds later, in one ``duration_s`` seconds long."""
-
-        def move(segment: Segment) -> Segment:
-            words = tuple(
-                replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words
-            )
-            return Segment(segment.start + offset_s, segment.end + offset_s, segment.text, words)
-
-        return replace(
-            self,
-            duration_s=duration_s,
-            segments=tuple(move(segment) for segment in self.segments),
-            speech_regions=self.speech_regions + offset_s,
-        )
-
-    def to_dict(self) -> dict:
-        """The CLI's JSON: model, language, duration_s, text and segments with their words."""
-        return {
-            "model": self.model,
-            "language": self.language,
-            "language_probability": round(self.language_probability, 3),
-            "duration_s": round(self.duration_s, 3),
-            "speaking_time_s": round(self.speaking_time(), 3),
-            "text": self.text,
-            "segments": [
-                {
-                    "start": round(segment.start, 3),
-                    "end": round(segment.end, 3),
-                    "text": segment.text,
-                    "words": [
-                        {
-                            "start": round(word.start, 3),
-                            "end": round(word.end, 3),
-                            "word": word.word.strip(),
-                            "probability": round(word.probability, 3),
-                        }
-                        for word in segment.words
-                    ],
-                }
-                for segment in self.segments
-            ],
-        }
 
 
 class Whisper:
@@ -242,6 +108,15 @@ def load_whisper(name: str = DEFAULT_MODEL) -> Whisper:
     return Whisper(name, str(paths["model"].parent))
 
 
+def load_detector() -> Whisper | None:
+    """The default multilingual model, to tell the language spoken for an English-only one;
+    None when its files are missing (then English-only models take speech to be English)."""
+    try:
+        return load_whisper(DEFAULT_MODEL)
+    except MissingModelError:
+        return None
+
+
 def speech_regions(waveform: np.ndarray, settings: VadSettings = VadSettings()) -> np.ndarray:
     """Where voice activity is in mono 16 kHz audio, as (regions, 2) start and end times (s)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -272,16 +147,24 @@ def windows(regions: np.ndarray, max_s: float = WINDOW_S) -> list[tuple[float, f
     return spans
 
 
+class WrongLanguageError(InputError):
+    """An English-only model was given speech in another language; the message says which
+    language it seems to be and which model transcribes it."""
+
+
 def transcribe_audio(
     samples: np.ndarray,
     sample_rate: int,
     whisper: Whisper,
     *,
     language: str | None = None,
+    task: str = "transcribe",
+    detector: Whisper | None = None,
     vad: VadSettings = VadSettings(),
     progress: Progress | None = None,
+    heard: Callable[[Segment], None] | None = None,
 ) -> Transcript:
-    """Transcribe a recording's speech, with segment and word times.
+    """Transcribe (or translate to English) a recording's speech, with segment and word times.
 
     Parameters
     ----------
@@ -292,36 +175,47 @@ def transcribe_audio(
     whisper : Whisper
         The loaded model (:func:`load_whisper`).
     language : str, optional
-        ISO 639-1 code. Default: English for English-only models; multilingual models
-        detect it from the first 30 s of speech.
+        Whisper's language code (ISO 639-1 for all but three, see ``languages``). Default:
+        detected from up to 30 s of the speech.
+    task : {"transcribe", "translate"}
+        The text in the language spoken, or Whisper's English translation of it.
+    detector : Whisper, optional
+        A multilingual model that tells the language when ``whisper`` is English-only, so
+        that an English-only model never writes English guesses over another language.
+        Without one, an English-only model takes the speech to be English.
     vad : VadSettings
         Voice-activity detection parameters.
     progress : callable, optional
         ``progress(speech_seconds_done, speech_seconds_total)`` after each phrase.
+    heard : callable, optional
+        Called with each phrase kept, as soon as it is decoded (a long file fills in).
 
     Returns
     -------
     Transcript
         With no segments when no speech was found.
+
+    Raises
+    ------
+    WrongLanguageError
+        If ``whisper`` is English-only and the speech is in another language.
     """
+    if task not in TASKS:
+        raise InputError(f"The task must be one of {', '.join(TASKS)}, not “{task}”.")
     began = time.perf_counter()
     waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="transcribe")
     regions = speech_regions(waveform, vad)
     spans = windows(regions)
-    if language is None:
-        language, confidence = _language(waveform, spans, whisper)
-    elif not whisper.multilingual and language != "en":
-        raise InputError(f"{whisper.name} understands English only, not “{language}”.")
-    else:
-        confidence = 1.0
-    total = sum(end - start for start, end in spans)
-    done = 0.0
-    segments: list[Segment] = []
-    with whisper._lock:
+    language, confidence = _spoken(waveform, spans, whisper, language, task, detector)
+    total, done, segments = sum(end - start for start, end in spans), 0.0, []
+    with whisper._lock:  # one decoding at a time: CTranslate2 uses every core for it
         for start, end in spans:
             first, last = round(start * SAMPLE_RATE), round(end * SAMPLE_RATE)
-            for segment in _decode(whisper, waveform[first:last], language, start, end):
+            decoded = _decode(whisper, waveform[first:last], language, task, start, end)
+            for segment in believable(decoded, segments[-1:]):
                 segments.append(segment)
+                if heard is not None:
+                    heard(segment)
                 if progress is not None:
                     progress(min(done + segment.end - start, total), total)
             done += end - start
@@ -335,32 +229,94 @@ def transcribe_audio(
         tuple(segments),
         regions,
         time.perf_counter() - began,
+        task,
     )
 
 
-def _language(
+def detect_language(
     waveform: np.ndarray, spans: list[tuple[float, float]], whisper: Whisper
 ) -> tuple[str, float]:
-    """English for English-only models; else the language heard in the first window."""
-    if not whisper.multilingual or not spans:
-        return "en", 1.0
-    first, last = (round(t * SAMPLE_RATE) for t in spans[0])
+    """The language heard in up to 30 s of speech and its probability.
+
+    The speech of the first ``spans`` (seconds) is joined without the pauses between, so
+    that a short first phrase does not decide alone. English with probability 0 when there
+    is no speech (nothing was heard to tell).
+    """
+    if not whisper.multilingual:
+        raise InputError(f"{whisper.name} understands English only: it cannot tell languages.")
+    if not spans:
+        return "en", 0.0
+    pieces, length = [], 0
+    for start, end in spans:
+        piece = waveform[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+        pieces.append(piece[: round(WINDOW_S * SAMPLE_RATE) - length])
+        length += len(pieces[-1])
+        if length >= WINDOW_S * SAMPLE_RATE:
+            break
     with whisper._lock:
-        language, probability, _ = whisper.model.detect_language(waveform[first:last])
+        language, probability, _ = whisper.model.detect_language(np.concatenate(pieces))
     return language, float(probability)
 
 
+def _spoken(
+    waveform: np.ndarray,
+    spans: list[tuple[float, float]],
+    whisper: Whisper,
+    language: str | None,
+    task: str,
+    detector: Whisper | None,
+) -> tuple[str, float]:
+    """The language to decode and how sure it is (1 when given); raises WrongLanguageError
+    rather than let an English-only model guess English words over another language."""
+    if language is not None:
+        confidence = 1.0
+    elif whisper.multilingual or detector is not None:
+        language, confidence = detect_language(waveform, spans, detector or whisper)
+    else:
+        language, confidence = "en", 1.0
+    if not whisper.multilingual and (language != "en" or task == "translate"):
+        _refuse_english_only(whisper, language, confidence, task)
+    return language, confidence
+
+
+def _refuse_english_only(whisper: Whisper, language: str, confidence: float, task: str) -> None:
+    """Raise the sentence that says why an English-only model does not do this."""
+    model = get_spec(whisper.name).title.split(" (")[0]
+    other = get_spec(DEFAULT_MODEL).title
+    if task == "translate":
+        raise WrongLanguageError(
+            f"{model} understands English only and does not translate: choose {other}."
+        )
+    seems = "is" if confidence >= 1.0 else f"seems to be ({confidence:.0%} sure)"
+    raise WrongLanguageError(
+        f"This recording {seems} in {language_name(language)}, and {model} understands "
+        f"English only: choose {other} to transcribe it."
+    )
+
+
 def _decode(
-    whisper: Whisper, audio: np.ndarray, language: str, offset: float, end: float
+    whisper: Whisper, audio: np.ndarray, language: str, task: str, offset: float, end: float
 ) -> Iterator[Segment]:
-    """The segments Whisper hears in one window of speech, timed from the recording's start."""
+    """The segments Whisper hears in one window of speech, timed from the recording's start.
+
+    Whisper's own guards against invented text are on: a window it finds silent (no-speech
+    probability above 0.6 with a mean log probability below -1) gives nothing; text that
+    compresses too well (a loop) or is unlikely is decoded again hotter; no conditioning on
+    the previous window's text (one bad window must not derail the next); and a hallucination
+    over more than 2 s of silence inside the window is skipped.
+    """
     pieces, _ = whisper.model.transcribe(
         audio,
         language=language,
+        task=task,
         beam_size=5,
         temperature=list(TEMPERATURES),
-        condition_on_previous_text=False,  # one bad window must not derail the next
-        word_timestamps=True,
+        compression_ratio_threshold=COMPRESSION_RATIO,
+        log_prob_threshold=LOW_LOGPROB,
+        no_speech_threshold=NO_SPEECH_PROB,
+        condition_on_previous_text=False,
+        hallucination_silence_threshold=2.0,  # s
+        word_timestamps=True,  # also needed by the silence threshold above
         vad_filter=False,  # done once for the whole file
     )
     for piece in pieces:  # a generator: each segment is decoded as it is asked for
@@ -377,5 +333,10 @@ def _decode(
             for w in piece.words or ()
         )
         yield Segment(
-            min(offset + float(piece.start), end), min(offset + float(piece.end), end), text, words
+            min(offset + float(piece.start), end),
+            min(offset + float(piece.end), end),
+            text,
+            words,
+            float(piece.avg_logprob),
+            float(piece.no_speech_prob),
         )

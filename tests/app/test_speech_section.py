@@ -7,8 +7,10 @@ timeout, never a sleep) and reruns the script, as the section's polling fragment
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from concurrent.futures import wait
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 import soundfile
 import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import models.locate
@@ -23,6 +26,7 @@ import ui.jobs
 import ui.sections.speech
 import ui.sections.speech_results
 import ui.sections.tags
+from analysis.speech.whisper import Segment, Transcript, Word
 from models.catalog import get_spec
 from tests.analysis.speech.test_whisper import make_transcript
 from tests.conftest import require_model
@@ -45,7 +49,8 @@ def section_script(path: str) -> None:
     st.select_slider("FFT size", options=[512, 1024, 2048], value=1024)
     end = round(clip.duration, 3)
     start_s, end_s = st.slider("Range (s)", 0.0, end, (0.0, end), key="range")
-    show_speech(clip, start_s, end_s, hashlib.sha256(data).hexdigest(), range_key="range")
+    key = hashlib.sha256(data).hexdigest()
+    show_speech(clip, start_s, end_s, key, range_key="range", source_name=path.split("/")[-1])
 
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -73,21 +78,39 @@ def fake_whisper(monkeypatch) -> SimpleNamespace:
     raises ``fail`` when that is set; ``calls`` counts its runs.
     """
     fake = SimpleNamespace(
-        started=threading.Event(), release=threading.Event(), fail=None, calls=[]
+        started=threading.Event(),
+        release=threading.Event(),
+        fail=None,
+        calls=[],
+        asked=[],  # (language, task) of each call
+        heard=None,  # the transcript to return instead of make_transcript()'s
+        probability=1.0,  # of the language, when it is detected
     )
 
-    def transcribe(samples, sample_rate, whisper, progress):
+    def transcribe(samples, sample_rate, whisper, progress, language=None, task="transcribe", **_):
         fake.calls.append(samples.shape[-1])
+        fake.asked.append((language, task))
         progress(0.0, 3.0)
         fake.started.set()
         assert fake.release.wait(TIMEOUT), "the test never released the transcription"
         progress(3.0, 3.0)
         if fake.fail is not None:
             raise fake.fail
-        return make_transcript()
+        if fake.heard is None:
+            return make_transcript()
+        heard, probability = fake.heard, 1.0 if language else fake.probability
+        if task == "translate":
+            heard = make_transcript()
+        return replace(
+            heard, language=language or heard.language, language_probability=probability, task=task
+        )
 
     monkeypatch.setattr(ui.sections.speech, "resolve_files", lambda spec: {})
-    monkeypatch.setattr(ui.sections.speech, "load_whisper", lambda name: SimpleNamespace(name=name))
+    monkeypatch.setattr(
+        ui.sections.speech,
+        "load_whisper",
+        lambda name: SimpleNamespace(name=name, multilingual=not name.endswith(".en")),
+    )
     monkeypatch.setattr(ui.sections.speech, "transcribe_audio", transcribe)
     yield fake
     fake.release.set()  # never leave a job thread waiting
@@ -134,7 +157,9 @@ def settle(at: AppTest) -> AppTest:
 
 
 def shown(at: AppTest) -> str:
-    return " ".join([m.value for m in at.markdown] + [t.value for t in at.text])
+    """The page's markdown (its escapes undone) and text, joined."""
+    markdown = [re.sub(r"\\(.)", r"\1", m.value) for m in at.markdown]
+    return " ".join(markdown + [t.value for t in at.text])
 
 
 def progress_texts(at: AppTest) -> list[str]:
@@ -142,7 +167,7 @@ def progress_texts(at: AppTest) -> list[str]:
 
 
 def test_the_transcript_is_on_the_page_and_controls_do_not_rerun_it(speech_wav, transcriptions):
-    require_model("whisper-tiny.en")
+    require_model("whisper-base")
     at = run_section(speech_wav)
     assert not at.exception and not at.error
     assert any(text.startswith("Transcribing") for text in progress_texts(at))
@@ -287,15 +312,15 @@ def test_a_missing_model_turns_off_only_the_transcript(speech_wav, tmp_path, mon
     assert not at.exception and not at.error
     (info,) = at.info
     assert info.value.startswith("Transcription is off.")
-    assert "python -m models fetch whisper-tiny.en" in info.value
+    assert "python -m models fetch whisper-base" in info.value
     assert "Median pitch" in list(at.dataframe[0].value["Measure"])  # pitch still works
     assert [b.proto.label for b in at.get("download_button")] == ["Pitch & formants (CSV)"]
-    at.selectbox[0].set_value("whisper-base").run()
-    assert "python -m models fetch whisper-base" in at.info[0].value
+    at.selectbox(key="speech_model").set_value("whisper-tiny.en").run()
+    assert "python -m models fetch whisper-tiny.en" in at.info[0].value
 
 
 def test_silence_says_no_speech_found(tmp_path):
-    require_model("whisper-tiny.en")
+    require_model("whisper-base")
     path = tmp_path / "silence.wav"
     soundfile.write(path, np.zeros(32_000, np.float32), 16_000)
     at = settle(run_section(path))
@@ -339,7 +364,8 @@ def test_the_page_shows_the_section_and_its_controls_never_wait(
     at = settle(at)
     assert "Hello there. Good morning." in shown(at)
     digest = hashlib.sha256(data).hexdigest()[:24]  # ui.state's key of an uploaded file
-    assert ui.jobs.board().get((digest, "transcript", "whisper-tiny.en", 0.0, 6.0)) is not None
+    key = (digest, "transcript", "whisper-base", "auto", 0.0, 6.0)
+    assert ui.jobs.board().get(key) is not None
 
 
 def test_the_catalog_checks_the_whisper_files():
@@ -348,3 +374,79 @@ def test_the_catalog_checks_the_whisper_files():
         data = paths[model_file.role].read_bytes()
         assert len(data) == model_file.size
         assert hashlib.sha256(data).hexdigest() == model_file.sha256
+
+
+def french_transcript():
+    """What a fake Whisper hears in French: two phrases, the second one doubtful."""
+    sure = (Word(0.5, 0.9, " Bonjour", 0.95), Word(1.0, 1.5, " madame.", 0.9))
+    doubtful = (Word(4.0, 4.5, " Au", 0.9), Word(4.6, 5.2, " revoir.", 0.3))
+    return Transcript(
+        "whisper-base",
+        "fr",
+        1.0,
+        6.0,
+        (
+            Segment(0.5, 1.5, "Bonjour madame.", sure, -0.1, 0.01),
+            Segment(4.0, 5.2, "Au revoir.", doubtful, -0.9, 0.02),
+        ),
+        np.array([[0.3, 1.7], [3.8, 5.4]]),
+    )
+
+
+@pytest.fixture
+def saved_files(monkeypatch) -> list[str]:
+    """The file names of the downloads the page offers."""
+    names: list[str] = []
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        names.append(filename)
+        return store(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return names
+
+
+def test_the_language_is_shown_with_its_probability_and_doubtful_words_stand_out(
+    voiced_wav, fake_whisper, saved_files
+):
+    fake_whisper.heard, fake_whisper.probability = french_transcript(), 0.97
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    assert not at.exception and not at.error
+    assert "Language: French, 97% sure." in [c.value for c in at.caption]
+    assert "Bonjour madame. Au :orange[revoir.]" in shown(at)
+    assert any(c.value.startswith("Words in orange") for c in at.caption)
+    assert list(at.dataframe[0].value["Sure"]) == [90, 41]  # exp(-0.1), exp(-0.9)
+    assert "voiced-transcript.srt" in saved_files and "voiced-pitch.csv" in saved_files
+    assert "transcript.srt" not in saved_files
+
+
+def test_an_unsure_language_is_said_and_can_be_chosen(voiced_wav, fake_whisper):
+    fake_whisper.heard, fake_whisper.probability = french_transcript(), 0.31
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    (warning,) = at.warning
+    assert warning.value.startswith("Language: perhaps French, but only 31% sure")
+    assert at.selectbox(key="speech_language").value == "auto"
+    assert "French" in at.selectbox(key="speech_language").options  # by name, not code
+
+    at = settle(at.selectbox(key="speech_language").set_value("fr").run())
+    assert fake_whisper.asked == [(None, "transcribe"), ("fr", "transcribe")]
+    assert not at.warning
+    assert "Language: French (chosen)." in [c.value for c in at.caption]
+
+
+def test_the_english_translation_is_shown_beside_the_original(
+    voiced_wav, fake_whisper, saved_files
+):
+    fake_whisper.heard, fake_whisper.probability = french_transcript(), 0.97
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    assert "Hello there." not in shown(at)
+    at = settle(at.toggle(key="speech_translate").set_value(True).run())
+    assert not at.exception and not at.error
+    assert fake_whisper.asked[-1] == ("fr", "translate")
+    assert "In English (Whisper's translation)" in [c.value for c in at.caption]
+    assert "Hello there. Good morning." in shown(at) and "Bonjour madame." in shown(at)
+    assert "voiced-translation-en.srt" in saved_files

@@ -5,25 +5,54 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 import streamlit as st
 
 from analysis.speech.plot import render_speech_timeline
 from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
+from analysis.speech.transcript import heard_language
+from analysis.speech.trust import DOUBTFUL_WORD
 from analysis.speech.voice import Voice, VoiceReport
 from analysis.speech.whisper import Transcript
 from ui.jobs import Job
 
 MAX_REPORT_S = 60.0  # Praat's voice report takes about 4 s per minute of sound here
 NO_SPEECH = "No speech found."
-TRANSCRIPT_FILES = {  # download: (label, file name, MIME type)
+TRANSCRIPT_FILES = {  # download: (label, file name after the source's stem, MIME type)
     "txt": ("Transcript (TXT)", "transcript.txt", "text/plain"),
     "srt": ("Subtitles (SRT)", "transcript.srt", "application/x-subrip"),
     "vtt": ("Subtitles (WebVTT)", "transcript.vtt", "text/vtt"),
     "csv": ("Words (CSV)", "words.csv", "text/csv"),
     "TextGrid": ("Praat TextGrid", "transcript.TextGrid", "text/plain"),
 }
+# Every ASCII punctuation mark: backslash-escaped, none can start markup (CommonMark).
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escaped(text: str) -> str:
+    """``text`` shown as written by ``st.markdown``: no markup, link, colour or formula."""
+    return _MARKUP.sub(r"\\\1", text)
+
+
+def marked_words(transcript: Transcript) -> str:
+    """The transcript as markdown, each word Whisper is less than :data:`DOUBTFUL_WORD` sure
+    of in orange (a phrase with no word times as it is)."""
+    phrases = []
+    for segment in transcript.segments:
+        if not segment.words:
+            phrases.append(escaped(segment.text))
+            continue
+        phrases.append(
+            "".join(
+                f" :orange[{escaped(w.word.strip())}]"
+                if w.probability < DOUBTFUL_WORD
+                else escaped(w.word)
+                for w in segment.words
+            ).strip()
+        )
+    return " ".join(phrases)
 
 
 def where(duration_s: float, start_s: float, end_s: float) -> tuple[bool, str]:
@@ -61,42 +90,76 @@ def show_transcript(
     end_s: float,
     table_key: str,
     range_key: str | None,
+    translation: Transcript | None = None,
 ) -> None:
-    """What Whisper heard in the range, and every phrase of the recording in a table; with
-    ``range_key`` (the page's range slider), selecting a phrase sets the range to it."""
+    """What Whisper heard in the range (beside its English ``translation``, if given), and
+    every phrase of the recording in a table with Whisper's confidence; with ``range_key``
+    (the page's range slider), selecting a phrase sets the range to it."""
     in_range = transcript.between(start_s, end_s)
     whole_file, named = where(duration_s, start_s, end_s)
     speaking = in_range.speaking_time(start_s, end_s)
     if not in_range.segments:
         st.info(f"{NO_SPEECH[:-1]} in {named}." if not whole_file else NO_SPEECH)
         return
-    language = ""
-    if transcript.language_probability < 1.0:  # detected, not given
-        language = (
-            f" Language detected: **{transcript.language}** "
-            f"({transcript.language_probability:.0%} sure)."
-        )
     st.markdown(
         f"Whisper heard **{len(in_range.words)} words** in {named}, with "
-        f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s.{language}"
+        f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s."
     )
-    st.text(in_range.text)  # text, not markdown: Whisper's words could contain markup
+    say_language(transcript)
+    if translation is None:
+        show_words(in_range)
+    else:
+        original, english = st.columns(2)
+        with original:
+            show_words(in_range)
+        with english:
+            st.caption("In English (Whisper's translation)")
+            st.text(translation.between(start_s, end_s).text or "–")
     rows = {
         "Start (s)": [round(s.start, 2) for s in transcript.segments],
         "End (s)": [round(s.end, 2) for s in transcript.segments],
         "Said": [s.text for s in transcript.segments],
+        "Sure": [round(100 * s.confidence) for s in transcript.segments],
+    }
+    config = {
+        "Sure": st.column_config.ProgressColumn(
+            "Sure",
+            help="Whisper's mean confidence in the phrase's words",
+            format="%d %%",
+            min_value=0,
+            max_value=100,
+        )
     }
     if range_key is None:
-        st.dataframe(rows, hide_index=True)
+        st.dataframe(rows, hide_index=True, column_config=config)
         return
     st.dataframe(
         rows,
         hide_index=True,
+        column_config=config,
         key=table_key,
         on_select=functools.partial(select_segment, transcript, table_key, range_key, duration_s),
         selection_mode="single-row",
     )
     st.caption("Select a phrase to look at and play just that part.")
+
+
+def say_language(transcript: Transcript) -> None:
+    """The language heard and how sure; a warning when the detection is a guess."""
+    if transcript.unsure_language:
+        st.warning(heard_language(transcript), icon=":material/translate:")
+    else:
+        st.caption(heard_language(transcript))
+
+
+def show_words(transcript: Transcript) -> None:
+    """The words, those Whisper doubts in orange (explained when there are any)."""
+    st.markdown(marked_words(transcript))
+    if any(w.probability < DOUBTFUL_WORD for w in transcript.words):
+        st.caption(
+            f"Words in orange: Whisper is less than {DOUBTFUL_WORD:.0%} sure of them; "
+            "listen before you quote them."
+        )
 
 
 def select_segment(
@@ -170,24 +233,44 @@ def _percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.2f} %"
 
 
-def show_downloads(transcribing: Job | None, measuring: Job | None) -> None:
-    """The transcript as text, subtitles, words and a TextGrid, and the pitch track as CSV."""
+def show_downloads(
+    transcribing: Job | None,
+    measuring: Job | None,
+    stem: str = "recording",
+    translating: Job | None = None,
+) -> None:
+    """The transcript as text, subtitles, words and a TextGrid, its English translation as
+    subtitles, and the pitch track as CSV; files named after ``stem`` (the source's name),
+    e.g. ``interview-transcript.srt``."""
     transcript = None if transcribing is None else transcribing.result
+    translation = None if translating is None else translating.result
     voice = None if measuring is None else measuring.result
-    buttons = st.columns(len(TRANSCRIPT_FILES) + 1)
+    buttons = st.columns(len(TRANSCRIPT_FILES) + 2)
     if transcript is not None and transcript.segments:
         files = _downloads(transcribing.key, transcript)
         for column, (kind, (label, name, mime)) in zip(
             buttons, TRANSCRIPT_FILES.items(), strict=False
         ):
             column.download_button(
-                label, files[kind], file_name=name, mime=mime, key=f"speech_download_{kind}"
+                label,
+                files[kind],
+                file_name=f"{stem}-{name}",
+                mime=mime,
+                key=f"speech_download_{kind}",
             )
+    if translation is not None and translation.segments:
+        buttons[-2].download_button(
+            "English subtitles (SRT)",
+            _downloads(translating.key, translation)["srt"],
+            file_name=f"{stem}-translation-en.srt",
+            mime="application/x-subrip",
+            key="speech_download_translation",
+        )
     if voice is not None:
         buttons[-1].download_button(
             "Pitch & formants (CSV)",
             _voice_csv(measuring.key, voice),
-            file_name="pitch.csv",
+            file_name=f"{stem}-pitch.csv",
             mime="text/csv",
             key="speech_download_pitch",
         )

@@ -175,25 +175,31 @@ def test_an_unknown_model_name_is_refused():
         load_whisper("yamnet")
 
 
-def test_the_transcribe_command_prints_json(whisper, speech_wav, capsys):
+@pytest.fixture(scope="module")
+def default_model():
+    require_model("whisper-base")
+
+
+def test_the_transcribe_command_prints_json(default_model, speech_wav, capsys):
     assert main(["transcribe", str(speech_wav), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["model"] == "whisper-tiny.en" and result["language"] == "en"
+    assert result["model"] == "whisper-base" and result["language"] == "en"
+    assert result["task"] == "transcribe" and 0.5 < result["language_probability"] <= 1
     assert "fox" in result["text"].lower()
     segment = result["segments"][0]
-    assert {"start", "end", "text", "words"} <= set(segment)
+    assert {"start", "end", "text", "words", "avg_logprob", "no_speech_prob"} <= set(segment)
     assert {"start", "end", "word", "probability"} == set(segment["words"][0])
     assert {"decode", "transcribe", "total"} <= set(result["timings_ms"])
 
 
-def test_the_transcribe_command_writes_subtitles(whisper, speech_wav, capsys):
+def test_the_transcribe_command_writes_subtitles(default_model, speech_wav, capsys):
     assert main(["transcribe", str(speech_wav), "--format", "vtt"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("WEBVTT\n\n00:00:0")
     assert "fox" in out.lower()
 
 
-def test_the_transcribe_command_says_when_there_is_no_speech(whisper, tmp_path, capsys):
+def test_the_transcribe_command_says_when_there_is_no_speech(default_model, tmp_path, capsys):
     path = tmp_path / "silence.wav"
     soundfile.write(path, np.zeros(16_000, np.float32), 16_000)
     assert main(["transcribe", str(path)]) == 0
@@ -207,5 +213,37 @@ def test_a_missing_model_is_one_sentence_with_the_way_to_get_it(
     monkeypatch.setattr(models.locate, "model_dirs", lambda: [tmp_path])
     assert main(["transcribe", str(speech_wav)]) == 2
     err = capsys.readouterr().err
-    assert "python -m models fetch whisper-tiny.en" in err
+    assert "python -m models fetch whisper-base" in err
+    if models.locate.SHARED_MODELS_DIR.is_dir():  # its parts are there to join
+        assert "bash ../shared/models/assemble.sh models" in err
     assert "Traceback" not in err
+
+
+def mp4_with_sound(path, clip) -> None:
+    """An H.264 video of grey frames with ``clip`` as its AAC soundtrack."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("aac", rate=clip.sample_rate)
+        sound.layout = "mono"
+        grey = np.full((48, 64, 3), 128, np.uint8)
+        for _ in range(round(clip.duration * 10)):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")))
+        frame = av.AudioFrame.from_ndarray(clip.samples[:1].copy(), format="flt", layout="mono")
+        frame.sample_rate = clip.sample_rate
+        container.mux(sound.encode(frame))
+        container.mux(sound.encode(None))
+        container.mux(video.encode(None))
+
+
+def test_the_transcribe_command_reads_a_videos_soundtrack(
+    default_model, speech_clip, tmp_path, capsys
+):
+    path = tmp_path / "interview.mp4"
+    mp4_with_sound(path, speech_clip)
+    assert main(["transcribe", str(path), "--format", "srt"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("1\n00:00:0") and "fox" in captured.out.lower()
+    assert captured.err.startswith("Language: English")
