@@ -305,7 +305,7 @@ WHISPER_TINY_EN = ModelSpec(
 
 WHISPER_BASE = ModelSpec(
     name="whisper-base",
-    title="Whisper base (multilingual speech to text)",
+    title="Whisper base (multilingual speech to text)",  # the default
     task="speech",
     format="ctranslate2",
     runtime="faster-whisper",
@@ -314,7 +314,28 @@ WHISPER_BASE = ModelSpec(
     preprocessing="mono 16 kHz float32 in [-1, 1]; 30 s windows of 80-band log-mel",
     licence="MIT",
     source="https://huggingface.co/Systran/faster-whisper-base",
-    files=_whisper_files("Systran/faster-whisper-base", "faster-whisper-base"),
+    files=_whisper_files(
+        "Systran/faster-whisper-base",
+        "faster-whisper-base",
+        {
+            "model.bin": (
+                145_217_532,
+                "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+            ),
+            "config.json": (
+                2_309,
+                "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+            ),
+            "tokenizer.json": (
+                2_203_239,
+                "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+            ),
+            "vocabulary.txt": (
+                459_861,
+                "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+            ),
+        },
+    ),
 )
 
 WHISPER_SMALL = ModelSpec(

@@ -38,13 +38,15 @@ from models.locate import MissingModelError, MissingRuntimeError, resolve_files
 SAMPLE_RATE = 16_000  # Hz, Whisper's and Silero VAD's input rate
 WINDOW_S = 30.0  # Whisper reads 30 s of audio at a time
 DEFAULT_MODEL = "whisper-base"  # multilingual: detects the language, and translates
+VAD_PART_S = 600.0  # s of sound the voice-activity detector reads at once (about 40 MB)
 TASKS = ("transcribe", "translate")  # Whisper's: the language spoken, or English
 WHISPER_MODELS = tuple(name for name, spec in CATALOG.items() if spec.runtime == "faster-whisper")
 # Whisper's own fallback schedule: decode greedily, resample hotter when the text loops.
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+BEAM_SIZE = 5  # beams searched at temperature 0
 
 Progress = Callable[[float, float], None]
-"""Called as ``progress(speech_seconds_done, speech_seconds_total)`` while transcribing."""
+"""Called as ``progress(seconds_done, seconds_total)`` of the recording while transcribing."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Whisper:
             local_files_only=True,
         )
         self.multilingual = bool(self.model.model.is_multilingual)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # transcribe_audio holds it while it detects
 
 
 def load_whisper(name: str = DEFAULT_MODEL) -> Whisper:
@@ -131,6 +133,27 @@ def speech_regions(waveform: np.ndarray, settings: VadSettings = VadSettings()) 
     chunks = get_speech_timestamps(waveform, options, sampling_rate=SAMPLE_RATE)
     regions = np.array([(c["start"], c["end"]) for c in chunks], dtype=np.float64)
     return regions.reshape(-1, 2) / SAMPLE_RATE
+
+
+def speech_in_parts(
+    waveform: np.ndarray, settings: VadSettings = VadSettings(), part_s: float = VAD_PART_S
+) -> Iterator[tuple[np.ndarray, float]]:
+    """:func:`speech_regions` of mono 16 kHz audio, ``part_s`` seconds at a time: each part's
+    regions (s from the start of ``waveform``) and the time (s) up to which they are final.
+
+    The voice-activity model's memory stays that of one part, and a long recording's first
+    phrases can be transcribed before the rest is read. A region that runs into a part's end
+    is left to the next part, which starts with it, so that no phrase is cut in two.
+    """
+    size, first = round(part_s * SAMPLE_RATE), 0
+    while first < len(waveform):
+        last = min(first + size, len(waveform))
+        regions = speech_regions(waveform[first:last], settings) + first / SAMPLE_RATE
+        cut = last < len(waveform) and len(regions) and regions[-1, 1] >= last / SAMPLE_RATE - 0.1
+        if cut and regions[-1, 0] > first / SAMPLE_RATE:
+            last, regions = round(regions[-1, 0] * SAMPLE_RATE), regions[:-1]
+        yield regions, last / SAMPLE_RATE
+        first = last
 
 
 def windows(regions: np.ndarray, max_s: float = WINDOW_S) -> list[tuple[float, float]]:
@@ -186,7 +209,7 @@ def transcribe_audio(
     vad : VadSettings
         Voice-activity detection parameters.
     progress : callable, optional
-        ``progress(speech_seconds_done, speech_seconds_total)`` after each phrase.
+        ``progress(seconds_done, duration_s)`` of the recording, after each phrase.
     heard : callable, optional
         Called with each phrase kept, as soon as it is decoded (a long file fills in).
 
@@ -204,30 +227,31 @@ def transcribe_audio(
         raise InputError(f"The task must be one of {', '.join(TASKS)}, not “{task}”.")
     began = time.perf_counter()
     waveform = mono_at(samples, sample_rate, SAMPLE_RATE, what="transcribe")
-    regions = speech_regions(waveform, vad)
-    spans = windows(regions)
-    language, confidence = _spoken(waveform, spans, whisper, language, task, detector)
-    total, done, segments = sum(end - start for start, end in spans), 0.0, []
+    parts, segments, decided, duration = [], [], False, len(waveform) / SAMPLE_RATE
     with whisper._lock:  # one decoding at a time: CTranslate2 uses every core for it
-        for start, end in spans:
-            first, last = round(start * SAMPLE_RATE), round(end * SAMPLE_RATE)
-            decoded = _decode(whisper, waveform[first:last], language, task, start, end)
-            for segment in believable(decoded, segments[-1:]):
+        for regions, part_end in speech_in_parts(waveform, vad, VAD_PART_S):
+            parts.append(regions)
+            spans = windows(regions)
+            if spans and not decided:  # the first speech tells the language
+                language, confidence = _spoken(waveform, spans, whisper, language, task, detector)
+                decided = True
+            for segment in _phrases(whisper, waveform, spans, language, task, segments):
                 segments.append(segment)
                 if heard is not None:
                     heard(segment)
                 if progress is not None:
-                    progress(min(done + segment.end - start, total), total)
-            done += end - start
+                    progress(segment.end, duration)
             if progress is not None:
-                progress(done, total)
+                progress(part_end, duration)
+    if not decided:  # no speech: the language given, or none heard
+        language, confidence = _spoken(waveform, [], whisper, language, task, detector)
     return Transcript(
         whisper.name,
         language,
         confidence,
-        len(waveform) / SAMPLE_RATE,
+        duration,
         tuple(segments),
-        regions,
+        np.concatenate(parts) if parts else np.zeros((0, 2)),
         time.perf_counter() - began,
         task,
     )
@@ -294,6 +318,22 @@ def _refuse_english_only(whisper: Whisper, language: str, confidence: float, tas
     )
 
 
+def _phrases(
+    whisper: Whisper,
+    waveform: np.ndarray,
+    spans: list[tuple[float, float]],
+    language: str,
+    task: str,
+    kept: list[Segment],
+) -> Iterator[Segment]:
+    """The believable phrases of each window of ``spans`` (s), in order; ``kept`` is the list
+    the caller keeps them in (a phrase that repeats the last one is dropped)."""
+    for start, end in spans:
+        first, last = round(start * SAMPLE_RATE), round(end * SAMPLE_RATE)
+        decoded = _decode(whisper, waveform[first:last], language, task, start, end)
+        yield from believable(decoded, kept[-1:])
+
+
 def _decode(
     whisper: Whisper, audio: np.ndarray, language: str, task: str, offset: float, end: float
 ) -> Iterator[Segment]:
@@ -309,7 +349,7 @@ def _decode(
         audio,
         language=language,
         task=task,
-        beam_size=5,
+        beam_size=BEAM_SIZE,
         temperature=list(TEMPERATURES),
         compression_ratio_threshold=COMPRESSION_RATIO,
         log_prob_threshold=LOW_LOGPROB,

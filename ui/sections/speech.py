@@ -110,7 +110,7 @@ def _start_transcription(clip, head: tuple, start_s: float, end_s: float) -> Job
             _heard_so_far().pop(key, None)
         return transcript.shifted(start_s, clip.duration)
 
-    return jobs.start(key, "whisper", "Transcribing", "s of speech", compute)
+    return jobs.start(key, "whisper", "Transcribing", "s", compute)
 
 
 def _start_translation(clip, transcript_job: Job) -> Job:
@@ -131,7 +131,7 @@ def _start_translation(clip, transcript_job: Job) -> Job:
         return translation.shifted(start_s, clip.duration)
 
     key = (file_key, "translation", model, language, start_s, end_s)
-    return jobs.start(key, "whisper", "Translating to English", "s of speech", compute)
+    return jobs.start(key, "whisper", "Translating to English", "s", compute)
 
 
 def _start_voice(clip, file_key: str, start_s: float, end_s: float) -> Job:

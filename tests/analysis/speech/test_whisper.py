@@ -151,6 +151,42 @@ def test_no_speech_gives_an_empty_transcript(whisper, signal):
     assert transcript.speaking_time() == 0.0
 
 
+def test_a_long_recording_is_read_in_parts_that_never_cut_a_phrase(whisper, speech_clip):
+    from analysis.audio.resample import mono_at
+    from analysis.speech.whisper import speech_in_parts, speech_regions
+
+    speech = mono_at(speech_clip.samples, speech_clip.sample_rate, 16_000, what="test")
+    gap = np.zeros(16_000, np.float32)
+    waveform = np.concatenate([speech, gap, speech, gap, speech])
+    whole = speech_regions(waveform)
+    parts = list(speech_in_parts(waveform, part_s=8.0))  # longer than a phrase, as in use
+    assert len(parts) >= 3 and parts[-1][1] == pytest.approx(len(waveform) / 16_000)
+    regions = np.concatenate([regions for regions, _ in parts])
+    assert (np.diff(regions[:, 0]) > 0).all()  # in order, none found twice
+    for start, end in whole:  # every phrase is inside one region of the parts, not cut
+        assert ((regions[:, 0] <= start + 0.3) & (regions[:, 1] >= end - 0.3)).any(), (start, end)
+
+
+def test_parts_give_the_same_words_and_fill_in_as_they_go(whisper, speech_clip, monkeypatch):
+    import analysis.speech.whisper
+
+    monkeypatch.setattr(analysis.speech.whisper, "VAD_PART_S", 8.0)
+    heard, done = [], []
+    gap = np.zeros((1, speech_clip.sample_rate), np.float32)
+    samples = np.concatenate([speech_clip.samples, gap, speech_clip.samples], axis=1)
+    transcript = transcribe_audio(
+        samples,
+        speech_clip.sample_rate,
+        whisper,
+        heard=heard.append,
+        progress=lambda seconds, total: done.append((seconds, total, len(heard))),
+    )
+    assert list(transcript.segments) == heard and transcript.text.lower().count("lazy") == 2
+    assert done[-1][0] == pytest.approx(transcript.duration_s) == done[-1][1]
+    count = len(transcript.segments)  # the first part's phrases came before the second's
+    assert any(s < transcript.duration_s / 2 + 1 and 0 < n < count for s, _, n in done), done
+
+
 def test_a_fifth_of_a_second_is_not_an_error(whisper, speech_clip):
     short = speech_clip.samples[:, : speech_clip.sample_rate // 5]
     transcript = transcribe_audio(short, speech_clip.sample_rate, whisper)
