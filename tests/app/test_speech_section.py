@@ -448,6 +448,7 @@ def test_the_english_translation_is_shown_beside_the_original(
     at = settle(at.toggle(key="speech_translate").set_value(True).run())
     assert not at.exception and not at.error
     assert fake_whisper.asked[-1] == ("fr", "translate")
-    assert "In English (Whisper's translation)" in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    assert "Said, in French" in captions and "In English (Whisper's translation)" in captions
     assert "Hello there. Good morning." in shown(at) and "Bonjour madame." in shown(at)
     assert "voiced-translation-en.srt" in saved_files

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import drop_file, require_model, require_tool, screenshot
+from tests.support.prompts import french_prompt
 
 SPECTROGRAM = '[data-testid="stImage"] img'
 SENTENCES = (  # Harvard sentences, all different: repeated text would trip Whisper's loop check
@@ -45,7 +46,7 @@ def long_speech(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_controls_answer_while_whisper_runs_and_the_transcript_follows(page, app_url, long_speech):
-    require_model("whisper-tiny.en")
+    require_model("whisper-base")
     page.goto(f"{app_url}/audio")
     drop_file(page, long_speech, "audio/wav")
     start = page.get_by_role("button", name="Transcribe")
@@ -77,3 +78,21 @@ def test_controls_answer_while_whisper_runs_and_the_transcript_follows(page, app
     page.get_by_text("frames of 4096 samples").wait_for(timeout=10_000)  # still drawn
     page.get_by_role("heading", name="What is said").scroll_into_view_if_needed()
     screenshot(page, "audio-speech-transcript")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_french_speech_says_its_language_and_is_translated_beside(page, app_url):
+    require_model("whisper-base")
+    path, _ = french_prompt("conf-onlyone")  # "Il n'y a qu'un seul participant dans cette…"
+    page.goto(f"{app_url}/audio")
+    drop_file(page, path, "audio/wav")
+    main = page.get_by_test_id("stMain")
+    page.get_by_text(re.compile(r"Language: French, \d+% sure")).wait_for(timeout=300_000)
+    assert "participant" in main.inner_text().lower()
+    page.get_by_text("English translation").click()
+    page.get_by_text("In English (Whisper's translation)").wait_for(timeout=300_000)
+    page.get_by_text("English subtitles (SRT)").wait_for(timeout=60_000)
+    assert not page.get_by_test_id("stException").count()
+    page.get_by_role("heading", name="What is said").scroll_into_view_if_needed()
+    screenshot(page, "audio-speech-french")

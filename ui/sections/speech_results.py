@@ -10,6 +10,7 @@ import re
 import numpy as np
 import streamlit as st
 
+from analysis.speech.languages import language_name
 from analysis.speech.plot import render_speech_timeline
 from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
 from analysis.speech.transcript import heard_language
@@ -111,6 +112,7 @@ def show_transcript(
     else:
         original, english = st.columns(2)
         with original:
+            st.caption(f"Said, in {language_name(transcript.language)}")
             show_words(in_range)
         with english:
             st.caption("In English (Whisper's translation)")
