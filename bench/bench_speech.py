@@ -25,6 +25,7 @@ Two measures:
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,7 @@ def one_minute(root: Path, path: Path) -> str:
 
 def whole_command(model: str, path: Path, reference: str) -> None:
     """Time ``python -m analysis transcribe`` on ``path`` in a fresh process, and score it."""
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-m", "analysis", "transcribe", str(path), "--json", "--model", model],
         capture_output=True,
@@ -111,6 +112,8 @@ def whole_command(model: str, path: Path, reference: str) -> None:
         cwd=Path(__file__).resolve().parent.parent,
     )
     wall = time.perf_counter() - began
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
     if done.returncode:
         print(f"{model}: {done.stderr.strip()}")
         return
@@ -122,7 +125,9 @@ def whole_command(model: str, path: Path, reference: str) -> None:
         f"{model:16} {result['duration_s']:.0f} s in {wall:.1f} s (model load "
         f"{result['timings_ms']['load_model'] / 1000:.1f} s): {speed:.1f}x real time "
         f"(target ≥ {TARGET_SPEED:.0f}x), WER {wer:.1%} (target ≤ {TARGET_WER:.0%}), "
-        f"language {result['language']} {result['language_probability']:.0%}"
+        f"language {result['language']} {result['language_probability']:.0%}; "
+        f"{cpu_s:.1f} CPU s, so {result['duration_s'] / (cpu_s / 2):.1f}x real time on "
+        "2 idle cores at best"
     )
 
 

@@ -87,9 +87,13 @@ def fake_whisper(monkeypatch) -> SimpleNamespace:
         probability=1.0,  # of the language, when it is detected
     )
 
-    def transcribe(samples, sample_rate, whisper, progress, language=None, task="transcribe", **_):
+    def transcribe(
+        samples, sample_rate, whisper, progress, language=None, task="transcribe", heard=None, **_
+    ):
         fake.calls.append(samples.shape[-1])
         fake.asked.append((language, task))
+        if heard is not None:  # the first phrase, before the rest is done
+            heard(make_transcript().segments[0])
         progress(0.0, 3.0)
         fake.started.set()
         assert fake.release.wait(TIMEOUT), "the test never released the transcription"
@@ -206,6 +210,8 @@ def test_a_control_change_while_transcribing_does_not_wait(voiced_wav, fake_whis
     assert not at.exception
     assert "Transcribing… 0 of 3 s" in progress_texts(at)
     assert at.button(key="speech_stop").label == "Stop"
+    assert "Hello there." in [t.value for t in at.text]  # heard so far, while it runs
+    assert "Heard so far, up to 2 s:" in [c.value for c in at.caption]
 
     fake_whisper.release.set()
     at = settle(at)
