@@ -126,8 +126,9 @@ def whole_command(model: str, path: Path, reference: str) -> None:
         f"{result['timings_ms']['load_model'] / 1000:.1f} s): {speed:.1f}x real time "
         f"(target ≥ {TARGET_SPEED:.0f}x), WER {wer:.1%} (target ≤ {TARGET_WER:.0%}), "
         f"language {result['language']} {result['language_probability']:.0%}; "
-        f"{cpu_s:.1f} CPU s, so {result['duration_s'] / (cpu_s / 2):.1f}x real time on "
-        "2 idle cores at best"
+        f"{cpu_s:.1f} CPU s: on an idle machine at least {result['duration_s'] / cpu_s:.1f}x "
+        f"real time (the wall time is at most the CPU time), at most "
+        f"{result['duration_s'] / (cpu_s / 2):.1f}x (both cores busy all along)"
     )
 
 
