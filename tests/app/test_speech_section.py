@@ -458,3 +458,23 @@ def test_the_english_translation_is_shown_beside_the_original(
     assert "Said, in French" in captions and "In English (Whisper's translation)" in captions
     assert "Hello there. Good morning." in shown(at) and "Bonjour madame." in shown(at)
     assert "voiced-translation-en.srt" in saved_files
+
+
+def test_a_stopped_translation_waits_for_a_click_to_start_again(voiced_wav, fake_whisper):
+    fake_whisper.heard, fake_whisper.probability = french_transcript(), 0.97
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    fake_whisper.release.clear()
+    fake_whisper.started.clear()
+    at.toggle(key="speech_translate").set_value(True).run()
+    assert fake_whisper.started.wait(QUICK_S)
+    assert any(text.startswith("Translating to English") for text in progress_texts(at))
+    at.button(key="speech_stop").click().run(timeout=QUICK_S)
+    fake_whisper.release.set()
+    at = settle(at)
+    assert "Translation stopped." in [c.value for c in at.caption]
+    assert len(fake_whisper.asked) == 2  # not started again by the runs since
+
+    at = settle(at.button(key="speech_translate_again").click().run())
+    assert fake_whisper.asked[-1] == ("fr", "translate") and len(fake_whisper.asked) == 3
+    assert "Hello there. Good morning." in shown(at)

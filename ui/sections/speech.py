@@ -280,6 +280,12 @@ def _translation(clip, transcribing: Job | None, translate: bool) -> Job | None:
     if transcript.language == "en":
         st.caption("The speech is in English already: nothing to translate.")
         return None
+    file_key, _, model, _, start_s, end_s = transcribing.key
+    job = jobs.board().get((file_key, "translation", model, transcript.language, start_s, end_s))
+    stopped = job is not None and _stopped(job)  # then asked again with a click, not each run
+    if stopped and not st.button("Translate to English", key="speech_translate_again"):
+        st.caption("Translation stopped.")
+        return None
     return _start_translation(clip, transcribing)
 
 
