@@ -1,13 +1,15 @@
 """What is said, and when: Whisper transcription over Silero voice-activity regions.
 
 :func:`transcribe_audio` resamples a recording once to mono 16 kHz, finds where speech is
-with Silero VAD (the model ships inside the ``faster-whisper`` wheel), groups those regions
-into windows of at most 30 s (Whisper's input length) and transcribes each window with
-faster-whisper (CTranslate2, int8 on the CPU). Each window is a view of the one 16 kHz
-array, so a long recording is never copied whole, and silence is never decoded, which is
-where Whisper invents text. Decoding avoids Whisper's known loops on the CPU: no
-conditioning on the previous window's text, and a temperature fallback when a window's
-text repeats itself or is unlikely.
+with Silero VAD (the model ships inside the ``faster-whisper`` wheel) ten minutes at a time,
+groups those regions into windows of at most 30 s (Whisper's input length) and transcribes
+each window with faster-whisper (CTranslate2, int8 on the CPU), so a long recording's first
+phrases come while the rest is read. Each window is a view of the one 16 kHz array, and
+silence is never decoded, which is where Whisper invents text. The language is told from up
+to 30 s of the first speech (or given); Whisper can also translate it to English. Decoding
+avoids Whisper's known loops on the CPU: no conditioning on the previous window's text, and
+a temperature fallback when a window's text repeats itself or is unlikely; what still looks
+invented is dropped by :mod:`analysis.speech.trust`.
 
 Example
 -------

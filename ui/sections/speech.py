@@ -13,6 +13,10 @@ is a few seconds of work, and what a person who drops in speech expects. A longe
 waits for a click on "Transcribe" (which analyses the selected range), so that opening an
 hour of sound does not occupy the server's cores for minutes unasked. A missing model turns
 off the transcript only, with one sentence on how to get it.
+
+The language is detected (or chosen by name); the English translation, when asked for, is a
+second Whisper job of the same range. While a long transcription runs, the phrases heard so
+far are shown, polled like the progress.
 """
 
 from __future__ import annotations
