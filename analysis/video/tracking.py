@@ -18,7 +18,7 @@ any confidence, IoU, class or rule setting without running the network again
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -124,6 +124,7 @@ class _Track:
     first_s: float
     last_s: float
     box: np.ndarray  # last xyxy
+    recent: deque = field(default_factory=lambda: deque(maxlen=10))  # (t, centre) lately
     frames: int = 0
     best_score: float = 0.0
     votes: Counter = field(default_factory=Counter)  # label -> summed score
@@ -203,6 +204,7 @@ class Tracker:
             track = self._tracks[index]
             score = float(tracked.confidence[i])
             track.raw, track.last_s, track.box = raw, time_s, box
+            track.recent.append((time_s, (box[:2] + box[2:]) / 2))
             track.frames += 1
             track.best_score = max(track.best_score, score)
             track.votes[label] += score
@@ -214,15 +216,18 @@ class Tracker:
 
     def _resumed(self, time_s: float, box: np.ndarray, group: str) -> int | None:
         """The lost track this new one continues: of the same group, unseen for at most
-        ``max_gap_s``, last seen within a box's size of ``box``; the nearest such."""
+        ``max_gap_s``, within a box's size of where it would be had it kept its recent
+        velocity; the nearest such."""
         centre = (box[:2] + box[2:]) / 2
         best, best_distance = None, np.inf
         for index, track in enumerate(self._tracks):
             gap = time_s - track.last_s
             if track.group != group or gap <= 0 or gap > self.rules.max_gap_s:
                 continue
+            (t0, c0), (t1, c1) = track.recent[0], track.recent[-1]
+            velocity = (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
             size = float(np.max(track.box[2:] - track.box[:2]))
-            distance = float(np.hypot(*(centre - (track.box[:2] + track.box[2:]) / 2)))
+            distance = float(np.hypot(*(centre - c1 - velocity * gap)))
             if distance <= size and distance < best_distance:
                 best, best_distance = index, distance
         return best
