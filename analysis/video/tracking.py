@@ -172,15 +172,26 @@ class Tracker:
         frame for :meth:`tracking`.
         """
         merged = _merge_confusable(detections, self.rules)
-        tracked = self._tracker.update(to_supervision(merged))
-        if tracked.tracker_id is None or len(tracked) == 0:
-            tracked = _empty()
+        tracked = to_supervision(merged) if len(merged) else _empty()
+        tracked.tracker_id = self._track_ids(merged)
         internal = self._assign(time_s, tracked)
         tracked.data[_TRACK] = internal
         if record:
             self._frames.append((time_s, tracked[:]))
         tracked.tracker_id = self._numbers()[internal]
         return tracked
+
+    def _track_ids(self, detections: Detections) -> np.ndarray:
+        """ByteTrack's id of each detection (-1: none). It deep-copies what it is given,
+        detection by detection: it gets the boxes and scores alone, and each one's row number
+        in ``class_id`` (which it ignores) to find them in its answer (2x faster tracking)."""
+        rows = np.arange(len(detections))
+        bare = sv.Detections(xyxy=detections.boxes, confidence=detections.scores, class_id=rows)
+        tracked = self._tracker.update(bare)
+        ids = np.full(len(detections), -1, dtype=int)
+        if tracked.tracker_id is not None and len(tracked):
+            ids[tracked.class_id] = tracked.tracker_id
+        return ids
 
     def _assign(self, time_s: float, tracked: sv.Detections) -> np.ndarray:
         """Internal id of each tracked detection (-1: none), statistics updated."""
@@ -292,6 +303,16 @@ def _merge_confusable(detections: Detections, rules: TrackRules) -> Detections:
 
 
 @dataclass(frozen=True)
+class TrackSamples:
+    """Every detection of every confirmed track, flat, ordered by track then time."""
+
+    ids: np.ndarray  # (N,) int, the track's number
+    times: np.ndarray  # (N,) s
+    labels: np.ndarray  # (N,) object, the track's label
+    boxes: np.ndarray  # (N, 4) xyxy pixels
+
+
+@dataclass(frozen=True)
 class Tracking:
     """The confirmed objects of every analysed frame and what they add up to.
 
@@ -326,6 +347,25 @@ class Tracking:
             for name in frame.data.get(CLASS_NAME, []):
                 counts[str(name)][k] += 1
         return {label: counts[label] for label in sorted(counts)}
+
+    @cached_property
+    def _samples(self) -> TrackSamples:
+        sizes = [len(frame) for frame in self.frames]
+        if not sum(sizes):
+            empty = np.zeros(0)
+            return TrackSamples(empty.astype(int), empty, empty.astype(object), np.zeros((0, 4)))
+        ids = np.concatenate([frame.tracker_id for frame in self.frames]).astype(int)
+        order = np.lexsort((np.arange(len(ids)), ids))  # by track, then time
+        return TrackSamples(
+            ids[order],
+            np.repeat(self.times, sizes)[order],
+            np.concatenate([frame.data[CLASS_NAME] for frame in self.frames])[order],
+            np.concatenate([frame.xyxy for frame in self.frames])[order],
+        )
+
+    def samples(self) -> TrackSamples:
+        """The tracks' detections, flat (made once): what lines and zones are counted on."""
+        return self._samples
 
     def in_view(self) -> dict[str, np.ndarray]:
         """Per label, how many confirmed objects of it each analysed frame shows, (K,) int."""
