@@ -84,8 +84,13 @@ def test_two_boxes_of_confusable_classes_on_one_object_are_one_object() -> None:
         seconds=2,
         labels=[lambda k: "car", lambda k: "person"],
     )
-    assert tracked(times, candidates).counts() == {"car": 1, "person": 1}
+    both = tracked(times, candidates)
+    assert both.counts() == {"car": 1, "person": 1}
     assert tracked(times, candidates, class_agnostic=True).counts() == {"car": 1}
+    # The class filter on objects: no tracking again.
+    people = both.of_labels(["person"])
+    assert people.counts() == {"person": 1} and set(people.in_view()) == {"person"}
+    assert {str(n) for f in people.frames for n in f.data["class_name"]} == {"person"}
 
 
 def test_a_flicker_shorter_than_the_minimum_is_not_an_object() -> None:
