@@ -159,6 +159,7 @@ class Tracker:
         self.period_s = 1.0 / max(frame_rate, 1e-6)
         self._tracks: list[_Track] = []  # by internal id
         self._of_raw: dict[int, int] = {}  # ByteTrack id -> internal id
+        self._recent: list[int] = []  # internal ids of the tracks seen within max_gap_s
         self._class_ids: dict[str, int] = {}
         self._confirmed = 0
         self._frames: list[tuple[float, sv.Detections]] = []  # kept by update(record=True)
@@ -211,6 +212,7 @@ class Tracker:
             if index is None:
                 index = len(self._tracks)
                 self._tracks.append(_Track(self.rules.group(label), time_s, time_s, box))
+                self._recent.append(index)
             self._of_raw[raw] = index
             track = self._tracks[index]
             score = float(tracked.confidence[i])
@@ -231,7 +233,12 @@ class Tracker:
         velocity; the nearest such."""
         centre = (box[:2] + box[2:]) / 2
         best, best_distance = None, np.inf
-        for index, track in enumerate(self._tracks):
+        recent = [
+            i for i in self._recent if time_s - self._tracks[i].last_s <= self.rules.max_gap_s
+        ]
+        self._recent = recent  # a long live session does not look through all its past tracks
+        for index in recent:
+            track = self._tracks[index]
             gap = time_s - track.last_s
             if track.group != group or gap <= 0 or gap > self.rules.max_gap_s:
                 continue
