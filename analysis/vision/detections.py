@@ -155,7 +155,7 @@ def nms_keep(
     return np.asarray(keep, dtype=np.int64).reshape(-1)
 
 
-DEFAULT_CONFIDENCE = 0.4
+DEFAULT_CONFIDENCE = 0.5
 """The one default minimum score of Vision, Video, Live and the commands."""
 
 
