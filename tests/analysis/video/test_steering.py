@@ -101,3 +101,19 @@ def test_stop_keeps_what_was_analysed_and_a_playable_video(square_mp4: Path) -> 
         frames = sum(1 for _ in container.decode(video=0))
     assert frames == len(analysis.times)
     assert analysis.times[-1] < FRAMES / FPS
+
+
+def test_drawing_again_with_new_lines_runs_no_detector(square_mp4: Path) -> None:
+    from analysis.video.pipeline import render_video
+    from analysis.video.tracking import track_all
+    from analysis.vision.detections import DetectionFilter
+
+    analysis = analyse(square_mp4)
+    tracking = track_all(analysis.times, analysis.candidates, DetectionFilter(0.3), FPS)
+    out = io.BytesIO()
+    gate = Line(0, 100, WIDTH, 100, "low")
+    render_video(square_mp4, analysis, tracking, out, lines=[gate], render=RenderSettings(80))
+    with av.open(io.BytesIO(out.getvalue())) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == FRAMES and frames[0].shape == (HEIGHT // 2, WIDTH // 2, 3)
+    assert frames[-1][49:52, 8:24].mean() > 200  # the line, at half its height
