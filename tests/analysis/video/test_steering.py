@@ -103,7 +103,7 @@ def test_stop_keeps_what_was_analysed_and_a_playable_video(square_mp4: Path) -> 
     assert analysis.times[-1] < FRAMES / FPS
 
 
-def test_drawing_again_with_new_lines_runs_no_detector(square_mp4: Path) -> None:
+def test_drawing_again_with_new_tracks_and_lines(square_mp4: Path) -> None:
     from analysis.video.pipeline import render_video
     from analysis.video.tracking import track_all
     from analysis.vision.detections import DetectionFilter
