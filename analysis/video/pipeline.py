@@ -1,9 +1,9 @@
 """The analysis of a whole video in one streaming pass, and drawing it again with new settings.
 
 Frames are decoded one at a time and never held together: what stays after the pass is each
-analysed frame's raw candidates (a few kilobytes), so the confidence, IoU and class controls
-re-filter and re-track without running the network again. Decoding, inference and
-tracking + drawing + encoding run on three threads joined by short queues, so decoding and
+analysed frame's raw candidates (a few kilobytes), so the confidence (which picks whole
+tracks), IoU and class controls apply again without running the network. Decoding, inference
+and tracking + drawing + encoding run on three threads joined by short queues, so decoding and
 encoding overlap with inference instead of adding to it. The file is opened once: the same
 pass gives the facts, the frames and the sound (for the page and for the annotated MP4).
 
@@ -42,7 +42,14 @@ from analysis.video.results import (
     VideoAnalysis,
     output_size,
 )
-from analysis.video.tracking import DEFAULT_RULES, Tracker, Tracking, TrackRules
+from analysis.video.tracking import (
+    DEFAULT_RULES,
+    Tracker,
+    Tracking,
+    TrackRules,
+    floor_filter,
+    remember_tracks,
+)
 from analysis.vision.annotate import Annotator
 from analysis.vision.detections import (
     CLASS_NAME,
@@ -91,7 +98,8 @@ class _Pass:
         self.writer, self.stop = writer, stop
         self.size, self.scale = output_size(video.info, render.max_side)
         rate = video.info.fps / stride
-        self.tracker = Tracker(rate, rules)
+        self.tracker = Tracker(rate, rules, params.confidence)
+        self.floor = floor_filter(params)  # tracked at this score; confidence per track
         # Frames are drawn this much video time after they are tracked: by then, whether
         # their tracks are objects (they lasted min_track_s) is known.
         self.lookahead_s = rules.min_track_s + 1.5 / rate
@@ -153,7 +161,7 @@ class _Pass:
                 frame, raw = item
                 with self.timed("tracking"):
                     tracked = self.tracker.update(
-                        frame.time_s, filter_detections(raw, self.params), record=True
+                        frame.time_s, filter_detections(raw, self.floor), record=True
                     )
                 waiting.append((frame, tracked))
                 while waiting and waiting[0][0].time_s <= frame.time_s - self.lookahead_s:
@@ -258,15 +266,18 @@ class _Pass:
         timings = {name: round(seconds * 1000, 1) for name, seconds in self.spent.items()}
         timings["total"] = round(wall_s * 1000, 1)
         samples = heard.samples() if heard is not None else None
-        tracking = self.tracker.tracking()
+        tracks = self.tracker.all_tracks()
+        tracking = tracks.at(self.params.confidence)
         kept = len(tracking.times)
+        candidates = self.candidates[:kept]
+        remember_tracks(tracks, candidates, self.params)  # a confidence change re-filters them
         return VideoAnalysis(
             self.video.info,
             model,
             self.stride,
             np.asarray(self.indices[:kept], dtype=np.int64),
             tracking.times,
-            self.candidates[:kept],
+            candidates,
             timings,
             tracking,
             self.params,

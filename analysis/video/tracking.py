@@ -7,27 +7,41 @@ Roboflow ``trackers``' ByteTrack gives ids that survive across frames; around it
    are one object: the best-scored box stays, so a van is not a car and a truck at once;
 2. a track lost for at most ``max_gap_s`` and found again nearby keeps its id;
 3. a track is an object only once it has lasted ``min_track_s`` (confirmed): a flicker of a
-   few frames is not counted. Confirmed tracks are numbered 1, 2, … in the order they
-   were confirmed;
-4. each track has one label: the class its detections' scores add up to most.
+   few frames is not counted;
+4. the confidence applies to whole tracks, as in ByteTrack: tracking runs on every candidate
+   above :data:`TRACK_FLOOR` (low-scored boxes keep a track going through a blur or an
+   occlusion), and a confirmed track is an object once the mean score of its clear
+   detections so far (those scoring at least :data:`HIGH_SCORE`) is at least the confidence
+   (decided as it goes, so the video drawn during the pass agrees). Objects are numbered
+   1, 2, … in the order they became objects;
+5. each track has one label: the class its detections' scores add up to most.
 
-Tracking runs on the filtered candidates of each analysed frame, so it can be replayed for
-any confidence, IoU, class or rule setting without running the network again
-(:func:`track_all`), and the replay gives exactly what the pass gave.
+Tracking at the floor is done once per candidates set (:func:`track_all` keeps the last few):
+a confidence change only filters whole tracks (:meth:`AllTracks.at`, a few ms), and the
+replay gives exactly what the pass gave.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+import threading
+from collections import Counter, OrderedDict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
-from analysis.errors import InputError
+from analysis.video.objects import (
+    CONFUSABLE,
+    DEFAULT_RULES,
+    MAX_GAP_S,
+    MIN_TRACK_S,
+    Tracking,
+    TrackRecord,
+    TrackRules,
+    TrackSamples,
+)
 from analysis.vision.detections import (
     CLASS_NAME,
     DetectionFilter,
@@ -37,87 +51,33 @@ from analysis.vision.detections import (
     to_supervision,
 )
 
-MIN_TRACK_S = 0.5
-"""Default time a track must last to count as an object, s (the page states it)."""
+__all__ = [
+    "CONFUSABLE",
+    "DEFAULT_RULES",
+    "HIGH_SCORE",
+    "MAX_GAP_S",
+    "MIN_TRACK_S",
+    "TRACK_FLOOR",
+    "AllTracks",
+    "TrackRecord",
+    "TrackRules",
+    "TrackSamples",
+    "Tracker",
+    "Tracking",
+    "floor_filter",
+    "remember_tracks",
+    "track_all",
+]
 
-MAX_GAP_S = 2.0
-"""Default longest time an object may go unseen and keep its id, s."""
+HIGH_SCORE = 0.5
+"""Detections scoring this much are matched to tracks first and may start one (ByteTrack's
+high threshold); lower ones only continue a track."""
 
-CONFUSABLE: tuple[frozenset[str], ...] = (
-    frozenset({"car", "truck", "bus", "van", "train"}),
-    frozenset({"bicycle", "motorcycle", "motorbike"}),
-    frozenset({"cat", "dog", "sheep", "cow", "horse", "bear"}),
-)
-"""Classes a detector easily mistakes for one another: one object may flip between them."""
+TRACK_FLOOR = 0.25
+"""Candidates scoring at least this are tracked whatever the confidence (ByteTrack's second
+association uses them to keep tracks going); the confidence then picks whole tracks."""
 
 _TRACK = "track"  # data field of update()'s detections: the internal track index, -1 none
-
-
-@dataclass(frozen=True)
-class TrackRules:
-    """How detections become objects.
-
-    Attributes
-    ----------
-    min_track_s : float
-        A track counts as an object once it has lasted this long, s (0: every track).
-    max_gap_s : float
-        A track lost for at most this long and found again near where it was keeps its id, s.
-    class_agnostic : bool
-        Overlapping boxes of any classes are one object (else only :data:`CONFUSABLE` ones).
-    merge_iou : float
-        Overlap (IoU) above which boxes of confusable classes are one object.
-    """
-
-    min_track_s: float = MIN_TRACK_S
-    max_gap_s: float = MAX_GAP_S
-    class_agnostic: bool = False
-    merge_iou: float = 0.6
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.min_track_s <= 600.0:
-            raise InputError(f"The minimum track time must be 0 to 600 s, not {self.min_track_s}.")
-        if not 0.0 <= self.max_gap_s <= 600.0:
-            raise InputError(f"The longest gap must be 0 to 600 s, not {self.max_gap_s}.")
-        if not 0.0 < self.merge_iou <= 1.0:
-            raise InputError(f"The merge IoU must be above 0 and at most 1, not {self.merge_iou}.")
-
-    def group(self, label: str) -> str:
-        """The name of the set of classes ``label`` may be confused with."""
-        if self.class_agnostic:
-            return "any"
-        return next((",".join(sorted(g)) for g in CONFUSABLE if label in g), label)
-
-
-DEFAULT_RULES = TrackRules()
-
-
-@dataclass(frozen=True)
-class TrackRecord:
-    """One confirmed object: its id, its one label, when it was seen."""
-
-    id: int  # 1, 2, … in the order the tracks were confirmed
-    label: str  # the class its detections' scores add up to most
-    first_s: float
-    last_s: float
-    frames: int  # analysed frames it was detected in
-    best_score: float
-    mean_score: float  # of its detections: low (a sign seen as a person: 0.53) says unsure
-
-    @property
-    def duration_s(self) -> float:
-        return self.last_s - self.first_s
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "label": self.label,
-            "first_s": round(self.first_s, 3),
-            "last_s": round(self.last_s, 3),
-            "frames": self.frames,
-            "best_score": round(self.best_score, 2),
-            "mean_score": round(self.mean_score, 2),
-        }
 
 
 @dataclass
@@ -131,7 +91,26 @@ class _Track:
     best_score: float = 0.0
     votes: Counter = field(default_factory=Counter)  # label -> summed score
     raw: int = -1  # the ByteTrack id that owns it now
-    public: int | None = None  # its number once confirmed
+    public: int | None = None  # its number once an object (confirmed, mean score ≥ confidence)
+    total: float = 0.0  # its detections' scores, summed
+    clear: list[float] = field(default_factory=lambda: [0.0, 0])  # sum and count, ≥ HIGH_SCORE
+    seqs: list[int] = field(default_factory=list)  # each detection's order among all the tracker's
+    means: list[float] = field(default_factory=list)  # its score_so_far() at each detection
+    confirmed_at: int | None = None  # its detection at which it had lasted min_track_s
+
+    def score_so_far(self) -> float:
+        """The mean score of its clear detections (≥ :data:`HIGH_SCORE`), else of them all:
+        the boxes that only carried it through an occlusion do not pull it down."""
+        total, count = self.clear
+        return total / count if count else self.total / self.frames
+
+    def counted_at(self, confidence: float) -> int | None:
+        """The order (seq) of the detection at which it becomes an object at ``confidence``:
+        it is confirmed and the mean score of its detections so far is at least that."""
+        if self.confirmed_at is None:
+            return None
+        hits = np.flatnonzero(np.asarray(self.means[self.confirmed_at :]) >= confidence)
+        return self.seqs[self.confirmed_at + int(hits[0])] if len(hits) else None
 
     @property
     def label(self) -> str:
@@ -146,24 +125,31 @@ class Tracker:
     frame_rate : float
         Analysed frames per second (the video's rate divided by the stride).
     rules : TrackRules
+    confidence : float
+        A confirmed track is an object (numbered) once its detections' mean score is this much.
+        Feed it detections filtered at a lower score (:func:`floor_filter`) to track the
+        ByteTrack way; 0: every confirmed track is an object.
     """
 
-    def __init__(self, frame_rate: float, rules: TrackRules = DEFAULT_RULES) -> None:
-        # Activation at 0.25, not ByteTrack's 0.7: the confidence control has already
-        # decided which detections count, so each of them may start a track.
+    def __init__(
+        self, frame_rate: float, rules: TrackRules = DEFAULT_RULES, confidence: float = 0.0
+    ) -> None:
+        # Tracks start from detections of 0.5 or more; lower ones (ByteTrack's second
+        # association) only continue them.
         self._tracker = ByteTrackTracker(
             frame_rate=max(frame_rate, 1.0),
             track_activation_threshold=0.25,
             minimum_consecutive_frames=2,
-            high_conf_det_threshold=0.5,
+            high_conf_det_threshold=HIGH_SCORE,
         )
-        self.rules = rules
+        self.rules, self.confidence, self.frame_rate = rules, confidence, frame_rate
         self.period_s = 1.0 / max(frame_rate, 1e-6)
         self._tracks: list[_Track] = []  # by internal id
         self._of_raw: dict[int, int] = {}  # ByteTrack id -> internal id
         self._recent: list[int] = []  # internal ids of the tracks seen within max_gap_s
         self._class_ids: dict[str, int] = {}
         self._confirmed = 0
+        self._seq = 0  # detections assigned to tracks so far
         self._frames: list[tuple[float, sv.Detections]] = []  # kept by update(record=True)
 
     def update(self, time_s: float, detections: Detections, record: bool = False) -> sv.Detections:
@@ -223,7 +209,20 @@ class Tracker:
             track.frames += 1
             track.best_score = max(track.best_score, score)
             track.votes[label] += score
-            if track.public is None and track.last_s - track.first_s >= self.rules.min_track_s:
+            track.total += score
+            if score >= HIGH_SCORE:
+                track.clear[0] += score
+                track.clear[1] += 1
+            track.seqs.append(self._seq)
+            track.means.append(track.score_so_far())
+            self._seq += 1
+            if track.confirmed_at is None and time_s - track.first_s >= self.rules.min_track_s:
+                track.confirmed_at = len(track.means) - 1
+            if (
+                track.public is None
+                and track.confirmed_at is not None
+                and track.means[-1] >= self.confidence
+            ):
                 self._confirmed += 1
                 track.public = self._confirmed
             internal[i] = index
@@ -275,28 +274,23 @@ class Tracker:
         return detections
 
     def tracks(self) -> list[TrackRecord]:
-        """Every confirmed object so far, by number."""
-        confirmed = sorted(
-            (t for t in self._tracks if t.public is not None), key=lambda t: t.public
+        """Every object so far, by number."""
+        objects = sorted((t for t in self._tracks if t.public is not None), key=lambda t: t.public)
+        return [_record(t.public, t) for t in objects]
+
+    def all_tracks(self) -> AllTracks:
+        """The recorded frames' confirmed tracks, whatever their scores: :meth:`AllTracks.at`
+        picks the objects for any confidence."""
+        confirmed = np.array([t.confirmed_at is not None for t in self._tracks] + [False])
+        frames = [frame[confirmed[frame.data[_TRACK]]] for _, frame in self._frames]
+        times = np.array([t for t, _ in self._frames], dtype=np.float64)
+        return AllTracks(
+            times, frames, list(self._tracks), dict(self._class_ids), self.rules, self.frame_rate
         )
-        return [
-            TrackRecord(
-                t.public,
-                t.label,
-                t.first_s,
-                t.last_s,
-                t.frames,
-                t.best_score,
-                sum(t.votes.values()) / t.frames,
-            )
-            for t in confirmed
-        ]
 
     def tracking(self) -> Tracking:
-        """The recorded frames with their confirmed objects only, under their final labels."""
-        frames = [self.shown(frame) for _, frame in self._frames]
-        times = np.array([t for t, _ in self._frames], dtype=np.float64)
-        return Tracking(times, frames, self.tracks(), self.rules, self.period_s)
+        """The recorded frames with their objects only, under their final labels."""
+        return self.all_tracks().at(self.confidence)
 
 
 def _empty() -> sv.Detections:
@@ -319,91 +313,81 @@ def _merge_confusable(detections: Detections, rules: TrackRules) -> Detections:
     return detections[keep]
 
 
+def _record(number: int, track: _Track) -> TrackRecord:
+    return TrackRecord(
+        number,
+        track.label,
+        track.first_s,
+        track.last_s,
+        track.frames,
+        track.best_score,
+        track.score_so_far(),
+    )
+
+
 @dataclass(frozen=True)
-class TrackSamples:
-    """Every detection of every confirmed track, flat, ordered by track then time."""
+class AllTracks:
+    """Every confirmed track of the analysed frames, whatever its scores (made by
+    :meth:`Tracker.all_tracks`): :meth:`at` keeps the objects of one confidence."""
 
-    ids: np.ndarray  # (N,) int, the track's number
-    times: np.ndarray  # (N,) s
-    labels: np.ndarray  # (N,) object, the track's label
-    boxes: np.ndarray  # (N, 4) xyxy pixels
+    times: np.ndarray  # (K,) s
+    frames: list[sv.Detections]  # per frame, the detections of confirmed tracks
+    tracks: list[_Track]  # by internal id (the frames' data["track"])
+    class_ids: dict[str, int]
+    rules: TrackRules
+    frame_rate: float
 
-
-@dataclass(frozen=True)
-class Tracking:
-    """The confirmed objects of every analysed frame and what they add up to.
-
-    Attributes
-    ----------
-    times : np.ndarray
-        (K,) s, each analysed frame's time.
-    frames : list of sv.Detections
-        Per analysed frame, the confirmed objects only: ``tracker_id`` = the object's number,
-        ``class_name`` / ``class_id`` = its track's one label.
-    tracks : list of TrackRecord
-        The confirmed objects, by number.
-    rules : TrackRules
-    period_s : float
-        Time between analysed frames, s.
-    """
-
-    times: np.ndarray
-    frames: list[sv.Detections]
-    tracks: list[TrackRecord]
-    rules: TrackRules = DEFAULT_RULES
-    period_s: float = 0.04
-
-    def of_labels(self, labels: Collection[str] | None) -> Tracking:
-        """Only the objects whose one label is in ``labels`` (None: all): the class filter
-        applied to objects, without tracking again (a few ms for minutes of video).
-
-        Filtering tracks, not detections, keeps an object whole when some of its frames
-        were seen as another class.
-        """
-        if labels is None:
-            return self
-        wanted = set(labels)
-        frames = [
-            frame[np.isin(frame.data[CLASS_NAME], list(wanted))] if len(frame) else frame
-            for frame in self.frames
-        ]
-        tracks = [track for track in self.tracks if track.label in wanted]
-        return Tracking(self.times, frames, tracks, self.rules, self.period_s)
-
-    def counts(self) -> dict[str, int]:
-        """Distinct confirmed objects per label, most first."""
-        return dict(Counter(track.label for track in self.tracks).most_common())
-
-    @cached_property
-    def _in_view(self) -> dict[str, np.ndarray]:
-        counts: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(self.frames), np.int32))
-        for k, frame in enumerate(self.frames):
-            for name in frame.data.get(CLASS_NAME, []):
-                counts[str(name)][k] += 1
-        return {label: counts[label] for label in sorted(counts)}
-
-    @cached_property
-    def _samples(self) -> TrackSamples:
-        sizes = [len(frame) for frame in self.frames]
-        if not sum(sizes):
-            empty = np.zeros(0)
-            return TrackSamples(empty.astype(int), empty, empty.astype(object), np.zeros((0, 4)))
-        ids = np.concatenate([frame.tracker_id for frame in self.frames]).astype(int)
-        order = np.lexsort((np.arange(len(ids)), ids))  # by track, then time
-        return TrackSamples(
-            ids[order],
-            np.repeat(self.times, sizes)[order],
-            np.concatenate([frame.data[CLASS_NAME] for frame in self.frames])[order],
-            np.concatenate([frame.xyxy for frame in self.frames])[order],
+    def at(self, confidence: float) -> Tracking:
+        """The objects at ``confidence``: the confirmed tracks whose mean score reached that
+        since they were confirmed, numbered in the order they did. Filters, does not track."""
+        order = sorted(
+            (seq, index)
+            for index, track in enumerate(self.tracks)
+            if (seq := track.counted_at(confidence)) is not None
         )
+        numbers = np.full(len(self.tracks) + 1, -1, dtype=int)  # the last: no track (-1)
+        numbers[[index for _, index in order]] = np.arange(1, len(order) + 1)
+        labels = [track.label for track in self.tracks] + [""]
+        names = np.array(labels, dtype=object)
+        class_ids = np.array([self.class_ids.get(name, -1) for name in labels], dtype=int)
+        frames = []
+        for frame in self.frames:
+            internal = frame.data[_TRACK]
+            kept = numbers[internal] >= 0
+            shown = frame[kept]
+            shown.tracker_id = numbers[internal[kept]]
+            shown.data[CLASS_NAME] = names[internal[kept]]
+            shown.class_id = class_ids[internal[kept]]
+            frames.append(shown)
+        tracks = [_record(number, self.tracks[index]) for number, (_, index) in enumerate(order, 1)]
+        return Tracking(self.times, frames, tracks, self.rules, 1.0 / max(self.frame_rate, 1e-6))
 
-    def samples(self) -> TrackSamples:
-        """The tracks' detections, flat (made once): what lines and zones are counted on."""
-        return self._samples
 
-    def in_view(self) -> dict[str, np.ndarray]:
-        """Per label, how many confirmed objects of it each analysed frame shows, (K,) int."""
-        return self._in_view
+def floor_filter(params: DetectionFilter) -> DetectionFilter:
+    """``params`` with the score tracking runs at: :data:`TRACK_FLOOR`, or lower with it."""
+    return replace(params, confidence=min(params.confidence, TRACK_FLOOR))
+
+
+_KEPT = 4  # candidates sets whose tracks are kept (each a few MB at most)
+_kept: OrderedDict[tuple, tuple[Sequence[Detections], AllTracks]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _key(
+    candidates: Sequence[Detections], params: DetectionFilter, rate: float, rules: TrackRules
+) -> tuple:
+    return (id(candidates), floor_filter(params), float(rate), rules)
+
+
+def remember_tracks(
+    tracks: AllTracks, candidates: Sequence[Detections], params: DetectionFilter
+) -> None:
+    """Keep ``tracks`` (tracked from ``candidates`` filtered by ``floor_filter(params)``) for
+    :func:`track_all` to reuse while ``candidates`` is the same object."""
+    with _kept_lock:
+        _kept[_key(candidates, params, tracks.frame_rate, tracks.rules)] = (candidates, tracks)
+        while len(_kept) > _KEPT:
+            _kept.popitem(last=False)
 
 
 def track_all(
@@ -415,10 +399,19 @@ def track_all(
 ) -> Tracking:
     """Filter each analysed frame's raw candidates and track them from the first frame.
 
-    No network runs: this is what a confidence, IoU, class or rule change costs. Lines and
-    zones are counted from the result (:func:`analysis.video.regions.count_regions`).
+    No network runs: this is what a confidence, IoU, class or rule change costs. Tracking at
+    the floor score is kept per ``candidates`` object, IoU, classes and rules: a confidence
+    change on the same candidates only filters tracks. Lines and zones are counted from the
+    result (:func:`analysis.video.regions.count_regions`).
     """
+    with _kept_lock:
+        kept = _kept.get(_key(candidates, params, frame_rate, rules))
+    if kept is not None and kept[0] is candidates and np.array_equal(kept[1].times, times):
+        return kept[1].at(params.confidence)
     tracker = Tracker(frame_rate, rules)
+    floor = floor_filter(params)
     for t, raw in zip(times, candidates, strict=True):
-        tracker.update(float(t), filter_detections(raw, params), record=True)
-    return tracker.tracking()
+        tracker.update(float(t), filter_detections(raw, floor), record=True)
+    tracks = tracker.all_tracks()
+    remember_tracks(tracks, candidates, params)
+    return tracks.at(params.confidence)

@@ -190,6 +190,21 @@ def test_new_settings_retrack_without_running_the_detector(square_mp4: Path) -> 
     assert count_regions(loose, [line], []).line_counts()["line"]["in"] == {"square": 1}
 
 
+def test_a_confidence_change_after_the_pass_reuses_its_tracks(
+    square_mp4: Path, monkeypatch
+) -> None:
+    """The pass keeps its tracks: the same settings give what it gave, another confidence
+    filters them, neither tracks again."""
+    from analysis.video import tracking as module
+
+    analysis = analyse(square_mp4)
+    monkeypatch.setattr(module.Tracker, "update", None)  # tracking again would fail
+    same = track_all(analysis.times, analysis.candidates, DetectionFilter(0.5, 0.45), FPS)
+    assert same.tracks == analysis.tracking.tracks and len(same.tracks) == 1
+    strict = track_all(analysis.times, analysis.candidates, DetectionFilter(0.99, 0.45), FPS)
+    assert strict.tracks == []
+
+
 def test_stride_analyses_every_nth_frame_and_keeps_one_track(square_mp4: Path) -> None:
     analysis = analyse(square_mp4, stride=3)
     np.testing.assert_array_equal(analysis.frame_indices, np.arange(0, FRAMES, 3))

@@ -189,3 +189,59 @@ def test_counting_frame_by_frame_gives_what_counting_at_once_gives() -> None:
     assert at_once.crossings == played.crossings
     assert at_once.line_counts() == played.line_counts()
     assert at_once.zone_counts() == played.zone_counts()
+
+
+def test_the_confidence_applies_to_whole_tracks() -> None:
+    """A square scored 0.9 but 0.3 while it passes behind something (frames 25-49) is one
+    object at confidence 0.5, not two; one whose clear detections average 0.55 is an object
+    at 0.5 and not at 0.6; objects are numbered in the order they became objects."""
+    times, candidates = frames_of(
+        lambda t: (20 + 40 * t, 100),
+        lambda t: (20 + 40 * t, 300) if t >= 0.4 else None,
+        seconds=4,
+        scores=[lambda k: 0.3 if 25 <= k < 50 else 0.9, lambda k: 0.55],
+    )
+    at = {c: track_all(times, candidates, DetectionFilter(c), FPS) for c in (0.5, 0.6)}
+    assert at[0.5].counts() == {"square": 2}
+    first, second = at[0.5].tracks
+    assert first.first_s < second.first_s and first.duration_s > 3.8
+    assert first.mean_score == pytest.approx(0.9) and second.mean_score == pytest.approx(0.55)
+    assert at[0.6].counts() == {"square": 1} and at[0.6].tracks[0].first_s == first.first_s
+
+
+def test_a_confidence_change_filters_tracks_without_tracking_again(monkeypatch) -> None:
+    from analysis.video import tracking as module
+
+    times, candidates = frames_of(lambda t: (20 + 40 * t, 100), seconds=2)
+    before = track_all(times, candidates, DetectionFilter(0.5), FPS)
+    monkeypatch.setattr(module.Tracker, "update", None)  # tracking again would fail
+    after = track_all(times, candidates, DetectionFilter(0.8), FPS)
+    assert after.tracks == before.tracks
+    assert track_all(times, candidates, DetectionFilter(0.95), FPS).tracks == []
+    with pytest.raises(TypeError):  # other candidates (a copy) are tracked
+        track_all(times, list(candidates), DetectionFilter(0.8), FPS)
+
+
+def test_tracking_as_it_goes_numbers_objects_as_the_replay_does() -> None:
+    """The pass decides objects frame by frame (its video is drawn meanwhile): it finds the
+    objects, numbers and frames that filtering all the tracks afterwards finds."""
+    from analysis.video.tracking import Tracker, floor_filter
+    from analysis.vision.detections import filter_detections
+
+    times, candidates = frames_of(
+        lambda t: (20 + 40 * t, 100),
+        lambda t: (20 + 40 * t, 300) if t >= 0.4 else None,
+        lambda t: (300, 20 + 30 * t) if t >= 1.0 else None,
+        seconds=4,
+        scores=[lambda k: 0.9 if k > 30 else 0.45, lambda k: 0.7, lambda k: 0.6],
+    )
+    params = DetectionFilter(0.65)
+    live = Tracker(FPS, confidence=params.confidence)
+    for t, raw in zip(times, candidates, strict=True):
+        live.update(float(t), filter_detections(raw, floor_filter(params)), record=True)
+    replay = track_all(times, candidates, params, FPS)
+    assert [t.id for t in live.tracks()] == [1, 2]
+    assert live.tracks() == replay.tracks == live.tracking().tracks
+    assert replay.tracks[0].first_s > 0.39  # the square at y 300 became an object first
+    for ours, theirs in zip(live.tracking().frames, replay.frames, strict=True):
+        np.testing.assert_array_equal(ours.tracker_id, theirs.tracker_id)
