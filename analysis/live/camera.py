@@ -25,7 +25,7 @@ import numpy as np
 import supervision as sv
 
 from analysis.video.io import Mp4Writer
-from analysis.video.tracking import Tracker
+from analysis.video.tracking import Tracker, TrackRules
 from analysis.vision.annotate import Annotator
 from analysis.vision.detections import DetectionFilter, Detections, to_supervision
 from analysis.vision.detectors import Detector, filter_candidates
@@ -38,6 +38,9 @@ STATS_WINDOW_S = 2.0
 
 TRACK_RATE = 15.0
 """Frame rate ByteTrack and the trails are tuned for (frames per second): the stream's target."""
+
+LIVE_RULES = TrackRules(min_track_s=0.0)
+"""Ids and trails as soon as ByteTrack follows an object: a stream has no later to wait for."""
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ class LiveVideo:
         key = (settings.model, settings.params)
         if self._tracker is None or self._tracked_with != key:
             self._stop_tracking()
-            self._tracker, self._tracked_with = Tracker(TRACK_RATE), key
+            self._tracker, self._tracked_with = Tracker(TRACK_RATE, LIVE_RULES), key
         return self._tracker.update(start - self._started, shown)
 
     def _annotator_for(self, rgb: np.ndarray) -> Annotator:
