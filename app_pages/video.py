@@ -6,21 +6,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.errors import InputError
+from analysis.audio.decode import AudioClip
 from analysis.filenames import safe_stem
-from analysis.video.tracking import Line
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from models.catalog import CATALOG
+from ui.sections.speech import finished_transcript, show_speech
 from ui.sections.video_analysis import analysed
-from ui.sections.video_frames import show_frames
-from ui.sections.video_results import (
-    show_downloads,
-    show_timeline,
-    show_tracks,
-    show_videos,
-    tracked,
-)
+from ui.sections.video_player import current_shapes, show_player
+from ui.sections.video_results import show_downloads, show_tracks, tracked
 from ui.state import KeptFile, kept_file, remember
 
 SAMPLE = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian's opencv-doc
@@ -91,30 +85,24 @@ with settings_col:
     classes = st.multiselect(
         "Classes to show (empty shows all)", present, key=remember(f"video_classes_{model}", [])
     )
-    use_line = st.toggle("Count crossings of a line", key=remember("video_use_line", False))
-    line = None
-    if use_line:
-        a, b, c, d = st.columns(4)
-        x1 = a.number_input("x1", 0, info.width, key=remember("video_x1", 0))
-        y1 = b.number_input("y1", 0, info.height, key=remember("video_y1", info.height // 2))
-        x2 = c.number_input("x2", 0, info.width, key=remember("video_x2", info.width))
-        y2 = d.number_input("y2", 0, info.height, key=remember("video_y2", info.height // 2))
-        try:
-            line = Line(x1, y1, x2, y2)
-        except InputError as error:
-            st.error(str(error))
+shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None))
+counts = shown.counts(current_shapes(source))
+soundtrack = result.analysis.soundtrack
+clip = (
+    None if soundtrack is None else AudioClip(soundtrack[0], soundtrack[1], "video", "soundtrack")
+)
+speech_key = f"{source.digest}:soundtrack"
+transcript = None if clip is None else finished_transcript(speech_key, 0.0, round(clip.duration, 3))
 
-shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None), line)
-
-# -- The video, frame by frame ---------------------------------------------------------------
+# -- The video with its lines, zones, subtitles and timeline ---------------------------------
 with source_col:
-    show_videos(source, result, shown)
-    show_frames(source, shown)
+    show_player(source, result, result.video, shown, counts, transcript)
 
 # -- Tracks and counts -----------------------------------------------------------------------
 with settings_col:
     show_tracks(shown)
 
-# -- Seen and heard on one time axis, and downloads ------------------------------------------
-show_timeline(result, shown)
+# -- What is said, and downloads -------------------------------------------------------------
+if clip is not None:
+    show_speech(clip, 0.0, clip.duration, speech_key)
 show_downloads(result, shown, safe_stem(source.name, default="video"))
