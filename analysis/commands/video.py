@@ -7,9 +7,12 @@ With ``--json`` prints one JSON object::
      "tracks": [{"id", "label", "first_s", "last_s", "frames", "best_score"}],
      "counts": {label: distinct tracks},
      "timings_ms": {"decode", "inference", "tracking", "annotate", "encode", "total"},
-     "output": path or null}
+     "output": path or null,
+     "lines": {NAME: {"in": {label: n}, "out": {label: n}}},
+     "zones": {NAME: {label: {"entered": n, "mean_dwell_s": s}}},
+     "rules": {"min_track_s", "max_gap_s", "class_agnostic"}}
 
-and, with ``--line``, ``"crossings": {label: {"in": n, "out": m}}``.
+Tracks and counts hold confirmed objects only (seen for at least ``--min-track-s``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 from analysis.errors import InputError
 from analysis.video.exports import result_json
 from analysis.video.pipeline import analyse_video, video_detector
-from analysis.video.tracking import Line
-from analysis.vision.detections import DetectionFilter
+from analysis.video.regions import Line, Zone
+from analysis.video.tracking import MIN_TRACK_S, TrackRules
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available
 
 
@@ -34,19 +38,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=PREFERENCE,
         help="catalog model (default: the best one whose files are present)",
     )
-    parser.add_argument("--conf", type=float, default=0.5, help="minimum score (default 0.5)")
+    parser.add_argument(
+        "--conf",
+        type=float,
+        default=DEFAULT_CONFIDENCE,
+        help=f"minimum score (default {DEFAULT_CONFIDENCE})",
+    )
     parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     parser.add_argument(
         "--stride", type=int, default=1, help="analyse every Nth frame (default 1: all)"
     )
     parser.add_argument(
-        "--line", type=Line.parse, help="count crossings of the line x1,y1,x2,y2 (pixels)"
+        "--line",
+        action="append",
+        default=[],
+        metavar="NAME=x1,y1,x2,y2",
+        help="count crossings of this line (pixels; 'in' is moving up across a line drawn "
+        "left to right); repeat for several",
+    )
+    parser.add_argument(
+        "--zone",
+        action="append",
+        default=[],
+        metavar="NAME=x1,y1,x2,y2,x3,y3,...",
+        help="count objects entering this polygon and their time in it (pixels); repeatable",
+    )
+    parser.add_argument(
+        "--min-track-s",
+        type=float,
+        default=MIN_TRACK_S,
+        help=f"an object must be tracked this long to count, s (default {MIN_TRACK_S})",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
     params = DetectionFilter(confidence=args.conf, iou=args.iou)
+    lines = [Line.parse(text, f"line {n}") for n, text in enumerate(args.line, start=1)]
+    zones = [Zone.parse(text, f"zone {n}") for n, text in enumerate(args.zone, start=1)]
+    names = [region.name for region in (*lines, *zones)]
+    if len(set(names)) < len(names):
+        raise InputError("Each line and zone needs its own name.")
     if args.output is not None and args.output.suffix.lower() != ".mp4":
         raise InputError(f"The output must be an .mp4 file, not {args.output.name}.")
     model = args.model or best_available()
@@ -56,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         model,
         params,
         stride=args.stride,
-        line=args.line,
+        lines=lines,
+        zones=zones,
+        rules=TrackRules(min_track_s=args.min_track_s),
         output=args.output,
     )
     if args.json:
@@ -69,11 +103,22 @@ def run(args: argparse.Namespace) -> int:
     )
     if analysis.note:
         print(f"  {analysis.note}")
-    counts = analysis.tracking.counts()
-    print("  " + (", ".join(f"{label}: {n}" for label, n in counts.items()) or "no tracks"))
-    for label, sides in (analysis.tracking.crossings or {}).items():
-        print(f"  crossed the line: {label} in {sides['in']}, out {sides['out']}")
+    result = result_json(analysis, args.output)
+    counts = ", ".join(f"{label}: {n}" for label, n in result["counts"].items())
+    print(f"  objects seen for {args.min_track_s:g} s or more: {counts or 'none'}")
+    for name, sides in result["lines"].items():
+        print(f"  line {name}: in {_per_label(sides['in'])}; out {_per_label(sides['out'])}")
+    for name, per_label in result["zones"].items():
+        entered = ", ".join(
+            f"{label} {v['entered']} (mean {v['mean_dwell_s']:.1f} s)"
+            for label, v in per_label.items()
+        )
+        print(f"  zone {name}: entered {entered or 'by none'}")
     print("  " + ", ".join(f"{k} {v:.0f} ms" for k, v in analysis.timings_ms.items()))
     if args.output:
         print(f"  wrote {args.output}")
     return 0
+
+
+def _per_label(counts: dict[str, int]) -> str:
+    return ", ".join(f"{label} {n}" for label, n in counts.items()) or "0"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import supervision as sv
 
 from analysis.figures import SPECTROGRAM_LAYOUT, encode, new_figure
 from analysis.video.pipeline import VideoAnalysis
+from analysis.video.regions import Line, Zone, count_regions
 from analysis.video.tracking import Tracking
 
 
@@ -43,7 +45,8 @@ def render_in_view(tracking: Tracking, end_s: float, classes: int = 6) -> bytes:
 
 
 def frame_records(tracking: Tracking, frame_indices: np.ndarray) -> list[dict[str, object]]:
-    """One record per detection of every analysed frame (frame, time, track, label, box)."""
+    """One record per confirmed object in every analysed frame: frame, time (s), track id,
+    the track's label, score (2 decimals), box (whole pixels)."""
     records = []
     for index, t, frame in zip(frame_indices, tracking.times, tracking.frames, strict=True):
         for box, score, track_id, name in zip(
@@ -53,10 +56,10 @@ def frame_records(tracking: Tracking, frame_indices: np.ndarray) -> list[dict[st
                 {
                     "frame": int(index),
                     "time_s": round(float(t), 3),
-                    "track_id": int(track_id) if track_id >= 0 else None,
+                    "track_id": int(track_id),
                     "label": str(name),
-                    "score": round(float(score), 4),
-                    "box": [round(float(v), 1) for v in box],
+                    "score": round(float(score), 2),
+                    "box": [round(float(v)) for v in box],
                 }
             )
     return records
@@ -116,14 +119,26 @@ def _summary(frame: sv.Detections) -> str:
 
 
 def result_json(
-    analysis: VideoAnalysis, output: Path | None, tracking: Tracking | None = None
+    analysis: VideoAnalysis,
+    output: Path | None,
+    tracking: Tracking | None = None,
+    lines: Sequence[Line] | None = None,
+    zones: Sequence[Zone] | None = None,
 ) -> dict[str, object]:
     """The JSON object the CLI prints and the Video page offers for download.
 
-    ``tracking`` replaces the pass's own (the page's, for its current settings).
+    ``tracking``, ``lines`` and ``zones`` replace the pass's own (the page's, for its current
+    settings). Keys: model, video, frames_analysed, tracks (confirmed only), counts (distinct
+    confirmed objects per label), timings_ms, output, ``"lines": {name: {"in": {label: n},
+    "out": {label: n}}}``, ``"zones": {name: {label: {"entered": n, "mean_dwell_s": s}}}``
+    and "rules" (how detections became objects).
     """
     tracking = tracking or analysis.tracking
-    result: dict[str, object] = {
+    lines = analysis.lines if lines is None else lines
+    zones = analysis.zones if zones is None else zones
+    counted = count_regions(tracking, lines, zones)
+    rules = tracking.rules
+    return {
         "model": analysis.model,
         "video": analysis.info.as_dict(),
         "frames_analysed": len(analysis.times),
@@ -131,7 +146,11 @@ def result_json(
         "counts": tracking.counts(),
         "timings_ms": analysis.timings_ms,
         "output": str(output) if output else None,
+        "lines": counted.line_counts(),
+        "zones": counted.zone_counts(),
+        "rules": {
+            "min_track_s": rules.min_track_s,
+            "max_gap_s": rules.max_gap_s,
+            "class_agnostic": rules.class_agnostic,
+        },
     }
-    if tracking.crossings is not None:
-        result["crossings"] = tracking.crossings
-    return result

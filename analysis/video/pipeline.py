@@ -14,9 +14,9 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -25,10 +25,23 @@ import supervision as sv
 
 from analysis.cores import usable_cores
 from analysis.errors import InputError
-from analysis.video.io import Frame, Mp4Writer, SoundSink, Soundtrack, Source, VideoFile, VideoInfo
-from analysis.video.tracking import Line, Tracker, Tracking, drawn_line
+from analysis.video.io import Frame, Mp4Writer, SoundSink, Soundtrack, Source, VideoFile
+from analysis.video.overlay import RegionArtist
+from analysis.video.regions import Line, RegionCounter, Zone
+from analysis.video.results import (
+    DEFAULT_RENDER,
+    PREVIEW_EVERY_S,
+    PassStatus,
+    Preview,
+    Progress,
+    RenderSettings,
+    VideoAnalysis,
+    output_size,
+)
+from analysis.video.tracking import DEFAULT_RULES, Tracker, Tracking, TrackRules
 from analysis.vision.annotate import Annotator
 from analysis.vision.detections import (
+    CLASS_NAME,
     DetectionFilter,
     Detections,
     filter_detections,
@@ -36,84 +49,8 @@ from analysis.vision.detections import (
 )
 from analysis.vision.detectors import Detector, load_detector
 
-Progress = Callable[[int, int], None]
-"""Called as ``progress(frames_done, frames_expected)`` during the analysis."""
-
 STAGES = ("decode", "inference", "tracking", "annotate", "encode")
 _QUEUE_FRAMES = 4  # frames waiting between two threads: bounds memory, keeps both busy
-
-
-@dataclass(frozen=True)
-class VideoAnalysis:
-    """One pass of a detector over a video: each analysed frame's raw candidates and times.
-
-    Attributes
-    ----------
-    info : VideoInfo
-    model : str
-        Catalog name of the detector.
-    stride : int
-        Every ``stride``-th frame was analysed.
-    frame_indices : np.ndarray
-        (K,) int, stream positions of the analysed frames.
-    times : np.ndarray
-        (K,) float64 s, their timestamps.
-    candidates : list of Detections
-        Raw candidates of each analysed frame (filter with the controls' settings).
-    timings_ms : dict
-        Time in each stage, ms, summed over frames ("decode", "inference", "tracking",
-        "annotate", "encode") and the wall-clock "total" (stages overlap).
-    tracking : Tracking
-        Tracks for the settings the pass ran with, ``params`` and ``line``.
-    params : DetectionFilter
-    line : Line or None
-    note : str or None
-        Why fewer frames than expected were analysed (damaged file, stopped), if so.
-    stopped : bool
-        Whether the pass was stopped before the end of the video.
-    soundtrack : (samples, rate) or None
-        The sound heard during the pass, mono float32 (1, n) at ``rate`` Hz, when asked for
-        and the video has sound.
-    """
-
-    info: VideoInfo
-    model: str
-    stride: int
-    frame_indices: np.ndarray
-    times: np.ndarray
-    candidates: list[Detections]
-    timings_ms: dict[str, float]
-    tracking: Tracking
-    params: DetectionFilter
-    line: Line | None = None
-    note: str | None = None
-    stopped: bool = False
-    soundtrack: tuple[np.ndarray, int] | None = None
-
-    @property
-    def frame_rate(self) -> float:
-        """Analysed frames per second."""
-        return self.info.fps / self.stride
-
-    @property
-    def end_s(self) -> float:
-        """End of the analysed part, s."""
-        if not len(self.times):
-            return 0.0
-        return max(float(self.times[-1]) + 1.0 / self.info.fps, self.info.duration_s)
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """How the annotated video is drawn and encoded."""
-
-    max_side: int | None = None  # longest side of the output, px (None: the video's size)
-    crf: int = 26
-
-
-def _output_size(info: VideoInfo, max_side: int | None) -> tuple[tuple[int, int], float]:
-    scale = 1.0 if not max_side else min(1.0, max_side / max(info.width, info.height))
-    return (max(2, round(info.width * scale)), max(2, round(info.height * scale))), scale
 
 
 def video_detector(name: str) -> Detector:
@@ -140,17 +77,27 @@ class _Pass:
         detector: Detector,
         params: DetectionFilter,
         stride: int,
-        line: Line | None,
+        regions: tuple[Sequence[Line], Sequence[Zone]],
+        rules: TrackRules,
         writer: Mp4Writer | None,
         render: RenderSettings,
         stop: threading.Event,
     ) -> None:
         self.video, self.detector, self.params, self.stride = video, detector, params, stride
         self.writer, self.stop = writer, stop
-        self.size, self.scale = _output_size(video.info, render.max_side)
+        self.size, self.scale = output_size(video.info, render.max_side)
         rate = video.info.fps / stride
-        self.annotator = Annotator(self.size, frame_rate=rate) if writer is not None else None
-        self.tracker = Tracker(rate, line)
+        self.tracker = Tracker(rate, rules)
+        # Frames are drawn this much video time after they are tracked: by then, whether
+        # their tracks are objects (they lasted min_track_s) is known.
+        self.lookahead_s = rules.min_track_s + 1.5 / rate
+        self.annotator = Annotator(self.size, frame_rate=rate if writer is not None else None)
+        self.counter = RegionCounter(regions[0], regions[1], period_s=1.0 / rate)
+        self.artist = RegionArtist(self.size, regions[0], regions[1], self.scale)
+        self.preview: Preview | None = None
+        self.started = time.perf_counter()
+        self.previewed = 0.0
+        self.expected = 1
         self.ending = threading.Event()  # the pass is over: the threads finish what they hold
         self.decoded: queue.Queue[Frame | None] = queue.Queue(_QUEUE_FRAMES)
         self.detected: queue.Queue = queue.Queue(_QUEUE_FRAMES)
@@ -159,7 +106,6 @@ class _Pass:
         self.indices: list[int] = []
         self.times: list[float] = []
         self.candidates: list[Detections] = []
-        self.tracked: list[sv.Detections] = []
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -195,24 +141,21 @@ class _Pass:
             self.failures.append(error)
 
     def draw_and_encode(self) -> None:
-        """Thread: track each analysed frame and, with a writer, draw and encode it."""
+        """Thread: track each analysed frame and, :attr:`lookahead_s` later, draw and encode
+        it (with a writer) and show it (to the preview, about once a second)."""
         try:
+            waiting: deque[tuple[Frame, sv.Detections]] = deque()
             while (item := self.detected.get()) is not None:
                 frame, raw = item
                 with self.timed("tracking"):
-                    tracked = self.tracker.update(frame.time_s, filter_detections(raw, self.params))
-                    self.tracked.append(tracked)
-                if self.writer is None:
-                    continue
-                with self.timed("annotate"):
-                    rgb = frame.rgb
-                    if self.scale != 1.0:
-                        rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-                    zone = self.tracker.zone
-                    line = None if zone is None else drawn_line(zone, self.scale)
-                    drawn = self.annotator.draw(rgb, rescaled(tracked, self.scale), line=line)
-                with self.timed("encode"):
-                    self.writer.write(drawn, frame.time_s)
+                    tracked = self.tracker.update(
+                        frame.time_s, filter_detections(raw, self.params), record=True
+                    )
+                waiting.append((frame, tracked))
+                while waiting and waiting[0][0].time_s <= frame.time_s - self.lookahead_s:
+                    self.show(*waiting.popleft())
+            while waiting:
+                self.show(*waiting.popleft())
             if self.writer is not None:
                 with self.timed("encode"):
                     self.writer.close()
@@ -220,6 +163,41 @@ class _Pass:
             self.failures.append(error)
             if self.writer is not None:
                 self.writer.discard()
+
+    def show(self, frame: Frame, tracked: sv.Detections) -> None:
+        """Draw one tracked frame's objects, lines and zones; encode it and preview it."""
+        with self.timed("tracking"):
+            shown = self.tracker.shown(tracked)
+            self.counter.update(frame.time_s, shown.tracker_id, shown.data[CLASS_NAME], shown.xyxy)
+        now = time.perf_counter()
+        preview = self.preview is not None and now - self.previewed >= PREVIEW_EVERY_S
+        if self.writer is None and not preview:
+            return
+        with self.timed("annotate"):
+            rgb = frame.rgb
+            if self.scale != 1.0:
+                rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
+            drawn = self.annotator.draw(rgb, rescaled(shown, self.scale))
+            self.artist.draw(drawn, self.counter)
+        if self.writer is not None:
+            with self.timed("encode"):
+                self.writer.write(drawn, frame.time_s)
+        if preview:
+            self.previewed = now
+            done = len(self.indices)
+            fps = done / max(now - self.started, 1e-6)
+            expected = max(self.expected, done)
+            self.preview(
+                PassStatus(
+                    done,
+                    expected,
+                    fps,
+                    (expected - done) / max(fps, 1e-6),
+                    frame.time_s,
+                    drawn,
+                    _counts(self.tracker),
+                )
+            )
 
     def infer(self, progress: Progress | None, expected: int) -> None:
         """The caller's thread: run the detector on each decoded frame, until the last one or
@@ -267,9 +245,38 @@ class _Pass:
             raise self.failures[0]
         return stopped
 
-    def tracking(self) -> Tracking:
-        times = np.asarray(self.times, dtype=np.float64)
-        return Tracking(times, self.tracked, self.tracker.tracks(), self.tracker.crossings())
+    def result(
+        self, model: str, wall_s: float, heard: Soundtrack | None, stopped: bool
+    ) -> VideoAnalysis:
+        """What the pass found, after :meth:`run`."""
+        if not self.indices:
+            raise InputError("Not one frame of this video could be decoded.")
+        timings = {name: round(seconds * 1000, 1) for name, seconds in self.spent.items()}
+        timings["total"] = round(wall_s * 1000, 1)
+        samples = heard.samples() if heard is not None else None
+        tracking = self.tracker.tracking()
+        kept = len(tracking.times)
+        return VideoAnalysis(
+            self.video.info,
+            model,
+            self.stride,
+            np.asarray(self.indices[:kept], dtype=np.int64),
+            tracking.times,
+            self.candidates[:kept],
+            timings,
+            tracking,
+            self.params,
+            tuple(self.counter.lines),
+            tuple(self.counter.zones),
+            self.tracker.rules,
+            _note(self.video, float(tracking.times[-1]), stopped),
+            stopped,
+            (samples, heard.rate) if samples is not None else None,
+        )
+
+
+def _counts(tracker: Tracker) -> dict[str, int]:
+    return dict(Counter(track.label for track in tracker.tracks()).most_common())
 
 
 def analyse_video(
@@ -279,11 +286,14 @@ def analyse_video(
     params: DetectionFilter,
     *,
     stride: int = 1,
-    line: Line | None = None,
+    lines: Sequence[Line] = (),
+    zones: Sequence[Zone] = (),
+    rules: TrackRules = DEFAULT_RULES,
     output: str | Path | io.BytesIO | None = None,
-    render: RenderSettings = RenderSettings(),
+    render: RenderSettings = DEFAULT_RENDER,
     soundtrack: bool = False,
     progress: Progress | None = None,
+    preview: Preview | None = None,
     stop: threading.Event | None = None,
 ) -> VideoAnalysis:
     """Detect, track and (with ``output``) draw and encode every ``stride``-th frame.
@@ -300,18 +310,24 @@ def analyse_video(
         Confidence, IoU and classes for the tracks and the drawn video.
     stride : int
         Analyse every Nth frame (tracks stay consistent: ByteTrack's clock runs at fps / N).
-    line : Line, optional
-        Count crossings of this line.
+    lines, zones : sequences of Line and Zone
+        Drawn on the annotated video and the previews, with their counts so far.
+    rules : TrackRules
+        When detections are one object (see :mod:`analysis.video.tracking`).
     output : path or io.BytesIO, optional
         Write the annotated video there (H.264 MP4, with the sound as AAC).
     render : RenderSettings
-        Output size and quality.
+        Output (and preview) size and quality.
     soundtrack : bool
         Keep the sound (mono) in the result, for its spectrogram and tags.
     progress : callable, optional
         ``progress(frames_done, frames_expected)`` after each analysed frame.
+    preview : callable, optional
+        ``preview(status)`` with a :class:`PassStatus` about every :data:`PREVIEW_EVERY_S`,
+        from another thread (keep it short: store the status, draw it elsewhere).
     stop : threading.Event, optional
-        Set it to end the pass early; the result holds the frames done so far.
+        Set it to end the pass early; the result holds the frames done so far (tracked, and
+        drawn into ``output``, which stays a playable video).
 
     Raises
     ------
@@ -324,34 +340,25 @@ def analyse_video(
         info = video.info
         writer = None
         if output is not None:
-            size, _ = _output_size(info, render.max_side)
+            size, _ = output_size(info, render.max_side)
             writer = Mp4Writer(output, size, info.fps, render.crf, sound=info.sound)
         heard = Soundtrack(info.sound) if soundtrack and info.sound else None
         sound = [sink.hear for sink in (heard, writer) if sink is not None and info.sound]
         work = _Pass(
-            video, detector, params, stride, line, writer, render, stop or threading.Event()
+            video,
+            detector,
+            params,
+            stride,
+            (lines, zones),
+            rules,
+            writer,
+            render,
+            stop or threading.Event(),
         )
-        stopped = work.run(sound, progress, expected=max(1, -(-info.frames // stride)))
-    if not work.indices:
-        raise InputError("Not one frame of this video could be decoded.")
-    timings = {name: round(seconds * 1000, 1) for name, seconds in work.spent.items()}
-    timings["total"] = round((time.perf_counter() - wall) * 1000, 1)
-    samples = heard.samples() if heard is not None else None
-    return VideoAnalysis(
-        info,
-        model,
-        stride,
-        np.asarray(work.indices, dtype=np.int64),
-        np.asarray(work.times, dtype=np.float64),
-        work.candidates,
-        timings,
-        work.tracking(),
-        params,
-        line,
-        _note(video, work.times[-1], stopped),
-        stopped,
-        (samples, heard.rate) if samples is not None else None,
-    )
+        work.preview = preview
+        work.expected = max(1, -(-info.frames // stride))
+        stopped = work.run(sound, progress, expected=work.expected)
+    return work.result(model, time.perf_counter() - wall, heard, stopped)
 
 
 def _note(video: VideoFile, last_s: float, stopped: bool) -> str | None:
@@ -374,15 +381,18 @@ def render_video(
     tracking: Tracking,
     output: str | Path | io.BytesIO,
     *,
-    line: Line | None = None,
-    render: RenderSettings = RenderSettings(),
+    lines: Sequence[Line] = (),
+    zones: Sequence[Zone] = (),
+    render: RenderSettings = DEFAULT_RENDER,
     progress: Progress | None = None,
 ) -> None:
-    """Draw ``tracking`` (e.g. from :func:`~analysis.video.tracking.track_all` with new settings)
-    on the analysed frames again and encode them: decoding and encoding, no inference."""
-    size, scale = _output_size(analysis.info, render.max_side)
+    """Draw ``tracking`` (e.g. from :func:`~analysis.video.tracking.track_all` with new
+    settings), ``lines`` and ``zones`` with their counts on the analysed frames again, and
+    encode them: decoding and encoding, no inference."""
+    size, scale = output_size(analysis.info, render.max_side)
     annotator = Annotator(size, frame_rate=analysis.frame_rate)
-    zone = line.zone() if line else None
+    counter = RegionCounter(lines, zones, period_s=tracking.period_s)
+    artist = RegionArtist(size, lines, zones, scale)
     with VideoFile(source) as video:
         sound = video.info.sound
         writer = Mp4Writer(output, size, analysis.info.fps, render.crf, sound=sound)
@@ -391,14 +401,14 @@ def render_video(
             for done, (frame, tracked) in enumerate(
                 zip(frames, tracking.frames, strict=False), start=1
             ):
-                if zone is not None:
-                    zone.trigger(tracked)
+                counter.update(
+                    frame.time_s, tracked.tracker_id, tracked.data[CLASS_NAME], tracked.xyxy
+                )
                 rgb = frame.rgb
                 if scale != 1.0:
                     rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-                shown = None if zone is None else drawn_line(zone, scale)
-                drawn = annotator.draw(rgb, rescaled(tracked, scale), line=shown)
-                writer.write(drawn, frame.time_s)
+                drawn = annotator.draw(rgb, rescaled(tracked, scale))
+                writer.write(artist.draw(drawn, counter), frame.time_s)
                 if progress is not None:
                     progress(done, len(tracking.frames))
             writer.close()

@@ -1,94 +1,103 @@
-"""Follow detections from frame to frame and count line crossings, with Roboflow's tools.
+"""One object, one track, one label: follow detections from frame to frame with ByteTrack.
 
-ByteTrack (Roboflow ``trackers``) gives each object an id that survives across frames, and
-supervision's ``LineZone`` counts the tracks that cross a line. Both work on
-``supervision.Detections``, which :func:`analysis.vision.detections.to_supervision` makes of ours.
+Roboflow ``trackers``' ByteTrack gives ids that survive across frames; around it:
+
+1. before tracking, boxes of easily confused classes (car / truck / bus, …, see
+   :data:`CONFUSABLE`; or of any classes, ``TrackRules.class_agnostic``) that overlap
+   are one object: the best-scored box stays, so a van is not a car and a truck at once;
+2. a track lost for at most ``max_gap_s`` and found again nearby keeps its id;
+3. a track is an object only once it has lasted ``min_track_s`` (confirmed): a flicker of a
+   few frames is not counted. Confirmed tracks are numbered 1, 2, … in the order they
+   were confirmed;
+4. each track has one label: the class its detections' scores add up to most.
 
 Tracking runs on the filtered candidates of each analysed frame, so it can be replayed for
-any confidence, IoU or class setting without running the network again (:func:`track_all`).
+any confidence, IoU, class or rule setting without running the network again
+(:func:`track_all`), and the replay gives exactly what the pass gave.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import supervision as sv
-from supervision.geometry.core import Vector
 from trackers import ByteTrackTracker
 
 from analysis.errors import InputError
 from analysis.vision.detections import (
+    CLASS_NAME,
     DetectionFilter,
     Detections,
     filter_detections,
+    nms_keep,
     to_supervision,
 )
 
+MIN_TRACK_S = 0.5
+"""Default time a track must last to count as an object, s (the page states it)."""
+
+MAX_GAP_S = 2.0
+"""Default longest time an object may go unseen and keep its id, s."""
+
+CONFUSABLE: tuple[frozenset[str], ...] = (
+    frozenset({"car", "truck", "bus", "van", "train"}),
+    frozenset({"bicycle", "motorcycle", "motorbike"}),
+    frozenset({"cat", "dog", "sheep", "cow", "horse", "bear"}),
+)
+"""Classes a detector easily mistakes for one another: one object may flip between them."""
+
+_TRACK = "track"  # data field of update()'s detections: the internal track index, -1 none
+
 
 @dataclass(frozen=True)
-class Line:
-    """A counting line from ``(x1, y1)`` to ``(x2, y2)``, in pixels of the upright frame.
+class TrackRules:
+    """How detections become objects.
 
-    Crossing it towards the left of the direction start → end counts "in", the other way
-    "out" (supervision's ``LineZone`` convention).
+    Attributes
+    ----------
+    min_track_s : float
+        A track counts as an object once it has lasted this long, s (0: every track).
+    max_gap_s : float
+        A track lost for at most this long and found again near where it was keeps its id, s.
+    class_agnostic : bool
+        Overlapping boxes of any classes are one object (else only :data:`CONFUSABLE` ones).
+    merge_iou : float
+        Overlap (IoU) above which boxes of confusable classes are one object.
     """
 
-    x1: float
-    y1: float
-    x2: float
-    y2: float
+    min_track_s: float = MIN_TRACK_S
+    max_gap_s: float = MAX_GAP_S
+    class_agnostic: bool = False
+    merge_iou: float = 0.6
 
     def __post_init__(self) -> None:
-        if (self.x1, self.y1) == (self.x2, self.y2):
-            raise InputError("The counting line needs two different end points.")
+        if not 0.0 <= self.min_track_s <= 600.0:
+            raise InputError(f"The minimum track time must be 0 to 600 s, not {self.min_track_s}.")
+        if not 0.0 <= self.max_gap_s <= 600.0:
+            raise InputError(f"The longest gap must be 0 to 600 s, not {self.max_gap_s}.")
+        if not 0.0 < self.merge_iou <= 1.0:
+            raise InputError(f"The merge IoU must be above 0 and at most 1, not {self.merge_iou}.")
 
-    @classmethod
-    def parse(cls, text: str) -> Line:
-        """A line from ``"x1,y1,x2,y2"`` (pixels)."""
-        try:
-            x1, y1, x2, y2 = (float(part) for part in text.split(","))
-        except ValueError:
-            raise InputError(
-                f"The line must be four numbers x1,y1,x2,y2 in pixels, not {text!r}."
-            ) from None
-        return cls(x1, y1, x2, y2)
-
-    def zone(self) -> sv.LineZone:
-        return sv.LineZone(start=sv.Point(self.x1, self.y1), end=sv.Point(self.x2, self.y2))
+    def group(self, label: str) -> str:
+        """The name of the set of classes ``label`` may be confused with."""
+        if self.class_agnostic:
+            return "any"
+        return next((",".join(sorted(g)) for g in CONFUSABLE if label in g), label)
 
 
-@dataclass(frozen=True)
-class DrawnLine:
-    """A counting line on a frame drawn at another size: what supervision's
-    ``LineZoneAnnotator`` reads of a ``LineZone`` (its ends and counts), in the drawn frame's
-    pixels, while the zone itself keeps counting in the video's own pixels."""
-
-    vector: Vector
-    in_count: int
-    out_count: int
-
-
-def drawn_line(zone: sv.LineZone, scale: float) -> sv.LineZone | DrawnLine:
-    """``zone`` as drawn on a frame resized by ``scale``, with its counts so far."""
-    if scale == 1.0:
-        return zone
-    start, end = zone.vector.start, zone.vector.end
-    return DrawnLine(
-        Vector(sv.Point(start.x * scale, start.y * scale), sv.Point(end.x * scale, end.y * scale)),
-        zone.in_count,
-        zone.out_count,
-    )
+DEFAULT_RULES = TrackRules()
 
 
 @dataclass(frozen=True)
 class TrackRecord:
-    """One tracked object: id (1, 2, … in order of appearance), label, when it was seen."""
+    """One confirmed object: its id, its one label, when it was seen."""
 
-    id: int
-    label: str  # the class it was detected as most often
+    id: int  # 1, 2, … in the order the tracks were confirmed
+    label: str  # the class its detections' scores add up to most
     first_s: float
     last_s: float
     frames: int  # analysed frames it was detected in
@@ -105,32 +114,39 @@ class TrackRecord:
             "first_s": round(self.first_s, 3),
             "last_s": round(self.last_s, 3),
             "frames": self.frames,
-            "best_score": round(self.best_score, 4),
+            "best_score": round(self.best_score, 2),
         }
 
 
 @dataclass
-class _TrackStats:
+class _Track:
+    group: str
     first_s: float
     last_s: float
+    box: np.ndarray  # last xyxy
+    recent: deque = field(default_factory=lambda: deque(maxlen=10))  # (t, centre) lately
     frames: int = 0
     best_score: float = 0.0
-    labels: Counter = field(default_factory=Counter)
+    votes: Counter = field(default_factory=Counter)  # label -> summed score
+    raw: int = -1  # the ByteTrack id that owns it now
+    public: int | None = None  # its number once confirmed
+
+    @property
+    def label(self) -> str:
+        return self.votes.most_common(1)[0][0]
 
 
 class Tracker:
-    """ByteTrack over a stream of filtered detections, with track statistics and a line count.
+    """ByteTrack with the rules of :class:`TrackRules`, fed one frame at a time.
 
     Parameters
     ----------
     frame_rate : float
-        Analysed frames per second (the video's rate divided by the stride): ByteTrack keeps
-        a lost track for about one second of them.
-    line : Line, optional
-        Count the tracks crossing it.
+        Analysed frames per second (the video's rate divided by the stride).
+    rules : TrackRules
     """
 
-    def __init__(self, frame_rate: float, line: Line | None = None) -> None:
+    def __init__(self, frame_rate: float, rules: TrackRules = DEFAULT_RULES) -> None:
         # Activation at 0.25, not ByteTrack's 0.7: the confidence control has already
         # decided which detections count, so each of them may start a track.
         self._tracker = ByteTrackTracker(
@@ -139,99 +155,181 @@ class Tracker:
             minimum_consecutive_frames=2,
             high_conf_det_threshold=0.5,
         )
-        self._ids: dict[int, int] = {}  # ByteTrack's process-wide ids -> 1, 2, … for this video
-        self._stats: dict[int, _TrackStats] = {}
-        self.line = line
-        self.zone = line.zone() if line else None
-        self._names: dict[int, str] = {}
+        self.rules = rules
+        self.period_s = 1.0 / max(frame_rate, 1e-6)
+        self._tracks: list[_Track] = []  # by internal id
+        self._of_raw: dict[int, int] = {}  # ByteTrack id -> internal id
+        self._class_ids: dict[str, int] = {}
+        self._confirmed = 0
+        self._frames: list[tuple[float, sv.Detections]] = []  # kept by update(record=True)
 
-    def update(self, time_s: float, detections: Detections) -> sv.Detections:
-        """Track one frame's filtered detections; returns them with ``tracker_id``.
+    def update(self, time_s: float, detections: Detections, record: bool = False) -> sv.Detections:
+        """Track one frame's filtered detections.
 
-        Detections not (yet) part of a confirmed track get ``tracker_id`` -1.
+        Returns them with ``tracker_id`` = the object's number once confirmed, -1 before
+        (or when not part of a track), and each one's ``class_name`` as detected in it
+        (:meth:`shown` gives them later with what was decided since). ``record`` keeps the
+        frame for :meth:`tracking`.
         """
-        tracked = self._tracker.update(to_supervision(detections))
-        if len(tracked) == 0:
-            tracked = sv.Detections.empty()
-            tracked.tracker_id = np.zeros(0, dtype=int)
-            tracked.data["class_name"] = np.zeros(0, dtype=object)
-        ids = np.array([self._local_id(int(raw)) for raw in tracked.tracker_id], dtype=int).reshape(
-            -1
-        )
-        tracked.tracker_id = ids
-        for track_id, name, score in zip(
-            ids, tracked.data["class_name"], tracked.confidence, strict=True
-        ):
-            if track_id >= 0:
-                self._record(int(track_id), str(name), float(score), time_s)
-        if self.zone is not None:
-            self.zone.trigger(tracked)
-            for class_id, name in zip(tracked.class_id, tracked.data["class_name"], strict=True):
-                self._names[int(class_id)] = str(name)
+        merged = _merge_confusable(detections, self.rules)
+        tracked = self._tracker.update(to_supervision(merged))
+        if tracked.tracker_id is None or len(tracked) == 0:
+            tracked = _empty()
+        internal = self._assign(time_s, tracked)
+        tracked.data[_TRACK] = internal
+        if record:
+            self._frames.append((time_s, tracked[:]))
+        tracked.tracker_id = self._numbers()[internal]
         return tracked
 
-    def _local_id(self, raw: int) -> int:
-        if raw < 0:
-            return -1
-        return self._ids.setdefault(raw, len(self._ids) + 1)
+    def _assign(self, time_s: float, tracked: sv.Detections) -> np.ndarray:
+        """Internal id of each tracked detection (-1: none), statistics updated."""
+        raws = tracked.tracker_id.astype(int)
+        internal = np.full(len(tracked), -1, dtype=int)
+        known = [i for i, raw in enumerate(raws) if raw >= 0 and raw in self._of_raw]
+        new = [i for i, raw in enumerate(raws) if raw >= 0 and raw not in self._of_raw]
+        for i in known + new:  # the tracks still followed first: the new ones may resume a lost one
+            raw, box = int(raws[i]), tracked.xyxy[i]
+            label = str(tracked.data[CLASS_NAME][i])
+            self._class_ids.setdefault(label, int(tracked.class_id[i]))
+            index = self._of_raw.get(raw)
+            if index is not None and self._tracks[index].raw != raw:
+                index = None  # its track was taken over by another ByteTrack id meanwhile
+            if index is None:
+                index = self._resumed(time_s, box, self.rules.group(label))
+            if index is None:
+                index = len(self._tracks)
+                self._tracks.append(_Track(self.rules.group(label), time_s, time_s, box))
+            self._of_raw[raw] = index
+            track = self._tracks[index]
+            score = float(tracked.confidence[i])
+            track.raw, track.last_s, track.box = raw, time_s, box
+            track.recent.append((time_s, (box[:2] + box[2:]) / 2))
+            track.frames += 1
+            track.best_score = max(track.best_score, score)
+            track.votes[label] += score
+            if track.public is None and track.last_s - track.first_s >= self.rules.min_track_s:
+                self._confirmed += 1
+                track.public = self._confirmed
+            internal[i] = index
+        return internal
 
-    def _record(self, track_id: int, label: str, score: float, time_s: float) -> None:
-        stats = self._stats.setdefault(track_id, _TrackStats(time_s, time_s))
-        stats.last_s = time_s
-        stats.frames += 1
-        stats.best_score = max(stats.best_score, score)
-        stats.labels[label] += 1
+    def _resumed(self, time_s: float, box: np.ndarray, group: str) -> int | None:
+        """The lost track this new one continues: of the same group, unseen for at most
+        ``max_gap_s``, within a box's size of where it would be had it kept its recent
+        velocity; the nearest such."""
+        centre = (box[:2] + box[2:]) / 2
+        best, best_distance = None, np.inf
+        for index, track in enumerate(self._tracks):
+            gap = time_s - track.last_s
+            if track.group != group or gap <= 0 or gap > self.rules.max_gap_s:
+                continue
+            (t0, c0), (t1, c1) = track.recent[0], track.recent[-1]
+            velocity = (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
+            size = float(np.max(track.box[2:] - track.box[:2]))
+            distance = float(np.hypot(*(centre - c1 - velocity * gap)))
+            if distance <= size and distance < best_distance:
+                best, best_distance = index, distance
+        return best
+
+    def _numbers(self) -> np.ndarray:
+        """Each internal track's number (-1: not confirmed), and -1 at index -1 (no track)."""
+        return np.array([t.public or -1 for t in self._tracks] + [-1], dtype=int)
+
+    def shown(self, tracked: sv.Detections) -> sv.Detections:
+        """Of a frame :meth:`update` returned, the confirmed objects, each under its label so
+        far: what the annotated video draws (a few frames later, when most are decided)."""
+        numbers = self._numbers()[tracked.data[_TRACK]]
+        shown = tracked[numbers >= 0]
+        shown.tracker_id = numbers[numbers >= 0]
+        return self._labelled(shown, self.labels())
+
+    def labels(self) -> dict[int, str]:
+        """Each confirmed object's label so far, by number."""
+        return {t.public: t.label for t in self._tracks if t.public is not None}
+
+    def _labelled(self, detections: sv.Detections, labels: dict[int, str]) -> sv.Detections:
+        names = [labels[int(i)] for i in detections.tracker_id]
+        detections.data[CLASS_NAME] = np.array(names, dtype=object).reshape(-1)
+        detections.class_id = np.array([self._class_ids[n] for n in names], dtype=int).reshape(-1)
+        return detections
 
     def tracks(self) -> list[TrackRecord]:
-        """Every confirmed track so far, by id."""
+        """Every confirmed object so far, by number."""
+        confirmed = sorted(
+            (t for t in self._tracks if t.public is not None), key=lambda t: t.public
+        )
         return [
-            TrackRecord(
-                track_id,
-                stats.labels.most_common(1)[0][0],
-                stats.first_s,
-                stats.last_s,
-                stats.frames,
-                stats.best_score,
-            )
-            for track_id, stats in sorted(self._stats.items())
+            TrackRecord(t.public, t.label, t.first_s, t.last_s, t.frames, t.best_score)
+            for t in confirmed
         ]
 
-    def crossings(self) -> dict[str, dict[str, int]] | None:
-        """``{label: {"in": n, "out": m}}`` for the line, None without a line."""
-        if self.zone is None:
-            return None
-        counts: dict[str, dict[str, int]] = {}
-        for direction, per_class in (
-            ("in", self.zone.in_count_per_class),
-            ("out", self.zone.out_count_per_class),
-        ):
-            for class_id, n in per_class.items():
-                label = self._names.get(class_id, f"class {class_id}")
-                counts.setdefault(label, {"in": 0, "out": 0})[direction] += n
-        return counts
+    def tracking(self) -> Tracking:
+        """The recorded frames with their confirmed objects only, under their final labels."""
+        frames = [self.shown(frame) for _, frame in self._frames]
+        times = np.array([t for t, _ in self._frames], dtype=np.float64)
+        return Tracking(times, frames, self.tracks(), self.rules, self.period_s)
+
+
+def _empty() -> sv.Detections:
+    empty = sv.Detections.empty()
+    empty.tracker_id = np.zeros(0, dtype=int)
+    empty.data[CLASS_NAME] = np.zeros(0, dtype=object)
+    empty.class_id = np.zeros(0, dtype=int)
+    return empty
+
+
+def _merge_confusable(detections: Detections, rules: TrackRules) -> Detections:
+    """One box per object among overlapping boxes of confusable classes: the best scored."""
+    if len(detections) < 2:
+        return detections
+    groups: dict[str, int] = {}
+    group_ids = np.array(
+        [groups.setdefault(rules.group(str(n)), len(groups)) for n in detections.labels]
+    )
+    keep = np.sort(nms_keep(detections.boxes, detections.scores, rules.merge_iou, group_ids))
+    return detections[keep]
 
 
 @dataclass(frozen=True)
 class Tracking:
-    """The tracked detections of every analysed frame and what they add up to."""
+    """The confirmed objects of every analysed frame and what they add up to.
 
-    times: np.ndarray  # (K,) s, each analysed frame's time
-    frames: list[sv.Detections]  # per analysed frame, with tracker_id (-1: unconfirmed)
+    Attributes
+    ----------
+    times : np.ndarray
+        (K,) s, each analysed frame's time.
+    frames : list of sv.Detections
+        Per analysed frame, the confirmed objects only: ``tracker_id`` = the object's number,
+        ``class_name`` / ``class_id`` = its track's one label.
+    tracks : list of TrackRecord
+        The confirmed objects, by number.
+    rules : TrackRules
+    period_s : float
+        Time between analysed frames, s.
+    """
+
+    times: np.ndarray
+    frames: list[sv.Detections]
     tracks: list[TrackRecord]
-    crossings: dict[str, dict[str, int]] | None
+    rules: TrackRules = DEFAULT_RULES
+    period_s: float = 0.04
 
     def counts(self) -> dict[str, int]:
-        """Distinct tracked objects per label, most first."""
+        """Distinct confirmed objects per label, most first."""
         return dict(Counter(track.label for track in self.tracks).most_common())
 
-    def in_view(self) -> dict[str, np.ndarray]:
-        """Per label, how many detections of it each analysed frame shows, shape (K,)."""
-        labels = sorted({str(n) for f in self.frames for n in f.data.get("class_name", [])})
-        counts = {label: np.zeros(len(self.frames), dtype=np.int32) for label in labels}
+    @cached_property
+    def _in_view(self) -> dict[str, np.ndarray]:
+        counts: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(self.frames), np.int32))
         for k, frame in enumerate(self.frames):
-            for name in frame.data.get("class_name", []):
+            for name in frame.data.get(CLASS_NAME, []):
                 counts[str(name)][k] += 1
-        return counts
+        return {label: counts[label] for label in sorted(counts)}
+
+    def in_view(self) -> dict[str, np.ndarray]:
+        """Per label, how many confirmed objects of it each analysed frame shows, (K,) int."""
+        return self._in_view
 
 
 def track_all(
@@ -239,17 +337,14 @@ def track_all(
     candidates: Sequence[Detections],
     params: DetectionFilter,
     frame_rate: float,
-    line: Line | None = None,
+    rules: TrackRules = DEFAULT_RULES,
 ) -> Tracking:
     """Filter each analysed frame's raw candidates and track them from the first frame.
 
-    No network runs: this is what a confidence, IoU, class or line change costs.
+    No network runs: this is what a confidence, IoU, class or rule change costs. Lines and
+    zones are counted from the result (:func:`analysis.video.regions.count_regions`).
     """
-    tracker = Tracker(frame_rate, line)
-    frames = [
-        tracker.update(float(t), filter_detections(raw, params))
-        for t, raw in zip(times, candidates, strict=True)
-    ]
-    return Tracking(
-        np.asarray(times, dtype=np.float64), frames, tracker.tracks(), tracker.crossings()
-    )
+    tracker = Tracker(frame_rate, rules)
+    for t, raw in zip(times, candidates, strict=True):
+        tracker.update(float(t), filter_detections(raw, params), record=True)
+    return tracker.tracking()

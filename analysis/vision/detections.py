@@ -155,6 +155,10 @@ def nms_keep(
     return np.asarray(keep, dtype=np.int64).reshape(-1)
 
 
+DEFAULT_CONFIDENCE = 0.4
+"""The one default minimum score of Vision, Video, Live and the commands."""
+
+
 @dataclass(frozen=True)
 class DetectionFilter:
     """What to show of a model's raw candidates: cheap to apply, no network involved.
@@ -169,7 +173,7 @@ class DetectionFilter:
         Labels to keep; None keeps every class.
     """
 
-    confidence: float = 0.5
+    confidence: float = DEFAULT_CONFIDENCE
     iou: float = 0.45
     classes: tuple[str, ...] | None = None
 

@@ -17,7 +17,8 @@ import analysis.video.io
 from analysis.errors import InputError
 from analysis.video.io import Mp4Writer, Soundtrack, VideoFile, probe, read_frame
 from analysis.video.pipeline import RenderSettings, analyse_video, render_video
-from analysis.video.tracking import Line, track_all
+from analysis.video.regions import Line, count_regions
+from analysis.video.tracking import TrackRules, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 from analysis.vision.detectors import Detector, Timings
 
@@ -138,10 +139,11 @@ def test_moving_square_is_one_track_along_its_path(square_mp4: Path) -> None:
     np.testing.assert_allclose(analysis.times, np.arange(FRAMES) / FPS, atol=1e-3)
     (track,) = analysis.tracking.tracks
     assert (track.id, track.label) == (1, "square")
-    # ByteTrack confirms a track on its second detection.
+    # ByteTrack gives a track its id on its second detection.
     assert track.first_s == pytest.approx(1 / FPS)
     assert track.last_s == pytest.approx((FRAMES - 1) / FPS)
     assert analysis.tracking.counts() == {"square": 1}
+    assert len(analysis.tracking.frames[0]) == 0  # not a track yet
     for index, frame in enumerate(analysis.tracking.frames[1:], start=1):
         (x1, y1, x2, y2) = frame.xyxy[0]
         assert frame.tracker_id[0] == 1
@@ -152,16 +154,24 @@ def test_moving_square_is_one_track_along_its_path(square_mp4: Path) -> None:
 def test_a_line_the_square_crosses_counts_once(square_mp4: Path) -> None:
     middle = WIDTH / 2
     # Top to bottom: the square moving right ends up on the left of a walker along the line.
-    analysis = analyse(square_mp4, line=Line(middle, 0, middle, HEIGHT))
-    assert analysis.tracking.crossings == {"square": {"in": 1, "out": 0}}
-    # Drawn the other way round, the same crossing is "out".
-    again = analyse(square_mp4, line=Line(middle, HEIGHT, middle, 0))
-    assert again.tracking.crossings == {"square": {"in": 0, "out": 1}}
+    line = Line(middle, 0, middle, HEIGHT, "gate")
+    assert line.in_direction() == pytest.approx((1.0, 0.0))
+    tracking = analyse(square_mp4).tracking
+    counted = count_regions(tracking, [line], [])
+    assert counted.line_counts() == {"gate": {"in": {"square": 1}, "out": {}}}
+    (crossing,) = counted.crossings
+    # All four corners past the line: the first frame whose left edge is beyond x = 80.
+    first_past = next(k for k in range(FRAMES) if square_x(k) > middle)
+    assert crossing.time_s == pytest.approx(first_past / FPS)
+    # Flipped, the same crossing is "out".
+    flipped = count_regions(tracking, [line.flipped()], [])
+    assert flipped.line_counts() == {"gate": {"in": {}, "out": {"square": 1}}}
 
 
 def test_a_line_it_never_reaches_counts_nothing(square_mp4: Path) -> None:
-    analysis = analyse(square_mp4, line=Line(WIDTH - 2, 0, WIDTH - 2, HEIGHT))
-    assert analysis.tracking.crossings == {}
+    tracking = analyse(square_mp4).tracking
+    counted = count_regions(tracking, [Line(WIDTH - 2, 0, WIDTH - 2, HEIGHT)], [])
+    assert counted.line_counts() == {"line": {"in": {}, "out": {}}}
 
 
 def test_new_settings_retrack_without_running_the_detector(square_mp4: Path) -> None:
@@ -169,11 +179,15 @@ def test_new_settings_retrack_without_running_the_detector(square_mp4: Path) -> 
     analysis = analyse_video(square_mp4, detector, "square", DetectionFilter(0.5, 0.45))
     calls = detector.calls
     line = Line(WIDTH / 2, 0, WIDTH / 2, HEIGHT)
-    strict = track_all(analysis.times, analysis.candidates, DetectionFilter(0.95), FPS, line)
-    loose = track_all(analysis.times, analysis.candidates, DetectionFilter(0.3), FPS, line)
+    strict = track_all(analysis.times, analysis.candidates, DetectionFilter(0.95), FPS)
+    loose = track_all(analysis.times, analysis.candidates, DetectionFilter(0.3), FPS)
+    long = track_all(
+        analysis.times, analysis.candidates, DetectionFilter(0.3), FPS, TrackRules(2.0)
+    )
     assert detector.calls == calls == FRAMES
-    assert strict.tracks == [] and strict.crossings == {}
-    assert len(loose.tracks) == 1 and loose.crossings == {"square": {"in": 1, "out": 0}}
+    assert strict.tracks == [] and long.tracks == []  # nothing, or not seen for 2 s
+    assert len(loose.tracks) == 1
+    assert count_regions(loose, [line], []).line_counts()["line"]["in"] == {"square": 1}
 
 
 def test_stride_analyses_every_nth_frame_and_keeps_one_track(square_mp4: Path) -> None:
@@ -340,6 +354,7 @@ def test_cli_prints_the_issue_json(square_mp4: Path, tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     assert list(payload) == [
         "model", "video", "frames_analysed", "tracks", "counts", "timings_ms", "output",
+        "lines", "zones", "rules",
     ]  # fmt: skip
     assert payload["model"] == "hog-people"
     assert payload["video"] == {
@@ -370,7 +385,7 @@ def test_cli_refuses_a_picture_in_one_sentence(tmp_path: Path) -> None:
 def test_the_line_is_drawn_where_it_is_on_a_video_drawn_smaller(square_mp4: Path) -> None:
     # Counted in the video's pixels, drawn on frames of half the size: it must move with them.
     out = io.BytesIO()
-    analyse(square_mp4, line=Line(0, 20, WIDTH, 20), output=out, render=RenderSettings(80))
+    analyse(square_mp4, lines=[Line(0, 20, WIDTH, 20)], output=out, render=RenderSettings(80))
     with av.open(io.BytesIO(out.getvalue())) as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     assert first.shape[:2] == (HEIGHT // 2, WIDTH // 2)
