@@ -8,7 +8,8 @@ import streamlit as st
 
 from analysis.audio.decode import AudioClip
 from analysis.filenames import safe_stem
-from analysis.vision.detections import DetectionFilter
+from analysis.video.tracking import MAX_GAP_S, MIN_TRACK_S, TrackRules
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from models.catalog import CATALOG
 from ui.sections.speech import finished_transcript, show_speech
@@ -67,14 +68,19 @@ with settings_col:
         help="2 halves the time; tracks stay consistent.",
     )
     confidence = st.slider(
-        "Confidence threshold", MIN_CANDIDATE_SCORE, 1.0, step=0.05, key=remember("video_conf", 0.4)
+        "Confidence threshold",
+        MIN_CANDIDATE_SCORE,
+        1.0,
+        step=0.05,
+        key=remember("video_conf", DEFAULT_CONFIDENCE),
     )
     iou = st.slider(
         "Overlap (IoU) for merging boxes", 0.1, 1.0, step=0.05, key=remember("video_iou", 0.45)
     )
 
 # -- Analysis (in the background; once per video, model and stride) --------------------------
-result = analysed(source, model, int(stride), DetectionFilter(confidence, iou), facts)
+with source_col:  # its progress, with the latest frame drawn, under the video's facts
+    result = analysed(source, model, int(stride), DetectionFilter(confidence, iou), facts)
 if result is None:
     st.stop()
 info = result.analysis.info
@@ -85,8 +91,23 @@ with settings_col:
     classes = st.multiselect(
         "Classes to show (empty shows all)", present, key=remember(f"video_classes_{model}", [])
     )
-shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None))
-counts = shown.counts(current_shapes(source))
+    min_track_s = st.number_input(
+        "Count an object once it is seen for (s)",
+        0.0,
+        10.0,
+        step=0.1,
+        key=remember("video_min_track_s", MIN_TRACK_S),
+        help="Shorter tracks are flickers (a shadow, a reflection) and are not counted.",
+    )
+    st.caption(
+        f"One object is one track with one label (the one most of its frames agree on). It "
+        f"counts once seen for {min_track_s:g} s; lost for up to {MAX_GAP_S:g} s and found "
+        f"again nearby, it keeps its number."
+    )
+rules = TrackRules(min_track_s=float(min_track_s))
+shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None), rules)
+shapes = current_shapes(source)
+counts = shown.counts(shapes)
 soundtrack = result.analysis.soundtrack
 clip = (
     None if soundtrack is None else AudioClip(soundtrack[0], soundtrack[1], "video", "soundtrack")
@@ -105,4 +126,4 @@ with settings_col:
 # -- What is said, and downloads -------------------------------------------------------------
 if clip is not None:
     show_speech(clip, 0.0, clip.duration, speech_key)
-show_downloads(result, shown, safe_stem(source.name, default="video"))
+show_downloads(result, shown, shapes, safe_stem(source.name, default="video"))

@@ -30,10 +30,11 @@ import ui.sections.video_player
 import ui.sections.video_results
 import ui.sections.video_timeline
 from analysis.speech.whisper import DEFAULT_MODEL
+from analysis.video.regions import Line, Zone
 from tests.analysis.video.test_pipeline import FRAMES, SquareDetector, write_video
 from tests.conftest import require_model
 from tests.support.corpus import wav
-from ui.video_view import NamedLine, NamedZone, Shapes
+from ui.video_view import Shapes
 
 PAGE = "../../app_pages/video.py"
 TIMEOUT = 120
@@ -143,8 +144,9 @@ def dropped(data: bytes, name: str = "square.mp4", mime: str = "video/mp4") -> A
     return at
 
 
-def held_at_frame_10(detector: GatedDetector, data: bytes) -> AppTest:
-    """A page whose analysis waits in the detector's 10th call, until ``detector.gate``."""
+def held(detector: GatedDetector, data: bytes) -> AppTest:
+    """A page whose analysis waits in the detector's call number ``detector.wait_at`` (10
+    unless set), until ``detector.gate``."""
     detector.gate = threading.Event()
     at = dropped(data)
     assert detector.waiting.wait(TIMEOUT)
@@ -216,9 +218,9 @@ def test_the_paused_frames_detections_read_in_whole_pixels(detector, square_byte
 
 def test_lines_and_zones_count_from_the_stored_tracks(detector, square_bytes) -> None:
     at = settle(dropped(square_bytes))
-    across = NamedLine("Door", (80, 0), (80, 120))  # the square moves right: its "in" side
-    back = NamedLine("Back", (90, 120), (90, 0))  # the same, the other way round
-    zone = NamedZone("Middle", ((60, 0), (120, 0), (120, 120), (60, 120)))
+    across = Line(80, 0, 80, 120, "Door")  # the square moves right: its "in" side
+    back = Line(90, 120, 90, 0, "Back")  # the same, the other way round
+    zone = Zone(((60, 0), (120, 0), (120, 120), (60, 120)), "Middle")
     at = draw(at, Shapes((across, back), (zone,)))
     crossings = table(at, "line").to_dict("records")
     assert crossings == [
@@ -257,7 +259,7 @@ def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
     assert len(retracks) == 1 and len(trackers) == 2
     slider(at, "Confidence").set_value(0.4).run()  # the pass's own setting: no tracking
     slider(at, "Confidence").set_value(0.6).run()  # tracked a moment ago: kept
-    draw(at, Shapes((NamedLine("Door", (80, 0), (80, 120)),)))
+    draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
     assert len(retracks) == 1 and len(trackers) == 2
     assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert detector.calls == FRAMES
@@ -265,7 +267,7 @@ def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
 
 def test_a_pause_recomputes_nothing_but_the_table(detector, square_bytes, monkeypatch):
     at = settle(dropped(square_bytes))
-    at = draw(at, Shapes((NamedLine("Door", (80, 0), (80, 120)),)))
+    at = draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
     names = (
         "spectrogram",
         "tag_audio",
@@ -274,7 +276,7 @@ def test_a_pause_recomputes_nothing_but_the_table(detector, square_bytes, monkey
         "result_json",
         "frame_records",
         "track_all",
-        "count_shapes",
+        "count_regions",
     )
     modules = (
         ui.sections.video_results,
@@ -296,11 +298,15 @@ def test_a_pause_recomputes_nothing_but_the_table(detector, square_bytes, monkey
 
 
 def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_bytes) -> None:
-    at = held_at_frame_10(detector, square_bytes)
+    detector.wait_at = 20  # 0.8 s: the square is an object (seen for 0.5 s)
+    at = held(detector, square_bytes)
     at.run()
     (bar,) = at.get("progress")
     assert bar.proto.text.startswith("Analysing… ") and bar.proto.text.endswith(" of 40 frames")
-    assert at.metric[0].label == "Time left" and at.metric[0].value.startswith("about ")
+    assert [m.label for m in at.metric] == ["Frames per second", "Time left"]
+    assert at.metric[1].value.startswith("about ")
+    (latest,) = at.get("image")  # the latest frame drawn, with what is confirmed so far
+    assert latest.captions[0].startswith("At 0.")
     at.button(key="video_stop").click().run()
     detector.gate.set()
     at = settle(at)
@@ -316,7 +322,7 @@ def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_by
 def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
     detector, square_bytes
 ) -> None:
-    first = held_at_frame_10(detector, square_bytes)
+    first = held(detector, square_bytes)
     second = dropped(square_bytes)  # another person, the same video and settings: joins
     assert second.get("progress")
     second.button(key="video_stop").click().run()
@@ -331,7 +337,7 @@ def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
 
 
 def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes) -> None:
-    first = held_at_frame_10(detector, square_bytes)
+    first = held(detector, square_bytes)
     first.button(key="video_stop").click().run()
     detector.gate.set()
     first = settle(first)
@@ -343,7 +349,7 @@ def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes)
 def test_another_stride_during_the_analysis_stops_the_first_for_this_person(
     detector, square_bytes
 ) -> None:
-    at = held_at_frame_10(detector, square_bytes)
+    at = held(detector, square_bytes)
     at.number_input(key="video_stride").set_value(2).run()
     detector.gate.set()
     at = settle(at)

@@ -15,9 +15,10 @@ import streamlit as st
 
 from analysis.speech.subtitles import to_vtt as speech_vtt
 from analysis.speech.whisper import Transcript
+from analysis.video.regions import RegionCounter
 from ui.sections.video_analysis import Analysed
 from ui.sections.video_results import Tracked, memo_of
-from ui.sections.video_shapes import ShapeCounts, show_shape_counts
+from ui.sections.video_shapes import crossing_events, notes, show_region_counts
 from ui.sections.video_timeline import lanes
 from ui.state import KeptFile
 from ui.video_view import Shapes, Subtitles, video_view
@@ -60,7 +61,7 @@ def show_player(
     result: Analysed,
     video: bytes,
     shown: Tracked,
-    counts: ShapeCounts,
+    counts: RegionCounter,
     transcript: Transcript | None,
 ) -> None:
     """The player with its timeline, then the counts of its lines and zones and the table of
@@ -71,7 +72,7 @@ def show_player(
     if transcript is not None and transcript.segments:
         subtitles.insert(0, Subtitles("Speech", speech_vtt(transcript), transcript.language, True))
     timeline, missing = lanes(
-        analysis, shown.tracking, counts.crossings, memo_of(result), transcript
+        analysis, shown.tracking, crossing_events(counts), memo_of(result), transcript
     )
 
     def keep(new: Shapes) -> None:
@@ -85,7 +86,7 @@ def show_player(
         duration_s=analysis.end_s,
         shapes=current_shapes(source),
         lanes=timeline,
-        notes=counts.notes(),
+        notes=notes(counts),
         subtitles=subtitles,
         on_shapes=keep,
     )
@@ -93,7 +94,7 @@ def show_player(
         st.session_state[PAUSED] = (source.digest, paused)
     if missing:
         st.caption(missing)
-    show_shape_counts(counts)
+    show_region_counts(counts)
     digest, at = st.session_state.get(PAUSED, (None, 0.0))
     table, frame_s = frame_table(shown, at if digest == source.digest else 0.0)
     st.markdown(f"**Detections at {frame_s:.2f} s** (pause the video to see another frame)")

@@ -19,11 +19,11 @@ import streamlit as st
 
 from analysis.video.exports import frame_records, records_csv, result_json, to_vtt
 from analysis.video.pipeline import VideoAnalysis
-from analysis.video.tracking import Tracking, track_all
+from analysis.video.regions import RegionCounter, count_regions
+from analysis.video.tracking import Tracking, TrackRules, track_all
 from analysis.vision.detections import DetectionFilter
 from ui.counts import show_counts
 from ui.sections.video_analysis import Analysed
-from ui.sections.video_shapes import ShapeCounts, count_shapes
 from ui.video_view import Shapes
 
 MEMO = "_video_memo"  # session state: what this session made of its current analysis
@@ -36,15 +36,25 @@ class Tracked:
 
     analysis: VideoAnalysis
     params: DetectionFilter
+    rules: TrackRules
     tracking: Tracking
-    counted: dict[Shapes, ShapeCounts] = field(default_factory=dict)
+    counted: dict[Shapes, RegionCounter] = field(default_factory=dict)
+    json_of: tuple[Shapes | None, str] = (None, "")
 
-    def counts(self, shapes: Shapes) -> ShapeCounts:
-        """What ``shapes`` count on these tracks (each set of shapes counted once)."""
+    def counts(self, shapes: Shapes) -> RegionCounter:
+        """What ``shapes`` count on these tracks (the latest shapes' counts are kept)."""
         if shapes not in self.counted:
-            self.counted.clear()  # only the latest is asked again
-            self.counted[shapes] = count_shapes(self.tracking, shapes, self.analysis.frame_rate)
+            self.counted.clear()
+            self.counted[shapes] = count_regions(self.tracking, shapes.lines, shapes.zones)
         return self.counted[shapes]
+
+    def tracks_json(self, shapes: Shapes) -> str:
+        """The JSON result with these lines' and zones' counts (made once per shapes)."""
+        if self.json_of[0] != shapes:
+            counter = self.counts(shapes)
+            made = result_json(self.analysis, None, self.tracking, counter.lines, counter.zones)
+            self.json_of = shapes, json.dumps(made, indent=1)
+        return self.json_of[1]
 
     @cached_property
     def vtt(self) -> str:
@@ -53,10 +63,6 @@ class Tracked:
     @cached_property
     def tracks_csv(self) -> str:
         return records_csv([track.as_dict() for track in self.tracking.tracks])
-
-    @cached_property
-    def tracks_json(self) -> str:
-        return json.dumps(result_json(self.analysis, None, self.tracking), indent=1)
 
     @cached_property
     def _records(self) -> list[dict[str, object]]:
@@ -79,21 +85,23 @@ def memo_of(result: Analysed) -> dict:
     return memo
 
 
-def tracked(result: Analysed, params: DetectionFilter) -> Tracked:
-    """``result`` tracked with ``params``: the pass's own tracking when they are the ones it
-    ran with, else tracked again from the kept candidates (once per setting)."""
-    analysis = result.analysis
+def tracked(result: Analysed, params: DetectionFilter, rules: TrackRules) -> Tracked:
+    """``result`` tracked with ``params`` and ``rules``: the pass's own tracking when they are
+    the ones it ran with, else tracked again from the kept candidates (once per setting)."""
+    analysis, settings = result.analysis, (params, rules)
     kept: OrderedDict = memo_of(result)["tracked"]
-    if params not in kept:
-        if params == analysis.params:
+    if settings not in kept:
+        if settings == (analysis.params, analysis.rules):
             tracking = analysis.tracking
         else:
-            tracking = track_all(analysis.times, analysis.candidates, params, analysis.frame_rate)
-        kept[params] = Tracked(analysis, params, tracking)
+            tracking = track_all(
+                analysis.times, analysis.candidates, params, analysis.frame_rate, rules
+            )
+        kept[settings] = Tracked(analysis, params, rules, tracking)
         while len(kept) > KEEP_SETTINGS:
             kept.popitem(last=False)
-    kept.move_to_end(params)
-    return kept[params]
+    kept.move_to_end(settings)
+    return kept[settings]
 
 
 # -- Tracks and counts --------------------------------------------------------------------------
@@ -134,7 +142,7 @@ def show_tracks(shown: Tracked) -> None:
 # -- Downloads ----------------------------------------------------------------------------------
 
 
-def show_downloads(result: Analysed, shown: Tracked, stem: str) -> None:
+def show_downloads(result: Analysed, shown: Tracked, shapes: Shapes, stem: str) -> None:
     st.subheader("Downloads")
     row1 = st.columns(4)
     row1[0].download_button(
@@ -149,7 +157,7 @@ def show_downloads(result: Analysed, shown: Tracked, stem: str) -> None:
     )
     row1[2].download_button(
         "Tracks (JSON)",
-        shown.tracks_json,
+        shown.tracks_json(shapes),
         f"{stem}_tracks.json",
         "application/json",
         on_click="ignore",

@@ -13,16 +13,20 @@ drew (:class:`Shapes`, in the video's own pixels), and the time the video was pa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from analysis.errors import InputError
+from analysis.video.regions import Line, Zone
 from ui.internals import media_url
 
 ASSETS = Path(__file__).parent
 MAX_SHAPES = 12  # lines plus zones: more is a drawing mistake, not a question
+LINE_KEYS = ("x1", "y1", "x2", "y2")
 
 _COMPONENT = st.components.v2.component(
     "video_view",
@@ -31,39 +35,18 @@ _COMPONENT = st.components.v2.component(
     js=(ASSETS / "view.js").read_text(encoding="utf-8"),
 )
 
-Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class NamedLine:
-    """A counting line from ``start`` to ``end`` (video pixels); crossing it towards the left
-    of start → end, as seen on screen, counts "in" (supervision's ``LineZone``)."""
-
-    name: str
-    start: Point
-    end: Point
-
-
-@dataclass(frozen=True)
-class NamedZone:
-    """A polygon zone, its corners in video pixels."""
-
-    name: str
-    points: tuple[Point, ...]
-
 
 @dataclass(frozen=True)
 class Shapes:
-    """The counting lines and zones drawn on the video."""
+    """The counting lines and zones drawn on the video, in its own pixels."""
 
-    lines: tuple[NamedLine, ...] = ()
-    zones: tuple[NamedZone, ...] = ()
+    lines: tuple[Line, ...] = ()
+    zones: tuple[Zone, ...] = ()
 
     def to_browser(self) -> dict[str, list]:
         return {
             "lines": [
-                {"name": n.name, "x1": n.start[0], "y1": n.start[1], "x2": n.end[0], "y2": n.end[1]}
-                for n in self.lines
+                {"name": n.name, "x1": n.x1, "y1": n.y1, "x2": n.x2, "y2": n.y2} for n in self.lines
             ],
             "zones": [{"name": z.name, "points": [list(p) for p in z.points]} for z in self.zones],
         }
@@ -77,30 +60,35 @@ def _number(value: Any, limit: float) -> float:
     return round(min(max(number, 0.0), limit), 1)
 
 
+def _name(item: dict, names: set[str]) -> str | None:
+    """The shape's name, trimmed; None if empty or already taken."""
+    name = str(item["name"]).strip()[:24]
+    return name if name and name not in names else None
+
+
 def parse_shapes(value: Any, frame: tuple[int, int]) -> Shapes | None:
     """The browser's shapes as :class:`Shapes` in a ``frame`` = (width, height) video; None
     for anything malformed (a value this code did not send). Degenerate ones are left out:
-    a line shorter than a pixel, a zone of fewer than three corners, a repeated name."""
+    a line of one point, a zone without area, a repeated name."""
     if not isinstance(value, dict):
         return None
     width, height = frame
-    lines: list[NamedLine] = []
-    zones: list[NamedZone] = []
+    lines: list[Line] = []
+    zones: list[Zone] = []
     names: set[str] = set()
     try:
         for item in value.get("lines", [])[:MAX_SHAPES]:
-            start = (_number(item["x1"], width), _number(item["y1"], height))
-            end = (_number(item["x2"], width), _number(item["y2"], height))
-            name = str(item["name"]).strip()[:24]
-            if start != end and name and name not in names:
-                names.add(name)
-                lines.append(NamedLine(name, start, end))
+            ends = [_number(item[k], width if k[0] == "x" else height) for k in LINE_KEYS]
+            if (name := _name(item, names)) is not None:
+                with suppress(InputError):
+                    lines.append(Line(*ends, name=name))
+                    names.add(name)
         for item in value.get("zones", [])[: MAX_SHAPES - len(lines)]:
             points = tuple((_number(x, width), _number(y, height)) for x, y in item["points"])
-            name = str(item["name"]).strip()[:24]
-            if len(set(points)) >= 3 and name and name not in names:
-                names.add(name)
-                zones.append(NamedZone(name, points))
+            if (name := _name(item, names)) is not None:
+                with suppress(InputError):
+                    zones.append(Zone(points, name=name))
+                    names.add(name)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return Shapes(tuple(lines), tuple(zones))
