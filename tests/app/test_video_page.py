@@ -7,6 +7,7 @@ and reruns the script, as the page's polling fragment does.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from concurrent.futures import wait
@@ -357,6 +358,23 @@ def test_another_stride_during_the_analysis_stops_the_first_for_this_person(
     first, second = sorted(video_jobs(), key=lambda job: job.key[3])
     assert first.result.analysis.stopped and not second.result.analysis.stopped
     assert detector.calls == 10 + FRAMES // 2
+
+
+def test_the_mp4_download_is_drawn_again_with_the_lines_and_zones(detector, square_bytes):
+    at = settle(dropped(square_bytes))
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert not mp4.proto.disabled and mp4.proto.url  # the pass's own
+    at = draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert mp4.proto.disabled  # it would lack the line
+    next(b for b in at.button if b.label.startswith("Draw the annotated MP4")).click().run()
+    at = settle(at)
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert not mp4.proto.disabled
+    (drawing,) = [job for job in video_jobs() if job.key[0] == "video drawing"]
+    with av.open(io.BytesIO(drawing.result)) as drawn:
+        assert drawn.streams.video[0].frames == FRAMES
+    assert detector.calls == FRAMES  # drawn again: decoded and encoded, no inference
 
 
 @pytest.mark.slow

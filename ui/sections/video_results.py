@@ -9,6 +9,7 @@ changes neither) recomputes nothing, and a settings change re-tracks once.
 
 from __future__ import annotations
 
+import io
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,12 +19,14 @@ import pandas as pd
 import streamlit as st
 
 from analysis.video.exports import frame_records, records_csv, result_json, to_vtt
-from analysis.video.pipeline import VideoAnalysis
+from analysis.video.pipeline import VideoAnalysis, render_video
 from analysis.video.regions import RegionCounter, count_regions
 from analysis.video.tracking import Tracking, TrackRules, track_all
 from analysis.vision.detections import DetectionFilter
+from ui import jobs
 from ui.counts import show_counts
-from ui.sections.video_analysis import Analysed
+from ui.sections.video_analysis import ON_SCREEN, Analysed
+from ui.state import KeptFile
 from ui.video_view import Shapes
 
 MEMO = "_video_memo"  # session state: what this session made of its current analysis
@@ -142,15 +145,66 @@ def show_tracks(shown: Tracked) -> None:
 # -- Downloads ----------------------------------------------------------------------------------
 
 
-def show_downloads(result: Analysed, shown: Tracked, shapes: Shapes, stem: str) -> None:
+def _draw(source: KeptFile, shown: Tracked, shapes: Shapes):
+    def compute(progress: jobs.Progress) -> bytes:
+        output = io.BytesIO()
+        render_video(
+            source.data,
+            shown.analysis,
+            shown.tracking,
+            output,
+            lines=shapes.lines,
+            zones=shapes.zones,
+            render=ON_SCREEN,
+            progress=progress.step,
+        )
+        return output.getvalue()
+
+    return compute
+
+
+def _annotated_video(source: KeptFile, result: Analysed, shown: Tracked, shapes: Shapes, place):
+    """The annotated MP4 for the current settings, lines and zones: the pass's own when they
+    are its, else drawn again on request (decoding and encoding, no inference) in ``place``;
+    None until then."""
+    analysis = result.analysis
+    if not shapes.lines and not shapes.zones and shown.tracking is analysis.tracking:
+        return result.video
+    key = ("video drawing", *result.key, shown.params, shown.rules, shapes)
+    job = jobs.board().get(key)
+    if job is not None and job.result is not None:
+        return job.result
+    with place:
+        if job is not None and job.running and jobs.watching(job):
+            jobs.show_progress([job], key="video_draw_stop")
+        elif st.button(
+            "Draw the annotated MP4 with these lines, zones and settings",
+            icon=":material/movie:",
+            help="Decodes and encodes the video again (no inference): about as long as it plays.",
+        ):
+            jobs.start(key, "video", "Drawing", "frames", _draw(source, shown, shapes))
+            st.rerun()
+        elif job is not None and job.failure is not None:  # logged by the job
+            st.error("Drawing the video failed; the other downloads still work.")
+    return None
+
+
+def show_downloads(
+    source: KeptFile, result: Analysed, shown: Tracked, shapes: Shapes, stem: str
+) -> None:
+    """Every file of the analysis, named after the video (``street_tracks.csv``)."""
     st.subheader("Downloads")
+    place = st.container()
     row1 = st.columns(4)
+    video = _annotated_video(source, result, shown, shapes, place)
     row1[0].download_button(
         "Annotated video (MP4)",
-        result.video,
+        video or b"",
         f"{stem}_tracked.mp4",
         "video/mp4",
         on_click="ignore",
+        disabled=video is None,
+        help=None if video is not None else "Draw it with the button above first.",
     )
     row1[1].download_button(
         "Tracks (CSV)", shown.tracks_csv, f"{stem}_tracks.csv", "text/csv", on_click="ignore"
