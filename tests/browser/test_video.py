@@ -99,6 +99,18 @@ def test_two_clicks_on_the_frame_draw_a_line_and_show_its_count(desktop) -> None
     desktop.locator(".vv-overlay text", has_text="Line 1: in 0 · out 1").wait_for(timeout=30_000)
 
 
+def test_a_zone_of_clicked_corners_counts_what_entered(desktop) -> None:
+    desktop.locator(".vv-add-zone").click()
+    box = desktop.locator(".vv-overlay").bounding_box()
+    corners = [(0.4, 0.2), (0.7, 0.2), (0.7, 0.8), (0.4, 0.8), (0.4, 0.2)]  # back to the first
+    for fx, fy in corners:
+        desktop.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    desktop.locator(".vv-overlay text", has_text="Zone 1: 1 entered").wait_for(timeout=30_000)
+    desktop.locator('[data-testid="stDataFrame"]', has_text="Zone 1").wait_for()
+    desktop.locator(".vv-delete").click()  # the zone is still the one picked
+    desktop.locator(".vv-overlay text", has_text="Zone 1").wait_for(state="detached")
+
+
 def test_a_click_on_the_timeline_seeks_the_video(desktop) -> None:
     lanes = desktop.locator(".vv-lanes")
     box = lanes.bounding_box()

@@ -83,6 +83,7 @@ def show_player(
         "video_view",
         frame=(info.width, info.height),
         fps=analysis.frame_rate,
+        sound=info.has_audio,
         duration_s=analysis.end_s,
         shapes=current_shapes(source),
         lanes=timeline,

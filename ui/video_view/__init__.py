@@ -157,6 +157,7 @@ def video_view(
     *,
     frame: tuple[int, int],
     fps: float,
+    sound: bool,
     duration_s: float,
     shapes: Shapes,
     lanes: Lanes,
@@ -176,6 +177,8 @@ def video_view(
         The video's upright size in its own pixels: the shapes' coordinates.
     fps : float
         Its frame rate (the arrow keys step one frame).
+    sound : bool
+        Whether it has sound (else no sound button).
     duration_s : float
         The time axis' length, s.
     shapes : Shapes
@@ -199,6 +202,7 @@ def video_view(
         "video": media_url(video, "video/mp4", f"{key}.video"),
         "frame": list(frame),
         "fps": fps,
+        "sound": sound,
         "duration_s": duration_s,
         "shapes": shapes.to_browser(),
         "notes": notes or {},

@@ -123,7 +123,8 @@ function createView(parent) {
     const unit = 1 / Math.max(pixelsPerUnit(), 1e-6); // video pixels per screen pixel
     v.overlay.setAttribute("viewBox", `0 0 ${width} ${height}`);
     v.overlay.replaceChildren();
-    const label = (x, y, text, colour) => {
+    // A name or count in white on the shape's colour, moved inside the picture if it sticks out.
+    const label = (x, y, text, colour, anchor = "middle") => {
       const node = element(
         "text",
         {
@@ -135,12 +136,18 @@ function createView(parent) {
           "paint-order": "stroke",
           "font-size": 13 * unit,
           "font-weight": "bold",
-          "text-anchor": "middle",
+          "text-anchor": anchor,
           "pointer-events": "none",
         },
         v.overlay,
       );
       node.textContent = text;
+      const box = node.getBBox();
+      const margin = 3 * unit;
+      const dx = Math.max(margin - box.x, 0) - Math.max(box.x + box.width - (width - margin), 0);
+      const dy = Math.max(margin - box.y, 0) - Math.max(box.y + box.height - (height - margin), 0);
+      node.setAttribute("x", x + dx);
+      node.setAttribute("y", y + dy);
     };
     const handle = (x, y, colour, kind, index, point) => {
       const dot = element(
@@ -229,14 +236,13 @@ function createView(parent) {
         v.overlay,
       );
       label(tip[0] + nx * 14 * unit, tip[1] + ny * 14 * unit + 5 * unit, "in", colour);
-      // The name and counts beyond the line's start, kept inside the picture.
+      // The name and counts on the "out" side, away from the arrow: beside a steep line,
+      // above or below a flat one.
       const note = v.notes[line.name];
-      const length = Math.hypot(line.x2 - line.x1, line.y2 - line.y1) || 1;
-      const at = [
-        Math.min(Math.max(line.x1 - ((line.x2 - line.x1) / length) * 22 * unit, 70 * unit), width - 70 * unit),
-        Math.min(Math.max(line.y1 - ((line.y2 - line.y1) / length) * 22 * unit + 5 * unit, 16 * unit), height - 6 * unit),
-      ];
-      label(at[0], at[1], note ? `${line.name}: ${note}` : line.name, colour);
+      const text = note ? `${line.name}: ${note}` : line.name;
+      if (Math.abs(nx) > Math.abs(ny)) {
+        label(mx - Math.sign(nx) * 8 * unit, my + 4 * unit, text, colour, nx > 0 ? "end" : "start");
+      } else label(mx, my - ny * 14 * unit + 4 * unit, text, colour);
       handle(line.x1, line.y1, colour, "line", i, 1);
       handle(line.x2, line.y2, colour, "line", i, 2);
     });
@@ -641,6 +647,7 @@ function update(v, data) {
     if (at) v.video.currentTime = at;
   }
   showSubtitles(v, data.subtitles);
+  v.sound.hidden = !data.sound;
   // Python's shapes win unless one is being drawn or moved here.
   if (!v.drag && !v.mode) v.shapes = JSON.parse(JSON.stringify(data.shapes));
   if (v.pick && !v.shapes[`${v.pick.kind}s`][v.pick.index]) v.pick = null;
