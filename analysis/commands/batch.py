@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from analysis.commands.options import positive_int
 from analysis.errors import InputError
+from analysis.vision.detections import DEFAULT_CONFIDENCE
 
 if TYPE_CHECKING:
     from analysis.batch.run import BatchProgress
@@ -47,7 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="local cluster size (default: one worker per usable core)",
     )
     parser.add_argument(
-        "--conf", type=float, default=0.25, help="detect: lowest score kept (default 0.25)"
+        "--conf",
+        type=float,
+        default=DEFAULT_CONFIDENCE,
+        help=f"detect: lowest score kept (default {DEFAULT_CONFIDENCE})",
     )
     parser.add_argument(
         "--top", type=positive_int, default=5, help="tags: labels kept per file (default 5)"

@@ -21,7 +21,7 @@ from pathlib import Path
 from analysis.commands.options import add_output_options, repeats
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
-from analysis.vision.detections import DetectionFilter
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import PREFERENCE, best_available, detect, load_detector
 from analysis.vision.exports import detection_result
 from analysis.vision.image import decode_image, encode_png
@@ -51,8 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--conf",
         type=float,
-        default=0.25,
-        help="minimum score (default 0.25, as on the Vision page; adapters keep ≥ 0.05)",
+        default=DEFAULT_CONFIDENCE,
+        help=f"minimum score (default {DEFAULT_CONFIDENCE}, as on every page; adapters keep "
+        "≥ 0.05)",
     )
     parser.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     add_output_options(parser)

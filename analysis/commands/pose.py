@@ -22,7 +22,7 @@ from pathlib import Path
 from analysis.commands.options import add_output_options, repeats
 from analysis.errors import InputError
 from analysis.vision.annotate import annotate
-from analysis.vision.detections import DetectionFilter
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.exports import pose_result
 from analysis.vision.image import decode_image, encode_png
 from analysis.vision.pose import MIN_PERSON_SCORE, estimate_poses, load_pose_estimator
@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--conf",
         type=float,
-        default=0.5,
-        help=f"minimum person score (default 0.5; the detector keeps ≥ {MIN_PERSON_SCORE})",
+        default=DEFAULT_CONFIDENCE,
+        help=f"minimum person score (default {DEFAULT_CONFIDENCE}; the detector keeps ≥ "
+        f"{MIN_PERSON_SCORE})",
     )
     parser.add_argument(
         "--iou", type=float, default=0.45, help="NMS IoU threshold on person boxes (default 0.45)"

@@ -19,7 +19,7 @@ any confidence, IoU, class or rule setting without running the network again
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -159,6 +159,7 @@ class Tracker:
         self.period_s = 1.0 / max(frame_rate, 1e-6)
         self._tracks: list[_Track] = []  # by internal id
         self._of_raw: dict[int, int] = {}  # ByteTrack id -> internal id
+        self._recent: list[int] = []  # internal ids of the tracks seen within max_gap_s
         self._class_ids: dict[str, int] = {}
         self._confirmed = 0
         self._frames: list[tuple[float, sv.Detections]] = []  # kept by update(record=True)
@@ -172,15 +173,26 @@ class Tracker:
         frame for :meth:`tracking`.
         """
         merged = _merge_confusable(detections, self.rules)
-        tracked = self._tracker.update(to_supervision(merged))
-        if tracked.tracker_id is None or len(tracked) == 0:
-            tracked = _empty()
+        tracked = to_supervision(merged) if len(merged) else _empty()
+        tracked.tracker_id = self._track_ids(merged)
         internal = self._assign(time_s, tracked)
         tracked.data[_TRACK] = internal
         if record:
             self._frames.append((time_s, tracked[:]))
         tracked.tracker_id = self._numbers()[internal]
         return tracked
+
+    def _track_ids(self, detections: Detections) -> np.ndarray:
+        """ByteTrack's id of each detection (-1: none). It deep-copies what it is given,
+        detection by detection: it gets the boxes and scores alone, and each one's row number
+        in ``class_id`` (which it ignores) to find them in its answer (2x faster tracking)."""
+        rows = np.arange(len(detections))
+        bare = sv.Detections(xyxy=detections.boxes, confidence=detections.scores, class_id=rows)
+        tracked = self._tracker.update(bare)
+        ids = np.full(len(detections), -1, dtype=int)
+        if tracked.tracker_id is not None and len(tracked):
+            ids[tracked.class_id] = tracked.tracker_id
+        return ids
 
     def _assign(self, time_s: float, tracked: sv.Detections) -> np.ndarray:
         """Internal id of each tracked detection (-1: none), statistics updated."""
@@ -200,6 +212,7 @@ class Tracker:
             if index is None:
                 index = len(self._tracks)
                 self._tracks.append(_Track(self.rules.group(label), time_s, time_s, box))
+                self._recent.append(index)
             self._of_raw[raw] = index
             track = self._tracks[index]
             score = float(tracked.confidence[i])
@@ -220,7 +233,12 @@ class Tracker:
         velocity; the nearest such."""
         centre = (box[:2] + box[2:]) / 2
         best, best_distance = None, np.inf
-        for index, track in enumerate(self._tracks):
+        recent = [
+            i for i in self._recent if time_s - self._tracks[i].last_s <= self.rules.max_gap_s
+        ]
+        self._recent = recent  # a long live session does not look through all its past tracks
+        for index in recent:
+            track = self._tracks[index]
             gap = time_s - track.last_s
             if track.group != group or gap <= 0 or gap > self.rules.max_gap_s:
                 continue
@@ -292,6 +310,16 @@ def _merge_confusable(detections: Detections, rules: TrackRules) -> Detections:
 
 
 @dataclass(frozen=True)
+class TrackSamples:
+    """Every detection of every confirmed track, flat, ordered by track then time."""
+
+    ids: np.ndarray  # (N,) int, the track's number
+    times: np.ndarray  # (N,) s
+    labels: np.ndarray  # (N,) object, the track's label
+    boxes: np.ndarray  # (N, 4) xyxy pixels
+
+
+@dataclass(frozen=True)
 class Tracking:
     """The confirmed objects of every analysed frame and what they add up to.
 
@@ -315,6 +343,23 @@ class Tracking:
     rules: TrackRules = DEFAULT_RULES
     period_s: float = 0.04
 
+    def of_labels(self, labels: Collection[str] | None) -> Tracking:
+        """Only the objects whose one label is in ``labels`` (None: all): the class filter
+        applied to objects, without tracking again (a few ms for minutes of video).
+
+        Filtering tracks, not detections, keeps an object whole when some of its frames
+        were seen as another class.
+        """
+        if labels is None:
+            return self
+        wanted = set(labels)
+        frames = [
+            frame[np.isin(frame.data[CLASS_NAME], list(wanted))] if len(frame) else frame
+            for frame in self.frames
+        ]
+        tracks = [track for track in self.tracks if track.label in wanted]
+        return Tracking(self.times, frames, tracks, self.rules, self.period_s)
+
     def counts(self) -> dict[str, int]:
         """Distinct confirmed objects per label, most first."""
         return dict(Counter(track.label for track in self.tracks).most_common())
@@ -326,6 +371,25 @@ class Tracking:
             for name in frame.data.get(CLASS_NAME, []):
                 counts[str(name)][k] += 1
         return {label: counts[label] for label in sorted(counts)}
+
+    @cached_property
+    def _samples(self) -> TrackSamples:
+        sizes = [len(frame) for frame in self.frames]
+        if not sum(sizes):
+            empty = np.zeros(0)
+            return TrackSamples(empty.astype(int), empty, empty.astype(object), np.zeros((0, 4)))
+        ids = np.concatenate([frame.tracker_id for frame in self.frames]).astype(int)
+        order = np.lexsort((np.arange(len(ids)), ids))  # by track, then time
+        return TrackSamples(
+            ids[order],
+            np.repeat(self.times, sizes)[order],
+            np.concatenate([frame.data[CLASS_NAME] for frame in self.frames])[order],
+            np.concatenate([frame.xyxy for frame in self.frames])[order],
+        )
+
+    def samples(self) -> TrackSamples:
+        """The tracks' detections, flat (made once): what lines and zones are counted on."""
+        return self._samples
 
     def in_view(self) -> dict[str, np.ndarray]:
         """Per label, how many confirmed objects of it each analysed frame shows, (K,) int."""

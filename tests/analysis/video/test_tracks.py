@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import InputError
-from analysis.video.regions import Line, Zone, count_regions
+from analysis.video.regions import Line, RegionCounter, Zone, count_regions
 from analysis.video.tracking import TrackRules, track_all
 from analysis.vision.detections import DetectionFilter, Detections
 
@@ -84,8 +84,13 @@ def test_two_boxes_of_confusable_classes_on_one_object_are_one_object() -> None:
         seconds=2,
         labels=[lambda k: "car", lambda k: "person"],
     )
-    assert tracked(times, candidates).counts() == {"car": 1, "person": 1}
+    both = tracked(times, candidates)
+    assert both.counts() == {"car": 1, "person": 1}
     assert tracked(times, candidates, class_agnostic=True).counts() == {"car": 1}
+    # The class filter on objects: no tracking again.
+    people = both.of_labels(["person"])
+    assert people.counts() == {"person": 1} and set(people.in_view()) == {"person"}
+    assert {str(n) for f in people.frames for n in f.data["class_name"]} == {"person"}
 
 
 def test_a_flicker_shorter_than_the_minimum_is_not_an_object() -> None:
@@ -133,7 +138,7 @@ def test_a_square_staying_two_seconds_in_a_zone_dwells_two_seconds() -> None:
     )
     zone = Zone(((250, 50), (380, 50), (380, 200), (250, 200)), "shop")
     counted = count_regions(tracked(times, candidates), [], [zone])
-    (visit,) = counted.visits()
+    (visit,) = counted.visits
     # Seen with an id from its second frame: 2 s less one frame.
     assert visit.dwell_s == pytest.approx(2.0 - 1 / FPS)
     assert counted.zone_counts() == {
@@ -147,7 +152,7 @@ def test_a_missed_detection_inside_a_zone_counts_as_inside() -> None:
 
     times, candidates = frames_of(blinking, seconds=3)
     zone = Zone(((250, 50), (380, 50), (380, 200), (250, 200)), "shop")
-    (visit,) = count_regions(tracked(times, candidates), [], [zone]).visits()
+    (visit,) = count_regions(tracked(times, candidates), [], [zone]).visits
     assert visit.dwell_s == pytest.approx(3.0 - 1 / FPS)
 
 
@@ -165,3 +170,22 @@ def test_lines_and_zones_parse_with_names() -> None:
     assert Zone.parse("0,0,10,0,10,10").points == ((0, 0), (10, 0), (10, 10))
     with pytest.raises(InputError, match="no area"):
         Zone.parse("z=0,0,5,5,10,10")
+
+
+def test_counting_frame_by_frame_gives_what_counting_at_once_gives() -> None:
+    # The annotated video counts as it plays; the page counts all tracks at once.
+    def wandering(phase: float):
+        return lambda t: (200 + 150 * np.sin(t + phase), 150 + 100 * np.cos(1.3 * t + phase))
+
+    times, candidates = frames_of(wandering(0), wandering(2), wandering(4), seconds=12)
+    tracking = tracked(times, candidates)
+    lines = [Line(200, 0, 200, 400, "v"), Line(0, 150, 400, 150, "h")]
+    zones = [Zone(((100, 100), (300, 100), (300, 260), (100, 260)), "z")]
+    counter = RegionCounter(lines, zones, period_s=1 / FPS)
+    for t, frame in zip(tracking.times, tracking.frames, strict=True):
+        counter.update(t, frame.tracker_id, frame.data["class_name"], frame.xyxy)
+    at_once, played = count_regions(tracking, lines, zones), counter.counts()
+    assert len(at_once.crossings) > 6
+    assert at_once.crossings == played.crossings
+    assert at_once.line_counts() == played.line_counts()
+    assert at_once.zone_counts() == played.zone_counts()
