@@ -87,10 +87,6 @@ info = result.analysis.info
 
 # -- Settings that re-filter and re-track (no inference) -------------------------------------
 with settings_col:
-    present = sorted({label for raw in result.analysis.candidates for label in raw.labels})
-    classes = st.multiselect(
-        "Classes to show (empty shows all)", present, key=remember(f"video_classes_{model}", [])
-    )
     min_track_s = st.number_input(
         "Count an object once it is seen for (s)",
         0.0,
@@ -104,8 +100,15 @@ with settings_col:
         f"counts once seen for {min_track_s:g} s; lost for up to {MAX_GAP_S:g} s and found "
         f"again nearby, it keeps its number."
     )
-rules = TrackRules(min_track_s=float(min_track_s))
-shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None), rules)
+    rules = TrackRules(min_track_s=float(min_track_s))
+    every = tracked(result, DetectionFilter(confidence, iou), rules, None)
+    key = remember(f"video_classes_{model}", [])
+    classes = st.multiselect(  # the labels of the objects counted (and any chosen before)
+        "Classes to show (empty shows all)",
+        sorted(set(every.tracking.counts()) | set(st.session_state[key])),
+        key=key,
+    )
+shown = tracked(result, DetectionFilter(confidence, iou), rules, tuple(classes) or None)
 shapes = current_shapes(source)
 counts = shown.counts(shapes)
 soundtrack = result.analysis.soundtrack

@@ -261,6 +261,8 @@ def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
     slider(at, "Confidence").set_value(0.4).run()  # the pass's own setting: no tracking
     slider(at, "Confidence").set_value(0.6).run()  # tracked a moment ago: kept
     draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
+    assert at.multiselect[0].options == ["square"]  # the labels of the objects counted
+    at.multiselect[0].select("square").run()  # filters objects: nothing is tracked again
     assert len(retracks) == 1 and len(trackers) == 2
     assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert detector.calls == FRAMES

@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis.speech.subtitles import to_vtt as speech_vtt
 from analysis.speech.whisper import Transcript
-from analysis.video.regions import RegionCounter
+from analysis.video.regions import RegionCounts
 from ui.sections.video_analysis import Analysed
 from ui.sections.video_results import Tracked, memo_of
 from ui.sections.video_shapes import crossing_events, notes, show_region_counts
@@ -61,7 +61,7 @@ def show_player(
     result: Analysed,
     video: bytes,
     shown: Tracked,
-    counts: RegionCounter,
+    counts: RegionCounts,
     transcript: Transcript | None,
 ) -> None:
     """The player with its timeline, then the counts of its lines and zones and the table of

@@ -20,7 +20,7 @@ import streamlit as st
 
 from analysis.video.exports import frame_records, records_csv, result_json, to_vtt
 from analysis.video.pipeline import VideoAnalysis, render_video
-from analysis.video.regions import RegionCounter, count_regions
+from analysis.video.regions import RegionCounts, count_regions
 from analysis.video.tracking import Tracking, TrackRules, track_all
 from analysis.vision.detections import DetectionFilter
 from ui import jobs
@@ -40,11 +40,12 @@ class Tracked:
     analysis: VideoAnalysis
     params: DetectionFilter
     rules: TrackRules
-    tracking: Tracking
-    counted: dict[Shapes, RegionCounter] = field(default_factory=dict)
+    tracking: Tracking  # the objects of the chosen classes
+    everything: Tracking  # all of them (another class filter starts from here)
+    counted: dict[Shapes, RegionCounts] = field(default_factory=dict)
     json_of: tuple[Shapes | None, str] = (None, "")
 
-    def counts(self, shapes: Shapes) -> RegionCounter:
+    def counts(self, shapes: Shapes) -> RegionCounts:
         """What ``shapes`` count on these tracks (the latest shapes' counts are kept)."""
         if shapes not in self.counted:
             self.counted.clear()
@@ -54,8 +55,7 @@ class Tracked:
     def tracks_json(self, shapes: Shapes) -> str:
         """The JSON result with these lines' and zones' counts (made once per shapes)."""
         if self.json_of[0] != shapes:
-            counter = self.counts(shapes)
-            made = result_json(self.analysis, None, self.tracking, counter.lines, counter.zones)
+            made = result_json(self.analysis, None, self.tracking, shapes.lines, shapes.zones)
             self.json_of = shapes, json.dumps(made, indent=1)
         return self.json_of[1]
 
@@ -88,19 +88,26 @@ def memo_of(result: Analysed) -> dict:
     return memo
 
 
-def tracked(result: Analysed, params: DetectionFilter, rules: TrackRules) -> Tracked:
-    """``result`` tracked with ``params`` and ``rules``: the pass's own tracking when they are
-    the ones it ran with, else tracked again from the kept candidates (once per setting)."""
-    analysis, settings = result.analysis, (params, rules)
+def tracked(
+    result: Analysed, params: DetectionFilter, rules: TrackRules, classes: tuple[str, ...] | None
+) -> Tracked:
+    """``result`` tracked with ``params`` and ``rules``, its objects of ``classes`` (None:
+    all): the pass's own tracking when they are the ones it ran with, else tracked again from
+    the kept candidates (once per setting); the class filter keeps whole objects and tracks
+    nothing again."""
+    analysis, settings = result.analysis, (params, rules, classes)
     kept: OrderedDict = memo_of(result)["tracked"]
     if settings not in kept:
-        if settings == (analysis.params, analysis.rules):
+        same = next((t for (p, r, _), t in kept.items() if (p, r) == (params, rules)), None)
+        if same is not None:
+            tracking = same.everything
+        elif (params, rules) == (analysis.params, analysis.rules):
             tracking = analysis.tracking
         else:
             tracking = track_all(
                 analysis.times, analysis.candidates, params, analysis.frame_rate, rules
             )
-        kept[settings] = Tracked(analysis, params, rules, tracking)
+        kept[settings] = Tracked(analysis, params, rules, tracking.of_labels(classes), tracking)
         while len(kept) > KEEP_SETTINGS:
             kept.popitem(last=False)
     kept.move_to_end(settings)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.video.regions import RegionCounter
+from analysis.video.regions import RegionCounts
 
 
-def notes(counter: RegionCounter) -> dict[str, str]:
+def notes(counter: RegionCounts) -> dict[str, str]:
     """One short line per line or zone for the video overlay: "in 3 · out 1", "2 entered"."""
     said = {}
     for name, sides in counter.line_counts().items():
@@ -23,7 +23,7 @@ def notes(counter: RegionCounter) -> dict[str, str]:
     return said
 
 
-def crossing_events(counter: RegionCounter) -> list[dict[str, object]]:
+def crossing_events(counter: RegionCounts) -> list[dict[str, object]]:
     """The crossings as the timeline's lane reads them: ``{"t", "line", "dir", "label"}``."""
     return [
         {"t": round(c.time_s, 3), "line": c.line, "dir": c.direction, "label": c.label}
@@ -31,7 +31,7 @@ def crossing_events(counter: RegionCounter) -> list[dict[str, object]]:
     ]
 
 
-def _line_rows(counter: RegionCounter) -> list[dict[str, object]]:
+def _line_rows(counter: RegionCounts) -> list[dict[str, object]]:
     rows = []
     for name, sides in counter.line_counts().items():
         labels = sorted(set(sides["in"]) | set(sides["out"]))
@@ -47,7 +47,7 @@ def _line_rows(counter: RegionCounter) -> list[dict[str, object]]:
     return rows  # fmt: skip
 
 
-def _zone_rows(counter: RegionCounter) -> list[dict[str, object]]:
+def _zone_rows(counter: RegionCounts) -> list[dict[str, object]]:
     rows = []
     for name, per_label in counter.zone_counts().items():
         rows += [
@@ -62,7 +62,7 @@ def _zone_rows(counter: RegionCounter) -> list[dict[str, object]]:
     return rows  # fmt: skip
 
 
-def show_region_counts(counter: RegionCounter) -> None:
+def show_region_counts(counter: RegionCounts) -> None:
     """Per line, in and out by label; per zone, how many entered and their mean stay."""
     if not counter.lines and not counter.zones:
         st.caption(
