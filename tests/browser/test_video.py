@@ -13,14 +13,16 @@ from collections.abc import Iterator
 import pytest
 
 from analysis.speech.whisper import DEFAULT_MODEL
+from analysis.video.regions import Line
 from tests.app.test_video_page import HARVARD, speech_video
 from tests.conftest import drop_file, require_model, screenshot
-from tests.support.live_app import running_app
+from tests.support.live_app import PROJECT_ROOT, running_app
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright.sync_api")
 
 HARNESS = "tests/support/apps/video_page_app.py"
+VIEW_JS = PROJECT_ROOT / "ui" / "video_view" / "view.js"
 SECONDS = 10.8  # the recording's length: the video's
 
 
@@ -168,3 +170,29 @@ def test_the_player_fits_a_phone(browser, harness_url, harvard_video) -> None:
         screenshot(page, "video_phone")
     finally:
         page.context.close()
+
+
+def test_the_players_helpers_agree_with_the_analysis(desktop) -> None:
+    """view.js's own maths: the arrow is the direction analysis.video.regions counts "in",
+    the word at a time, fresh names."""
+    desktop.evaluate(
+        """async (source) => {
+            const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+            window.view = await import(url);
+        }""",
+        VIEW_JS.read_text(encoding="utf-8"),
+    )
+    for ends in [(0, 50, 100, 50), (160, 24, 160, 216), (10, 10, 30, 90)]:
+        line = Line(*ends)
+        arrow = desktop.evaluate(
+            "([x1, y1, x2, y2]) => view.inNormal({x1, y1, x2, y2})", list(ends)
+        )
+        assert arrow == pytest.approx(line.in_direction())
+    words = [{"start": 0.5, "end": 0.9}, {"start": 1.0, "end": 1.4}, {"start": 2.0, "end": 2.2}]
+    found = desktop.evaluate(
+        "words => [0.2, 0.5, 0.95, 1.3, 1.4, 2.1, 3].map(t => view.itemAt(words, t))", words
+    )
+    assert found == [-1, 0, -1, 1, -1, 2, -1]
+    names = desktop.evaluate("() => view.freshName('Line', ['Line 1', 'Line 3', 'Zone 2'])")
+    assert names == "Line 2"
+    assert desktop.evaluate("() => [view.clock(0), view.clock(79.46)]") == ["0:00.0", "1:19.5"]
