@@ -8,6 +8,7 @@ Harvard sentences of Debian's codec2-examples), transcribed by the real Whisper.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -123,6 +124,8 @@ def test_a_click_on_the_timeline_seeks_the_video(desktop) -> None:
         assert current_time(desktop) == pytest.approx(fraction * SECONDS, abs=0.1)
     playhead = desktop.locator(".vv-playhead").bounding_box()
     assert playhead["x"] + 1 == pytest.approx(box["x"] + left + 0.25 * (box["width"] - left), abs=2)
+    # Paused there: the table below shows that frame's detections (AppTest reads its rows).
+    desktop.get_by_text(re.compile(r"Detections at 2\.[67]\d s")).wait_for(timeout=30_000)
 
 
 def highlighted(page) -> tuple[str, float, float, float]:
