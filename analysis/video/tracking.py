@@ -102,6 +102,7 @@ class TrackRecord:
     last_s: float
     frames: int  # analysed frames it was detected in
     best_score: float
+    mean_score: float  # of its detections: low (a sign seen as a person: 0.53) says unsure
 
     @property
     def duration_s(self) -> float:
@@ -115,6 +116,7 @@ class TrackRecord:
             "last_s": round(self.last_s, 3),
             "frames": self.frames,
             "best_score": round(self.best_score, 2),
+            "mean_score": round(self.mean_score, 2),
         }
 
 
@@ -278,7 +280,15 @@ class Tracker:
             (t for t in self._tracks if t.public is not None), key=lambda t: t.public
         )
         return [
-            TrackRecord(t.public, t.label, t.first_s, t.last_s, t.frames, t.best_score)
+            TrackRecord(
+                t.public,
+                t.label,
+                t.first_s,
+                t.last_s,
+                t.frames,
+                t.best_score,
+                sum(t.votes.values()) / t.frames,
+            )
             for t in confirmed
         ]
 
