@@ -7,6 +7,7 @@ and reruns the script, as the page's polling fragment does.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -242,6 +243,21 @@ def test_lines_and_zones_count_from_the_stored_tracks(detector, square_bytes) ->
     assert player(at)["notes"]["Door"] == "in 0 · out 0"
     assert not at.exception and detector.calls == FRAMES  # one pass, whatever moved since
     assert len(video_jobs()) == 1
+
+
+def test_objects_the_detector_was_unsure_of_are_marked(detector, square_bytes) -> None:
+    found = detector.detect
+
+    def doubtful(rgb):  # the square at 0.5 all along: above the threshold, yet unsure
+        raw, timings = found(rgb)
+        return dataclasses.replace(raw, scores=np.full(len(raw.scores), 0.5)), timings
+
+    detector.detect = doubtful
+    at = settle(dropped(square_bytes))
+    assert at.subheader[0].value == "1 tracked object(s)"
+    (warning,) = warnings(at)
+    assert warning.startswith("Unsure of 1 object(s) (marked ?)")
+    assert list(table(at, "mean score")["label"]) == ["square ?"]
 
 
 def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(

@@ -30,6 +30,9 @@ from ui.state import KeptFile
 from ui.video_view import Shapes
 
 MEMO = "_video_memo"  # session state: what this session made of its current analysis
+# A real object keeps a good score over its frames (every person of vtest.avi 0.66 or more);
+# something merely resembling one does not (its sign, seen as a person all along: 0.53).
+UNSURE_MEAN = 0.6
 KEEP_SETTINGS = 4  # trackings kept per session: going back to a recent setting is free
 
 
@@ -118,21 +121,32 @@ def tracked(
 
 
 def show_tracks(shown: Tracked) -> None:
+    """The objects counted per label, a table of their tracks, and a warning about those the
+    detector was unsure of all along."""
     tracking, analysis = shown.tracking, shown.analysis
     show_counts(
         f"{len(tracking.tracks)} tracked object(s)",
         tracking.counts(),
         "Nothing tracked: try lowering the confidence threshold.",
     )
+    unsure = [r for r in tracking.tracks if r.mean_score < UNSURE_MEAN]
+    if unsure:
+        st.warning(
+            f"Unsure of {len(unsure)} object(s) (marked ?): the detector gave them a mean "
+            f"score under {UNSURE_MEAN:.2f}. Look at them in the video before trusting the "
+            "count; raising the confidence threshold leaves them out.",
+            icon=":material/help:",
+        )
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "id": r.id,
-                    "label": r.label,
+                    "label": r.label + (" ?" if r.mean_score < UNSURE_MEAN else ""),
                     "first seen (s)": round(r.first_s, 2),
                     "last seen (s)": round(r.last_s, 2),
                     "for (s)": round(r.duration_s, 2),
+                    "mean score": round(r.mean_score, 2),
                     "best score": round(r.best_score, 2),
                 }
                 for r in tracking.tracks
