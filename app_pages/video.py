@@ -120,7 +120,7 @@ transcript = None if clip is None else finished_transcript(speech_key, 0.0, roun
 
 # -- The video with its lines, zones, subtitles and timeline ---------------------------------
 with source_col:
-    show_player(source, result, result.video, shown, counts, transcript)
+    show_player(source, result, shown, counts, transcript)
 
 # -- Tracks and counts -----------------------------------------------------------------------
 with settings_col:

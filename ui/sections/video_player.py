@@ -59,7 +59,6 @@ def frame_table(shown: Tracked, time_s: float) -> tuple[pd.DataFrame, float]:
 def show_player(
     source: KeptFile,
     result: Analysed,
-    video: bytes,
     shown: Tracked,
     counts: RegionCounts,
     transcript: Transcript | None,
@@ -79,7 +78,7 @@ def show_player(
         st.session_state[shapes_key(source)] = new
 
     paused = video_view(
-        video,
+        result.video,
         "video_view",
         frame=(info.width, info.height),
         fps=analysis.frame_rate,
