@@ -496,15 +496,18 @@ function createView(parent) {
     const g = v.lanes.getContext("2d");
     g.setTransform(scale, 0, 0, scale, 0, 0);
     g.clearRect(0, 0, width, height);
+    const style = getComputedStyle(v.root);
+    const ink = style.color; // the theme's text colour, light or dark
+    const ground = style.getPropertyValue("--st-secondary-background-color").trim() || "#f0f2f6";
     g.font = "12px sans-serif";
     g.textBaseline = "middle";
     const x = (t) => LABEL_PX + (t / duration()) * (width - LABEL_PX);
     let top = 0;
     for (const row of rows) {
       const h = row.height || LANE_PX;
-      g.fillStyle = "#f4f4f6";
+      g.fillStyle = ground;
       g.fillRect(LABEL_PX, top, width - LABEL_PX, h);
-      g.fillStyle = "#333";
+      g.fillStyle = ink;
       g.fillText(row.name.length > 13 ? `${row.name.slice(0, 12)}…` : row.name, 2, top + h / 2);
       if (row.kind === "view") {
         const { counts, most } = row.cls;
@@ -514,7 +517,7 @@ function createView(parent) {
         lanes.times.forEach((t, k) => g.lineTo(x(t), top + h - ((h - 2) * counts[k]) / most));
         g.lineTo(x(lanes.times[lanes.times.length - 1] ?? 0), top + h);
         g.fill();
-        g.fillStyle = "#555";
+        g.fillStyle = ink;
         g.textAlign = "right";
         g.fillText(`≤${most}`, width - 3, top + h / 2);
         g.textAlign = "left";
@@ -535,7 +538,7 @@ function createView(parent) {
           g.fillStyle = COLOURS[tag.colour % COLOURS.length] + "66";
           g.fillRect(x0, top + 1, x1 - x0 - 1, h - 2);
           if (x1 - x0 > g.measureText(tag.label).width + 6) {
-            g.fillStyle = "#222";
+            g.fillStyle = ink;
             g.fillText(tag.label, x0 + 3, top + h / 2);
           }
         });
@@ -556,7 +559,7 @@ function createView(parent) {
           g.fillRect(x0, top + 2, x1 - x0 - 1, h - 4);
           const text = word.word.trim();
           if (x0 >= freeFrom && x1 - x0 > 12) {
-            g.fillStyle = "#111";
+            g.fillStyle = ink;
             g.fillText(text, x0 + 2, top + h / 2);
             freeFrom = x0 + g.measureText(text).width + 6;
           }
@@ -565,7 +568,7 @@ function createView(parent) {
       }
       top += h + 2;
     }
-    g.fillStyle = "#555"; // the time axis
+    g.fillStyle = ink; // the time axis
     g.textAlign = "center";
     const step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600].find((s) => (duration() / s) * 60 < width - LABEL_PX) || 600;
     for (let t = 0; t <= duration() + 1e-9; t += step) {
