@@ -7,7 +7,9 @@ project targets:
   and the CLI run it) against bare onnxruntime inference on the same frames, with the
   picture adapter's settings (target: at most 1.6×);
 - a naive OpenCV loop (capture → detect → draw → ``cv2.VideoWriter`` mp4v) against the pass;
-- what a confidence change costs on the analysed video (re-filter and re-track, no inference).
+- what a confidence change costs on the analysed video (re-filter and re-track, no inference);
+- what moving lines and zones, and the class filter, cost (counted from the tracks; target
+  under 0.5 s on an 80-s video, which vtest is).
 
 The video comes from Debian's opencv-doc (installed, or ``--video PATH``).
 """
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from analysis.cores import usable_cores
 from analysis.video.io import VideoFile
 from analysis.video.pipeline import analyse_video, video_detector
+from analysis.video.regions import Line, Zone, count_regions
 from analysis.video.tracking import track_all
 from analysis.vision.annotate import annotate
 from analysis.vision.detections import DetectionFilter, filter_detections
@@ -104,6 +107,14 @@ def main() -> None:
     start = time.perf_counter()
     track_all(analysis.times, analysis.candidates, DetectionFilter(0.6), analysis.frame_rate)
     refilter = time.perf_counter() - start
+    lines = [Line(0, 300, 768, 300, "across"), Line(400, 0, 400, 576, "down")]
+    zones = [Zone(((100, 150), (600, 150), (600, 500), (100, 500)), "square")]
+    start = time.perf_counter()
+    counted = count_regions(analysis.tracking, lines, zones)
+    recount = time.perf_counter() - start
+    start = time.perf_counter()
+    analysis.tracking.of_labels(["person"]).counts()
+    class_filter = time.perf_counter() - start
 
     print(f"{args.video.name}: {frames} frames, {usable_cores()} usable core(s)")
     print(f"  bare onnxruntime inference  {bare:6.2f} s  {frames / bare:6.1f} fps")
@@ -111,6 +122,10 @@ def main() -> None:
     print(f"  naive OpenCV loop (mp4v)    {naive:6.2f} s  {frames / naive:6.1f} fps")
     print("  stages (ms, summed; they overlap): " + str(analysis.timings_ms))
     print(f"  confidence change (re-filter + re-track, no inference): {refilter:.2f} s")
+    print(f"  2 lines and a zone counted from the tracks: {recount:.3f} s (target < 0.5 s)")
+    print(f"    {counted.line_counts()} {counted.zone_counts()}")
+    print(f"  class filter on the objects: {class_filter:.3f} s")
+    print(f"  objects: {analysis.tracking.counts()}")
     print(f"  ratio whole pass / bare inference: {whole / bare:.2f}x (target ≤ 1.6x)")
     print(f"  ratio naive loop / whole pass:     {naive / whole:.2f}x")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import supervision as sv
 from supervision.geometry.core import Vector
@@ -72,6 +73,25 @@ class RegionArtist:
             for zone in zones
         ]
 
+    def _arrow(self, canvas: np.ndarray, line: Line) -> None:
+        """An arrow across the line, a quarter of the way along (its counts are in the
+        middle), pointing the way that counts "in"; the line's name at its tail."""
+        length = 8 * self.line_annotator.thickness
+        dx, dy = line.in_direction()
+        middle = np.array([line.x1 * 0.75 + line.x2 * 0.25, line.y1 * 0.75 + line.y2 * 0.25])
+        tail = np.rint(middle - np.array([dx, dy]) * length / 2).astype(int)
+        head = np.rint(middle + np.array([dx, dy]) * length / 2).astype(int)
+        cv2.arrowedLine(
+            canvas, tuple(tail.tolist()), tuple(head.tolist()), (255, 255, 255),
+            self.line_annotator.thickness, cv2.LINE_AA, tipLength=0.4,
+        )  # fmt: skip
+        sv.draw_text(
+            canvas, line.name, sv.Point(*(tail - np.array([dx, dy]) * length / 2)),
+            text_color=sv.Color.BLACK, text_scale=self.line_annotator.text_scale,
+            text_thickness=self.line_annotator.text_thickness,
+            text_padding=self.line_annotator.text_padding, background_color=sv.Color.WHITE,
+        )  # fmt: skip
+
     def draw(self, canvas: np.ndarray, counter: RegionCounter | None = None) -> np.ndarray:
         """Draw on ``canvas`` (RGB uint8, in place) with ``counter``'s counts so far (none
         without a counter: lines and zones placed, not yet counted); returns it."""
@@ -90,6 +110,7 @@ class RegionArtist:
                 sv.draw_line(canvas, start, end, sv.Color.WHITE, self.line_annotator.thickness)
             else:
                 self.line_annotator.annotate(canvas, drawn)
+            self._arrow(canvas, line)
         inside = counter.inside_now() if counter else {}
         for name, annotator in self.zones:
             count = inside.get(name)

@@ -6,6 +6,10 @@ re-filter and re-track without running the network again. Decoding, inference an
 tracking + drawing + encoding run on three threads joined by short queues, so decoding and
 encoding overlap with inference instead of adding to it. The file is opened once: the same
 pass gives the facts, the frames and the sound (for the page and for the annotated MP4).
+
+A frame is drawn ``min_track_s`` (and a frame or two) after it is tracked, so whether each of
+its tracks is an object is known: the annotated video shows the confirmed objects from their
+first frame, under the label their detections agree on so far, as the tracks table does.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def test_the_annotated_video_draws_lines_and_zones_with_their_counts(square_mp4:
     first = first_frame(out.getvalue())
     assert first[90:110, 79:82].mean() > 200  # the line, white, below the square
     assert first[10:40, 100].mean() > 150 and first[25, 125].mean() > 20  # outline, fill
-    assert first[25, 60].mean() < 10  # nothing drawn away from them
+    assert first[30, 84:87].mean() > 200  # the "in" arrow, pointing right, a quarter down
+    assert first[100, 40].mean() < 10  # nothing drawn away from them
 
 
 def test_the_preview_shows_the_latest_drawn_frame_about_once_a_second(
