@@ -105,14 +105,18 @@ function createView(parent) {
   const toVideo = (event) => {
     const rect = v.overlay.getBoundingClientRect();
     const [width, height] = v.data.frame;
-    return [
-      Math.min(Math.max(((event.clientX - rect.left) * width) / rect.width, 0), width),
-      Math.min(Math.max(((event.clientY - rect.top) * height) / rect.height, 0), height),
+    const tenth = (value, limit) => Math.round(Math.min(Math.max(value, 0), limit) * 10) / 10;
+    return [ // to a tenth of a pixel, as Python keeps them
+      tenth(((event.clientX - rect.left) * width) / rect.width, width),
+      tenth(((event.clientY - rect.top) * height) / rect.height, height),
     ];
   };
   const pixelsPerUnit = () => v.overlay.getBoundingClientRect().width / v.data.frame[0];
   const commit = () => {
     v.sendShapes(JSON.parse(JSON.stringify(v.shapes)));
+    if (JSON.stringify(v.shapes) !== JSON.stringify(v.data.shapes)) {
+      v.notes = {}; // the counts were of the old shapes: names only until Python's new ones
+    }
     drawShapes();
   };
 
