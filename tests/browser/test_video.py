@@ -124,6 +124,8 @@ def test_a_click_on_the_timeline_seeks_the_video(desktop) -> None:
         assert current_time(desktop) == pytest.approx(fraction * SECONDS, abs=0.1)
     playhead = desktop.locator(".vv-playhead").bounding_box()
     assert playhead["x"] + 1 == pytest.approx(box["x"] + left + 0.25 * (box["width"] - left), abs=2)
+    readout = desktop.locator(".vv-readout").inner_text()  # the pointer is on the first lane
+    assert readout == "0:02.7 · 1 square in view", readout
     # Paused there: the table below shows that frame's detections (AppTest reads its rows).
     desktop.get_by_text(re.compile(r"Detections at 2\.[67]\d s")).wait_for(timeout=30_000)
 

@@ -75,6 +75,7 @@ function createView(parent) {
     clock: find(".vv-clock"),
     sound: find(".vv-sound"),
     subs: find(".vv-subs"),
+    readout: find(".vv-readout"),
     addLine: find(".vv-add-line"),
     addZone: find(".vv-add-zone"),
     selected: find(".vv-selected"),
@@ -459,7 +460,15 @@ function createView(parent) {
     v.scrubbing = true;
     seekAt(event);
   });
-  v.timeline.addEventListener("pointermove", (event) => v.scrubbing && seekAt(event));
+  v.timeline.addEventListener("pointermove", (event) => {
+    if (v.scrubbing) seekAt(event);
+    const rect = v.lanes.getBoundingClientRect();
+    const fraction = (event.clientX - rect.left - LABEL_PX) / (rect.width - LABEL_PX);
+    const t = Math.min(Math.max(fraction, 0), 1) * duration();
+    const row = v.rows?.find((r) => event.clientY - rect.top >= r.top && event.clientY - rect.top < r.top + r.h);
+    v.readout.textContent = row ? `${clock(t)} · ${laneAt(v, row, t)}` : clock(t);
+  });
+  v.timeline.addEventListener("pointerleave", () => (v.readout.textContent = ""));
   v.timeline.addEventListener("pointerup", () => (v.scrubbing = false));
   v.words.addEventListener("click", (event) => {
     const index = event.target.dataset?.word;
@@ -507,8 +516,10 @@ function createView(parent) {
     g.textBaseline = "middle";
     const x = (t) => LABEL_PX + (t / duration()) * (width - LABEL_PX);
     let top = 0;
+    v.rows = rows;
     for (const row of rows) {
       const h = row.height || LANE_PX;
+      Object.assign(row, { top, h });
       g.fillStyle = ground;
       g.fillRect(LABEL_PX, top, width - LABEL_PX, h);
       g.fillStyle = ink;
@@ -590,6 +601,23 @@ function createView(parent) {
   v.drawShapes = drawShapes;
   v.showTools = showTools;
   return v;
+}
+
+/** What a lane shows at time `t`, in words, for the readout under the pointer. */
+function laneAt(v, row, t) {
+  const lanes = v.data.lanes;
+  const near = (duration) => (item) => Math.abs(item.t - t) <= duration;
+  if (row.kind === "view") {
+    const k = Math.max(itemAt(lanes.times.map((s, i) => ({ start: s, end: lanes.times[i + 1] ?? Infinity })), t), 0);
+    return `${row.cls.counts[k] ?? 0} ${row.name} in view`;
+  }
+  if (row.kind === "cross") {
+    const close = lanes.crossings.filter(near(v.data.duration_s / 150));
+    return close.map((c) => `${c.line}: ${c.label} ${c.dir}`).join(", ") || "no crossing";
+  }
+  if (row.kind === "tags") return lanes.tags[itemAt(lanes.tags, t)]?.label ?? "";
+  if (row.kind === "words") return v.flatWords[itemAt(v.flatWords, t)]?.word.trim() ?? "";
+  return row.name;
 }
 
 function showWords(v, transcript) {
