@@ -385,9 +385,17 @@ function createView(parent) {
   });
 
   // --- playing, the playhead and the words ---
+  const soundLabel = () => (v.sound.textContent = v.video.muted ? "Sound off" : "Sound on");
+  // With sound if the browser allows it; a browser refusing sound unasked plays it muted.
+  const play = () =>
+    v.video.play().catch(() => {
+      v.video.muted = true;
+      soundLabel();
+      v.video.play().catch(() => {});
+    });
   const togglePlay = () => {
     if (!v.video.getAttribute("src")) return;
-    if (v.video.paused) v.video.play().catch(() => {});
+    if (v.video.paused) play();
     else v.video.pause();
   };
   const seek = (seconds) => {
@@ -431,7 +439,7 @@ function createView(parent) {
   v.play.addEventListener("click", togglePlay);
   v.sound.addEventListener("click", () => {
     v.video.muted = !v.video.muted;
-    v.sound.textContent = v.video.muted ? "Sound off" : "Sound on";
+    soundLabel();
   });
   v.video.addEventListener("play", () => {
     v.play.textContent = "▮▮ Pause";
@@ -474,7 +482,7 @@ function createView(parent) {
     const index = event.target.dataset?.word;
     if (index === undefined) return;
     seek(v.flatWords[Number(index)].start);
-    v.video.play().catch(() => {});
+    play();
   });
   v.root.addEventListener("keydown", (event) => {
     if (event.target !== v.root) return; // the name box types its own keys
