@@ -6,21 +6,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.errors import InputError
+from analysis.audio.decode import AudioClip
 from analysis.filenames import safe_stem
-from analysis.video.tracking import Line
-from analysis.vision.detections import DetectionFilter
+from analysis.video.tracking import MAX_GAP_S, MIN_TRACK_S, TrackRules
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from models.catalog import CATALOG
+from ui.sections.speech import finished_transcript, show_speech
 from ui.sections.video_analysis import analysed
-from ui.sections.video_frames import show_frames
-from ui.sections.video_results import (
-    show_downloads,
-    show_timeline,
-    show_tracks,
-    show_videos,
-    tracked,
-)
+from ui.sections.video_player import current_shapes, show_player
+from ui.sections.video_results import show_downloads, show_tracks, tracked
 from ui.state import KeptFile, kept_file, remember
 
 SAMPLE = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian's opencv-doc
@@ -73,48 +68,65 @@ with settings_col:
         help="2 halves the time; tracks stay consistent.",
     )
     confidence = st.slider(
-        "Confidence threshold", MIN_CANDIDATE_SCORE, 1.0, step=0.05, key=remember("video_conf", 0.4)
+        "Confidence threshold",
+        MIN_CANDIDATE_SCORE,
+        1.0,
+        step=0.05,
+        key=remember("video_conf", DEFAULT_CONFIDENCE),
     )
     iou = st.slider(
         "Overlap (IoU) for merging boxes", 0.1, 1.0, step=0.05, key=remember("video_iou", 0.45)
     )
 
 # -- Analysis (in the background; once per video, model and stride) --------------------------
-result = analysed(source, model, int(stride), DetectionFilter(confidence, iou), facts)
+with source_col:  # its progress, with the latest frame drawn, under the video's facts
+    result = analysed(source, model, int(stride), DetectionFilter(confidence, iou), facts)
 if result is None:
     st.stop()
 info = result.analysis.info
 
 # -- Settings that re-filter and re-track (no inference) -------------------------------------
 with settings_col:
-    present = sorted({label for raw in result.analysis.candidates for label in raw.labels})
-    classes = st.multiselect(
-        "Classes to show (empty shows all)", present, key=remember(f"video_classes_{model}", [])
+    min_track_s = st.number_input(
+        "Count an object once it is seen for (s)",
+        0.0,
+        10.0,
+        step=0.1,
+        key=remember("video_min_track_s", MIN_TRACK_S),
+        help="Shorter tracks are flickers (a shadow, a reflection) and are not counted.",
     )
-    use_line = st.toggle("Count crossings of a line", key=remember("video_use_line", False))
-    line = None
-    if use_line:
-        a, b, c, d = st.columns(4)
-        x1 = a.number_input("x1", 0, info.width, key=remember("video_x1", 0))
-        y1 = b.number_input("y1", 0, info.height, key=remember("video_y1", info.height // 2))
-        x2 = c.number_input("x2", 0, info.width, key=remember("video_x2", info.width))
-        y2 = d.number_input("y2", 0, info.height, key=remember("video_y2", info.height // 2))
-        try:
-            line = Line(x1, y1, x2, y2)
-        except InputError as error:
-            st.error(str(error))
+    st.caption(
+        f"One object is one track with one label (the one most of its frames agree on). It "
+        f"counts once seen for {min_track_s:g} s; lost for up to {MAX_GAP_S:g} s and found "
+        f"again nearby, it keeps its number."
+    )
+    rules = TrackRules(min_track_s=float(min_track_s))
+    every = tracked(result, DetectionFilter(confidence, iou), rules, None)
+    key = remember(f"video_classes_{model}", [])
+    classes = st.multiselect(  # the labels of the objects counted (and any chosen before)
+        "Classes to show (empty shows all)",
+        sorted(set(every.tracking.counts()) | set(st.session_state[key])),
+        key=key,
+    )
+shown = tracked(result, DetectionFilter(confidence, iou), rules, tuple(classes) or None)
+shapes = current_shapes(source)
+counts = shown.counts(shapes)
+soundtrack = result.analysis.soundtrack
+clip = (
+    None if soundtrack is None else AudioClip(soundtrack[0], soundtrack[1], "video", "soundtrack")
+)
+speech_key = f"{source.digest}:soundtrack"
+transcript = None if clip is None else finished_transcript(speech_key, 0.0, round(clip.duration, 3))
 
-shown = tracked(result, DetectionFilter(confidence, iou, tuple(classes) or None), line)
-
-# -- The video, frame by frame ---------------------------------------------------------------
+# -- The video with its lines, zones, subtitles and timeline ---------------------------------
 with source_col:
-    show_videos(source, result, shown)
-    show_frames(source, shown)
+    show_player(source, result, shown, counts, transcript)
 
 # -- Tracks and counts -----------------------------------------------------------------------
 with settings_col:
     show_tracks(shown)
 
-# -- Seen and heard on one time axis, and downloads ------------------------------------------
-show_timeline(result, shown)
-show_downloads(result, shown, safe_stem(source.name, default="video"))
+# -- What is said, and downloads -------------------------------------------------------------
+if clip is not None:
+    show_speech(clip, 0.0, clip.duration, speech_key)
+show_downloads(source, result, shown, shapes, safe_stem(source.name, default="video"))

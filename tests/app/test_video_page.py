@@ -7,25 +7,68 @@ and reruns the script, as the page's polling fragment does.
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import threading
 from concurrent.futures import wait
+from fractions import Fraction
+from itertools import pairwise
+from pathlib import Path
 
 import av
+import numpy as np
 import pytest
+import soundfile
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import analysis.audio.tagging
 import analysis.video.io
 import analysis.video.pipeline
 import analysis.video.tracking
 import ui.jobs
-import ui.sections.video_frames
+import ui.sections.video_player
 import ui.sections.video_results
+import ui.sections.video_timeline
+from analysis.speech.whisper import DEFAULT_MODEL
+from analysis.video.regions import Line, Zone
 from tests.analysis.video.test_pipeline import FRAMES, SquareDetector, write_video
+from tests.conftest import require_model
 from tests.support.corpus import wav
+from ui.video_view import Shapes
 
 PAGE = "../../app_pages/video.py"
 TIMEOUT = 120
+HARVARD = Path("/usr/share/codec2/raw/speech_orig_16k.wav")  # codec2-examples: 4 sentences
+HARVARD_WORDS = ("birch canoe", "dark blue background")
+
+
+def speech_video(path: Path, recording: Path = HARVARD, size: tuple[int, int] = (320, 240)) -> Path:
+    """An MP4 (H.264 + AAC) of ``recording`` with a white square crossing the frame from
+    left to right over its length (25 fps): a real voice under a known object."""
+    samples, rate = soundfile.read(recording, dtype="float32", always_2d=True)
+    frames = round(len(samples) / rate * 25)
+    width, height = size
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=25)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        sound = container.add_stream("aac", rate=rate, layout="mono")
+        for index in range(frames):
+            rgb = np.zeros((height, width, 3), np.uint8)
+            x = round(10 + (width - 50) * index / max(frames - 1, 1))
+            rgb[height // 2 - 15 : height // 2 + 15, x : x + 30] = 255
+            container.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode(None))
+        mono = np.ascontiguousarray(samples.mean(axis=1))
+        for start in range(0, len(mono), 1024):
+            chunk = av.AudioFrame.from_ndarray(
+                mono[np.newaxis, start : start + 1024], format="fltp", layout="mono"
+            )
+            chunk.sample_rate, chunk.pts, chunk.time_base = rate, start, Fraction(1, rate)
+            container.mux(sound.encode(chunk))
+        container.mux(sound.encode(None))
+    return path
 
 
 class GatedDetector(SquareDetector):
@@ -83,9 +126,10 @@ def video_jobs() -> list[ui.jobs.Job]:
 
 
 def settle(at: AppTest) -> AppTest:
-    """Wait for the video jobs and rerun, until a run shows no job under way."""
-    for _ in range(5):
-        running = [job for job in video_jobs() if job.running]
+    """Wait for the jobs (the video's, and the speech section's on its soundtrack) and rerun,
+    until a run shows no job under way."""
+    for _ in range(8):
+        running = [job for job in ui.jobs.board().find(lambda key: True) if job.running]
         if not running and not at.get("progress"):
             return at
         assert not wait([job.future for job in running], timeout=TIMEOUT).not_done
@@ -102,8 +146,9 @@ def dropped(data: bytes, name: str = "square.mp4", mime: str = "video/mp4") -> A
     return at
 
 
-def held_at_frame_10(detector: GatedDetector, data: bytes) -> AppTest:
-    """A page whose analysis waits in the detector's 10th call, until ``detector.gate``."""
+def held(detector: GatedDetector, data: bytes) -> AppTest:
+    """A page whose analysis waits in the detector's call number ``detector.wait_at`` (10
+    unless set), until ``detector.gate``."""
     detector.gate = threading.Event()
     at = dropped(data)
     assert detector.waiting.wait(TIMEOUT)
@@ -118,96 +163,169 @@ def warnings(at: AppTest) -> list[str]:
     return [w.value for w in at.warning]
 
 
+def table(at: AppTest, column: str):
+    """The first table with ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def player(at: AppTest) -> dict:
+    """What the page sent to the video player (ui/video_view), as the browser receives it."""
+    (component,) = [c for c in at.get("bidi_component") if "video_view" in c.proto.id]
+    return json.loads(component.proto.json)
+
+
+def draw(at: AppTest, shapes: Shapes) -> AppTest:
+    """Lines and zones as the player's drawing leaves them in the session, then a run."""
+    (job,) = video_jobs()
+    at.session_state[f"video_shapes_{job.key[1]}"] = shapes
+    return at.run()
+
+
 def test_a_dropped_video_is_tracked_counted_and_downloadable(detector, square_bytes) -> None:
     at = dropped(square_bytes)
     assert "160×120 px, 25.00 fps, 40 frames, 1.6 s" in at.text[0].value  # before the result
     at = settle(at)
     assert "160×120 px, 25.00 fps, 40 frames, 1.6 s" in at.text[0].value
     assert "with sound" in at.text[0].value
-    assert [h.value for h in at.subheader][:2] == ["Frame by frame", "1 tracked object(s)"]
-    tracks = at.dataframe[1].value
+    assert at.subheader[0].value == "1 tracked object(s)"
+    tracks = table(at, "first seen (s)")
     assert list(tracks["label"]) == ["square"] and list(tracks["id"]) == [1]
+    sent = player(at)
+    assert sent["frame"] == [160, 120] and sent["duration_s"] == pytest.approx(1.6)
+    assert [lane["label"] for lane in sent["lanes"]["in_view"]] == ["square"]
+    assert sent["lanes"]["spectrogram"] and [s["label"] for s in sent["subtitles"]] == [
+        "Detections"
+    ]
     labels = [b.label for b in at.get("download_button")]
     assert "Annotated video (MP4)" in labels and "Subtitles (WebVTT)" in labels
     assert detector.calls == FRAMES
 
 
-def test_controls_retrack_without_running_the_network(detector, square_bytes) -> None:
+def test_the_paused_frames_detections_read_in_whole_pixels(detector, square_bytes) -> None:
     at = settle(dropped(square_bytes))
+    at.session_state["_video_paused_s"] = (video_jobs()[0].key[1], 0.81)  # as a pause sends
+    at.run()
+    assert "**Detections at 0.80 s**" in " ".join(m.value for m in at.markdown)
+    rows = table(at, "box (x1, y1, x2, y2)").to_dict("records")
+    x = 10 + 3 * 20  # the square's left edge in frame 20
+    assert rows == [
+        {
+            "track": "1",
+            "label": "square",
+            "score": 0.9,
+            "box (x1, y1, x2, y2)": f"{x}, 50, {x + 20}, 70",
+        }
+    ]
+
+
+def test_lines_and_zones_count_from_the_stored_tracks(detector, square_bytes) -> None:
+    at = settle(dropped(square_bytes))
+    across = Line(80, 0, 80, 120, "Door")  # the square moves right: its "in" side
+    back = Line(90, 120, 90, 0, "Back")  # the same, the other way round
+    zone = Zone(((60, 0), (120, 0), (120, 120), (60, 120)), "Middle")
+    at = draw(at, Shapes((across, back), (zone,)))
+    crossings = table(at, "line").to_dict("records")
+    assert crossings == [
+        {"line": "Door", "label": "square", "in": 1, "out": 0},
+        {"line": "Back", "label": "square", "in": 0, "out": 1},
+    ]
+    (stay,) = table(at, "zone").to_dict("records")
+    # Its bottom centre is inside for x from 60 to 120: left edge 50..110, 20 frames at 25 fps.
+    assert stay["entered"] == 1 and stay["mean stay (s)"] == pytest.approx(0.8, abs=0.05)
+    sent = player(at)
+    assert sent["notes"] == {"Door": "in 1 · out 0", "Back": "in 0 · out 1", "Middle": "1 entered"}
+    assert [(c["line"], c["dir"]) for c in sent["lanes"]["crossings"]] == [
+        ("Door", "in"),
+        ("Back", "out"),
+    ]
     slider(at, "Confidence").set_value(0.95).run()
     assert "0 tracked object(s)" in [h.value for h in at.subheader]
-    slider(at, "Confidence").set_value(0.5).run()
-    at.toggle[-1].set_value(True).run()  # count crossings of the default, horizontal line
-    at.number_input(key="video_x1").set_value(80).run()
-    at.number_input(key="video_y1").set_value(0).run()
-    at.number_input(key="video_x2").set_value(80).run()
-    at.number_input(key="video_y2").set_value(120).run()
-    crossings = at.dataframe[-1].value
-    assert crossings.to_dict("records") == [{"label": "square", "in": 1, "out": 0}]
-    slider(at, "Frame").set_value(20).run()
-    assert at.text[1].value.startswith("0.80 s — frame 20")
-    assert not at.exception
-    assert detector.calls == FRAMES  # one pass, whatever moved since
+    assert player(at)["notes"]["Door"] == "in 0 · out 0"
+    assert not at.exception and detector.calls == FRAMES  # one pass, whatever moved since
     assert len(video_jobs()) == 1
+
+
+def test_objects_the_detector_was_unsure_of_are_marked(detector, square_bytes) -> None:
+    found = detector.detect
+
+    def doubtful(rgb):  # the square at 0.5 all along: above the threshold, yet unsure
+        raw, timings = found(rgb)
+        return dataclasses.replace(raw, scores=np.full(len(raw.scores), 0.5)), timings
+
+    detector.detect = doubtful
+    at = settle(dropped(square_bytes))
+    assert at.subheader[0].value == "1 tracked object(s)"
+    (warning,) = warnings(at)
+    assert warning.startswith("Unsure of 1 object(s) (marked ?)")
+    assert list(table(at, "mean score")["label"]) == ["square ?"]
 
 
 def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
     detector, square_bytes, monkeypatch
 ) -> None:
     """One analysis opens the upload exactly once (its facts, frames, and the sound for both
-    the annotated MP4 and the timeline); showing a frame opens it once more, once per frame.
-    Tracking runs once, in the pass; a tracking setting re-tracks once per setting."""
+    the annotated MP4 and the timeline). Tracking runs once, in the pass; a tracking setting
+    re-tracks once per setting; a pause or a drawing tracks nothing."""
     opens = counted(monkeypatch, av, "open")
-    frames = counted(monkeypatch, ui.sections.video_frames, "read_frame")
     trackers = counted(monkeypatch, analysis.video.tracking.Tracker, "__init__")
     retracks = counted(monkeypatch, ui.sections.video_results, "track_all")
     at = settle(dropped(square_bytes))
-    reading = [args for args in opens if args[1:2] != ("w",)]
-    assert len(frames) == 1 and len(reading) == 1 + len(frames)
+    assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert len(trackers) == 1 and retracks == []
-
-    slider(at, "Frame").set_value(20).run()
-    slider(at, "Frame").set_value(0).run()  # decoded before: cached
-    at.run()
-    assert len(frames) == 2 and len([a for a in opens if a[1:2] != ("w",)]) == 3
     slider(at, "Confidence").set_value(0.6).run()
-    slider(at, "Frame").set_value(20).run()
     assert len(retracks) == 1 and len(trackers) == 2
     slider(at, "Confidence").set_value(0.4).run()  # the pass's own setting: no tracking
     slider(at, "Confidence").set_value(0.6).run()  # tracked a moment ago: kept
+    draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
+    assert at.multiselect[0].options == ["square"]  # the labels of the objects counted
+    at.multiselect[0].select("square").run()  # filters objects: nothing is tracked again
     assert len(retracks) == 1 and len(trackers) == 2
+    assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert detector.calls == FRAMES
 
 
-def test_a_frame_move_recomputes_nothing_but_the_frame(detector, square_bytes, monkeypatch):
+def test_a_pause_recomputes_nothing_but_the_table(detector, square_bytes, monkeypatch):
     at = settle(dropped(square_bytes))
-    results = ui.sections.video_results
+    at = draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
+    names = (
+        "spectrogram",
+        "tag_audio",
+        "to_vtt",
+        "records_csv",
+        "result_json",
+        "frame_records",
+        "track_all",
+        "count_regions",
+    )
+    modules = (
+        ui.sections.video_results,
+        ui.sections.video_timeline,
+        ui.sections.video_player,
+        analysis.audio.tagging,
+    )
     calls = {
-        name: counted(monkeypatch, results, name)
-        for name in (
-            "spectrogram",
-            "render_spectrogram",
-            "render_tag_timeline",
-            "render_in_view",
-            "to_vtt",
-            "records_csv",
-            "result_json",
-            "frame_records",
-            "track_all",
-        )
+        f"{module.__name__}.{name}": counted(monkeypatch, module, name)
+        for module in modules
+        for name in names
+        if hasattr(module, name)
     }
-    slider(at, "Frame").set_value(12).run()
-    slider(at, "Frame").set_value(30).run()
-    assert at.text[1].value.startswith("1.20 s — frame 30")
+    for t in (0.5, 1.2):
+        at.session_state["_video_paused_s"] = (video_jobs()[0].key[1], t)
+        at.run()
+    assert "**Detections at 1.20 s**" in " ".join(m.value for m in at.markdown)
     assert {name: len(made) for name, made in calls.items()} == dict.fromkeys(calls, 0)
 
 
 def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_bytes) -> None:
-    at = held_at_frame_10(detector, square_bytes)
+    detector.wait_at = 20  # 0.8 s: the square is an object (seen for 0.5 s)
+    at = held(detector, square_bytes)
     at.run()
     (bar,) = at.get("progress")
     assert bar.proto.text.startswith("Analysing… ") and bar.proto.text.endswith(" of 40 frames")
-    assert at.metric[0].label == "Time left" and at.metric[0].value.startswith("about ")
+    assert [m.label for m in at.metric] == ["Frames per second", "Time left"]
+    assert at.metric[1].value.startswith("about ")
+    (latest,) = at.get("image")  # the latest frame drawn, with what is confirmed so far
+    assert latest.captions[0].startswith("At 0.")
     at.button(key="video_stop").click().run()
     detector.gate.set()
     at = settle(at)
@@ -223,7 +341,7 @@ def test_progress_then_stop_keeps_the_frames_analysed_so_far(detector, square_by
 def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
     detector, square_bytes
 ) -> None:
-    first = held_at_frame_10(detector, square_bytes)
+    first = held(detector, square_bytes)
     second = dropped(square_bytes)  # another person, the same video and settings: joins
     assert second.get("progress")
     second.button(key="video_stop").click().run()
@@ -238,7 +356,7 @@ def test_one_persons_stop_never_stops_anothers_analysis_of_the_same_video(
 
 
 def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes) -> None:
-    first = held_at_frame_10(detector, square_bytes)
+    first = held(detector, square_bytes)
     first.button(key="video_stop").click().run()
     detector.gate.set()
     first = settle(first)
@@ -250,7 +368,7 @@ def test_a_partial_result_is_only_for_whoever_stopped_it(detector, square_bytes)
 def test_another_stride_during_the_analysis_stops_the_first_for_this_person(
     detector, square_bytes
 ) -> None:
-    at = held_at_frame_10(detector, square_bytes)
+    at = held(detector, square_bytes)
     at.number_input(key="video_stride").set_value(2).run()
     detector.gate.set()
     at = settle(at)
@@ -260,16 +378,42 @@ def test_another_stride_during_the_analysis_stops_the_first_for_this_person(
     assert detector.calls == 10 + FRAMES // 2
 
 
-def test_drawing_again_with_new_settings_runs_no_inference(detector, square_bytes) -> None:
+def test_the_mp4_download_is_drawn_again_with_the_lines_and_zones(detector, square_bytes):
     at = settle(dropped(square_bytes))
-    drawn = at.get("video")[0].proto.url
-    slider(at, "Confidence").set_value(0.95).run()
-    assert "The video above was drawn with earlier settings." in [c.value for c in at.caption]
-    next(b for b in at.button if b.label.startswith("Draw the video again")).click().run()
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert not mp4.proto.disabled and mp4.proto.url  # the pass's own
+    at = draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert mp4.proto.disabled  # it would lack the line
+    next(b for b in at.button if b.label.startswith("Draw the annotated MP4")).click().run()
     at = settle(at)
-    assert "The video above was drawn with earlier settings." not in [c.value for c in at.caption]
-    assert at.get("video")[0].proto.url != drawn
-    assert detector.calls == FRAMES
+    mp4 = next(b for b in at.get("download_button") if b.label == "Annotated video (MP4)")
+    assert not mp4.proto.disabled
+    (drawing,) = [job for job in video_jobs() if job.key[0] == "video drawing"]
+    with av.open(io.BytesIO(drawing.result)) as drawn:
+        assert drawn.streams.video[0].frames == FRAMES
+    assert detector.calls == FRAMES  # drawn again: decoded and encoded, no inference
+
+
+@pytest.mark.slow
+def test_a_video_with_speech_gets_a_transcript_subtitles_and_a_speech_lane(
+    detector, tmp_path
+) -> None:
+    require_model(DEFAULT_MODEL)
+    data = speech_video(tmp_path / "harvard.mp4").read_bytes()
+    at = settle(dropped(data, "harvard.mp4"))
+    assert "What is said" in [h.value for h in at.subheader]
+    said = table(at, "Said")
+    assert any("birch canoe" in text.lower() for text in said["Said"])
+    sent = player(at)
+    assert [s["label"] for s in sent["subtitles"]] == ["Speech", "Detections"]
+    assert sent["subtitles"][0]["on"] and sent["subtitles"][0]["lang"] == "en"
+    words = [w for segment in sent["lanes"]["transcript"] for w in segment["words"]]
+    spoken = " ".join(w["word"].strip().lower() for w in words)
+    assert all(phrase in spoken for phrase in HARVARD_WORDS)
+    canoe = next(w for w in words if "canoe" in w["word"].lower())
+    assert 0.5 < canoe["start"] < 2.0  # "The birch canoe slid…" opens the recording
+    assert all(a["start"] <= b["start"] for a, b in pairwise(words))
 
 
 @pytest.mark.parametrize(

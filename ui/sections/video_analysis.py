@@ -23,7 +23,8 @@ import streamlit as st
 
 from analysis.errors import InputError
 from analysis.video.io import VideoFile, VideoInfo
-from analysis.video.pipeline import RenderSettings, VideoAnalysis, analyse_video, video_detector
+from analysis.video.pipeline import analyse_video, video_detector
+from analysis.video.results import PassStatus, RenderSettings, VideoAnalysis
 from analysis.vision.detections import DetectionFilter
 from analysis.vision.detectors import Detector
 from models.locate import MissingModelError
@@ -34,6 +35,7 @@ from ui.state import KeptFile
 ON_SCREEN = RenderSettings(max_side=1280)  # the page's annotated video; the CLI keeps full size
 JOB = "_video_job"  # session state: the job of this session's analysis
 INFO = "_video_info"  # session state: (digest, VideoInfo) of the file opened last
+LATEST: dict[tuple, PassStatus] = {}  # job key -> its pass's latest drawn frame, while it runs
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,22 +64,36 @@ def _analyse(
         started = time.perf_counter()
 
         def report(done: int, total: int) -> None:
-            left = (time.perf_counter() - started) / done * (total - done)
-            progress(done, total, {"Time left": f"about {left:.0f} s"})
+            spent = time.perf_counter() - started
+            progress(
+                done,
+                total,
+                {
+                    "Frames per second": f"{done / max(spent, 1e-6):.1f}",
+                    "Time left": f"about {spent / done * (total - done):.0f} s",
+                },
+            )
+
+        def show(status: PassStatus) -> None:
+            LATEST[key] = status
 
         output = io.BytesIO()
-        analysis = analyse_video(
-            source,
-            detector,
-            model,
-            params,
-            stride=stride,
-            output=output,
-            render=render,
-            soundtrack=True,
-            progress=report,
-            stop=progress.stop,
-        )
+        try:
+            analysis = analyse_video(
+                source,
+                detector,
+                model,
+                params,
+                stride=stride,
+                output=output,
+                render=render,
+                soundtrack=True,
+                progress=report,
+                preview=show,
+                stop=progress.stop,
+            )
+        finally:
+            LATEST.pop(key, None)
         return Analysed(analysis, output.getvalue(), key)
 
     return compute
@@ -122,6 +138,21 @@ def _info(source: KeptFile, job: Job) -> VideoInfo | None:
     return info if digest == source.digest else None
 
 
+@st.fragment(run_every=jobs.POLL_S)
+def _show_latest(job: Job) -> None:
+    """The pass's latest drawn frame, about once a second, while it runs."""
+    status = LATEST.get(job.key)
+    if status is None:
+        st.caption("The first frames are on their way…")
+        return
+    counts = ", ".join(f"{n} {label}" for label, n in status.counts.items()) or "nothing yet"
+    st.image(
+        status.frame,
+        caption=f"At {status.time_s:.1f} s of the video — confirmed so far: {counts}",
+        width="stretch",
+    )
+
+
 def _say_failure(job: Job) -> None:
     if isinstance(job.failure, InputError | MissingModelError):
         st.error(str(job.failure))
@@ -159,6 +190,7 @@ def analysed(
             f"{info.frames} frames, {info.duration_s:.1f} s, {info.codec}, {sound}"
         )
     if job.running and jobs.watching(job):
+        _show_latest(job)
         jobs.show_progress(
             [job], key="video_stop", stop_help="Ends the analysis; what is done so far is kept."
         )

@@ -1,10 +1,10 @@
-"""The Video page's results for the current settings: the annotated video, the tracks, the
-timeline of what is seen and heard, and the downloads.
+"""The Video page's results for the current settings: the tracks, their counts and the
+downloads.
 
-Everything here depends on the analysis and the tracking settings only, never on the frame
-shown: a :class:`Tracked` holds one setting's tracking and makes each picture and file of it
-once, when first shown, and this session keeps the latest few. So a frame move (or any rerun
-that changes neither) recomputes nothing, and a settings change re-tracks once.
+Everything here depends on the analysis and the tracking settings only, never on the time
+shown: a :class:`Tracked` holds one setting's tracking and makes each file of it once, when
+first asked, and this session keeps the latest few. So a pause or a seek (or any rerun that
+changes neither) recomputes nothing, and a settings change re-tracks once.
 """
 
 from __future__ import annotations
@@ -12,26 +12,27 @@ from __future__ import annotations
 import io
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
 import streamlit as st
 
-from analysis.audio.render import render_spectrogram
-from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
-from analysis.audio.tag_plot import render_tag_timeline
-from analysis.video.exports import frame_records, records_csv, render_in_view, result_json, to_vtt
+from analysis.video.exports import frame_records, records_csv, result_json, to_vtt
 from analysis.video.pipeline import VideoAnalysis, render_video
-from analysis.video.tracking import Line, Tracking, track_all
+from analysis.video.regions import RegionCounts, count_regions
+from analysis.video.tracking import Tracking, TrackRules, track_all
 from analysis.vision.detections import DetectionFilter
-from models.locate import MissingModelError
 from ui import jobs
 from ui.counts import show_counts
 from ui.sections.video_analysis import ON_SCREEN, Analysed
 from ui.state import KeptFile
+from ui.video_view import Shapes
 
 MEMO = "_video_memo"  # session state: what this session made of its current analysis
+# A real object keeps a good score over its frames (every person of vtest.avi 0.66 or more);
+# something merely resembling one does not (its sign, seen as a person all along: 0.53).
+UNSURE_MEAN = 0.6
 KEEP_SETTINGS = 4  # trackings kept per session: going back to a recent setting is free
 
 
@@ -41,16 +42,25 @@ class Tracked:
 
     analysis: VideoAnalysis
     params: DetectionFilter
-    line: Line | None
-    tracking: Tracking
+    rules: TrackRules
+    tracking: Tracking  # the objects of the chosen classes
+    everything: Tracking  # all of them (another class filter starts from here)
+    counted: dict[Shapes, RegionCounts] = field(default_factory=dict)
+    json_of: tuple[Shapes | None, str] = (None, "")
 
-    @property
-    def settings(self) -> tuple[DetectionFilter, Line | None]:
-        return self.params, self.line
+    def counts(self, shapes: Shapes) -> RegionCounts:
+        """What ``shapes`` count on these tracks (the latest shapes' counts are kept)."""
+        if shapes not in self.counted:
+            self.counted.clear()
+            self.counted[shapes] = count_regions(self.tracking, shapes.lines, shapes.zones)
+        return self.counted[shapes]
 
-    @cached_property
-    def in_view_png(self) -> bytes:
-        return render_in_view(self.tracking, self.analysis.end_s)
+    def tracks_json(self, shapes: Shapes) -> str:
+        """The JSON result with these lines' and zones' counts (made once per shapes)."""
+        if self.json_of[0] != shapes:
+            made = result_json(self.analysis, None, self.tracking, shapes.lines, shapes.zones)
+            self.json_of = shapes, json.dumps(made, indent=1)
+        return self.json_of[1]
 
     @cached_property
     def vtt(self) -> str:
@@ -59,10 +69,6 @@ class Tracked:
     @cached_property
     def tracks_csv(self) -> str:
         return records_csv([track.as_dict() for track in self.tracking.tracks])
-
-    @cached_property
-    def tracks_json(self) -> str:
-        return json.dumps(result_json(self.analysis, None, self.tracking), indent=1)
 
     @cached_property
     def _records(self) -> list[dict[str, object]]:
@@ -77,108 +83,71 @@ class Tracked:
         return json.dumps(self._records)
 
 
-def _memo(result: Analysed) -> dict:
+def memo_of(result: Analysed) -> dict:
+    """What this session made of ``result`` (its trackings, the soundtrack's lanes)."""
     memo = st.session_state.get(MEMO)
     if memo is None or memo["result"] is not result:
         memo = st.session_state[MEMO] = {"result": result, "tracked": OrderedDict()}
     return memo
 
 
-def tracked(result: Analysed, params: DetectionFilter, line: Line | None) -> Tracked:
-    """``result`` tracked with these settings: the pass's own tracking when they are the ones
-    it ran with, else tracked again from the kept candidates (once per setting)."""
-    analysis, settings = result.analysis, (params, line)
-    kept: OrderedDict = _memo(result)["tracked"]
+def tracked(
+    result: Analysed, params: DetectionFilter, rules: TrackRules, classes: tuple[str, ...] | None
+) -> Tracked:
+    """``result`` tracked with ``params`` and ``rules``, its objects of ``classes`` (None:
+    all): the pass's own tracking when they are the ones it ran with, else tracked again from
+    the kept candidates (once per setting); the class filter keeps whole objects and tracks
+    nothing again."""
+    analysis, settings = result.analysis, (params, rules, classes)
+    kept: OrderedDict = memo_of(result)["tracked"]
     if settings not in kept:
-        if settings == (analysis.params, analysis.line):
+        same = next((t for (p, r, _), t in kept.items() if (p, r) == (params, rules)), None)
+        if same is not None:
+            tracking = same.everything
+        elif (params, rules) == (analysis.params, analysis.rules):
             tracking = analysis.tracking
         else:
             tracking = track_all(
-                analysis.times, analysis.candidates, params, analysis.frame_rate, line
+                analysis.times, analysis.candidates, params, analysis.frame_rate, rules
             )
-        kept[settings] = Tracked(analysis, params, line, tracking)
+        kept[settings] = Tracked(analysis, params, rules, tracking.of_labels(classes), tracking)
         while len(kept) > KEEP_SETTINGS:
             kept.popitem(last=False)
     kept.move_to_end(settings)
     return kept[settings]
 
 
-# -- The annotated video ------------------------------------------------------------------------
-
-
-def _draw(source: KeptFile, shown: Tracked):
-    def compute(progress: jobs.Progress) -> bytes:
-        output = io.BytesIO()
-        render_video(
-            source.data,
-            shown.analysis,
-            shown.tracking,
-            output,
-            line=shown.line,
-            render=ON_SCREEN,
-            progress=progress.step,
-        )
-        return output.getvalue()
-
-    return compute
-
-
-def _drawn(result: Analysed) -> tuple[bytes, tuple[DetectionFilter, Line | None]]:
-    """The annotated video to show and the settings it was drawn with: this session's latest
-    finished drawing of ``result``, else the pass's."""
-    memo = _memo(result)
-    drawing = memo.get("drawing")
-    if drawing is not None and drawing.result is not None:
-        memo["drawn"] = drawing.result, drawing.key[-1]
-    return memo.get("drawn", (result.video, (result.analysis.params, result.analysis.line)))
-
-
-def show_videos(source: KeptFile, result: Analysed, shown: Tracked) -> None:
-    """The annotated video (detections as subtitles), drawn again on request with the current
-    settings, and the original."""
-    memo = _memo(result)
-    drawing = memo.get("drawing")  # this session's latest drawing with other settings
-    video, drawn_with = _drawn(result)
-    annotated_tab, original_tab = st.tabs(["With detections", "Original"])
-    with annotated_tab:
-        st.video(video, format="video/mp4", subtitles={"Detections": shown.vtt})
-        if drawing is not None and drawing.running and jobs.watching(drawing):
-            jobs.show_progress([drawing], key="video_draw_stop")
-        elif drawn_with != shown.settings:
-            if drawing is not None and drawing.failure is not None:  # logged by the job
-                st.error("Drawing the video again failed; the one above is still shown.")
-            st.caption("The video above was drawn with earlier settings.")
-            if st.button("Draw the video again with these settings (no inference, takes a while)"):
-                key = ("video drawing", *result.key, shown.settings)
-                memo["drawing"] = jobs.start(
-                    key, "video", "Drawing", "frames", _draw(source, shown)
-                )
-                st.rerun()
-    with original_tab:
-        st.video(source.data)
-        st.caption("Browsers play H.264, VP8/9 and AV1 videos; others show only here, drawn.")
-
-
 # -- Tracks and counts --------------------------------------------------------------------------
 
 
 def show_tracks(shown: Tracked) -> None:
+    """The objects counted per label, a table of their tracks, and a warning about those the
+    detector was unsure of all along."""
     tracking, analysis = shown.tracking, shown.analysis
     show_counts(
         f"{len(tracking.tracks)} tracked object(s)",
         tracking.counts(),
         "Nothing tracked: try lowering the confidence threshold.",
     )
+    unsure = [r for r in tracking.tracks if r.mean_score < UNSURE_MEAN]
+    if unsure:
+        st.warning(
+            f"Unsure of {len(unsure)} object(s) (marked ?): the detector gave them a mean "
+            f"score under {UNSURE_MEAN:.2f}. Look at them in the video before trusting the "
+            "count; raising the confidence threshold leaves them out.",
+            icon=":material/help:",
+        )
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     "id": r.id,
-                    "label": r.label,
+                    "label": r.label + (" ?" if r.mean_score < UNSURE_MEAN else ""),
                     "first seen (s)": round(r.first_s, 2),
                     "last seen (s)": round(r.last_s, 2),
                     "for (s)": round(r.duration_s, 2),
-                    "best score": round(r.best_score, 3),
+                    "mean score": round(r.mean_score, 2),
+                    "best score": round(r.best_score, 2),
                 }
                 for r in tracking.tracks
             ]
@@ -186,17 +155,6 @@ def show_tracks(shown: Tracked) -> None:
         hide_index=True,
         height=260,
     )
-    if tracking.crossings is not None:
-        st.markdown("**Line crossings**")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {"label": k, "in": v["in"], "out": v["out"]}
-                    for k, v in tracking.crossings.items()
-                ]
-            ),
-            hide_index=True,
-        )
     timings = analysis.timings_ms
     st.caption(
         f"Analysed {len(analysis.times)} frame(s) in {timings['total'] / 1000:.1f} s "
@@ -205,72 +163,76 @@ def show_tracks(shown: Tracked) -> None:
     )
 
 
-# -- Seen and heard on one time axis ------------------------------------------------------------
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def get_yamnet():
-    from analysis.audio.tagging import load_yamnet
-
-    return load_yamnet()
-
-
-def _soundtrack_picture(analysis: VideoAnalysis) -> bytes:
-    samples, rate = analysis.soundtrack
-    spec = spectrogram(samples[0], rate, STFTParams(n_fft=1024), end_s=analysis.end_s)
-    db, top = to_db(spec.power)
-    return render_spectrogram(spec, db, db_floor=top - 80, db_top=top, image_format="jpeg")
-
-
-def _sound_tags_picture(analysis: VideoAnalysis) -> bytes:
-    from analysis.audio.tagging import tag_audio
-
-    samples, rate = analysis.soundtrack
-    with st.spinner("Tagging the sounds (YAMNet)…"):
-        tagging = tag_audio(samples, rate, get_yamnet())
-    return render_tag_timeline(tagging, 0.0, analysis.end_s)
-
-
-def show_timeline(result: Analysed, shown: Tracked) -> None:
-    """What is in view over time, above the soundtrack's spectrogram and sound tags."""
-    analysis, memo = result.analysis, _memo(result)
-    st.subheader("Timeline")
-    st.image(shown.in_view_png, width="stretch")
-    if not analysis.info.has_audio:
-        st.caption("This video has no sound.")
-        return
-    if analysis.soundtrack is None:
-        return
-    if "spectrogram" not in memo:
-        memo["spectrogram"] = _soundtrack_picture(analysis)
-    st.image(memo["spectrogram"], width="stretch")
-    try:
-        if "tags" not in memo:
-            memo["tags"] = _sound_tags_picture(analysis)
-        st.image(memo["tags"], width="stretch")
-    except MissingModelError as error:
-        st.caption(f"Sound tags need YAMNet: {error}")
-
-
 # -- Downloads ----------------------------------------------------------------------------------
 
 
-def show_downloads(result: Analysed, shown: Tracked, stem: str) -> None:
+def _draw(source: KeptFile, shown: Tracked, shapes: Shapes):
+    def compute(progress: jobs.Progress) -> bytes:
+        output = io.BytesIO()
+        render_video(
+            source.data,
+            shown.analysis,
+            shown.tracking,
+            output,
+            lines=shapes.lines,
+            zones=shapes.zones,
+            render=ON_SCREEN,
+            progress=progress.step,
+        )
+        return output.getvalue()
+
+    return compute
+
+
+def _annotated_video(source: KeptFile, result: Analysed, shown: Tracked, shapes: Shapes, place):
+    """The annotated MP4 for the current settings, lines and zones: the pass's own when they
+    are its, else drawn again on request (decoding and encoding, no inference) in ``place``;
+    None until then."""
+    analysis = result.analysis
+    if not shapes.lines and not shapes.zones and shown.tracking is analysis.tracking:
+        return result.video
+    key = ("video drawing", *result.key, shown.params, shown.rules, shapes)
+    job = jobs.board().get(key)
+    if job is not None and job.result is not None:
+        return job.result
+    with place:
+        if job is not None and job.running and jobs.watching(job):
+            jobs.show_progress([job], key="video_draw_stop")
+        elif st.button(
+            "Draw the annotated MP4 with these lines, zones and settings",
+            icon=":material/movie:",
+            help="Decodes and encodes the video again (no inference): about as long as it plays.",
+        ):
+            jobs.start(key, "video", "Drawing", "frames", _draw(source, shown, shapes))
+            st.rerun()
+        elif job is not None and job.failure is not None:  # logged by the job
+            st.error("Drawing the video failed; the other downloads still work.")
+    return None
+
+
+def show_downloads(
+    source: KeptFile, result: Analysed, shown: Tracked, shapes: Shapes, stem: str
+) -> None:
+    """Every file of the analysis, named after the video (``street_tracks.csv``)."""
     st.subheader("Downloads")
+    place = st.container()
     row1 = st.columns(4)
+    video = _annotated_video(source, result, shown, shapes, place)
     row1[0].download_button(
         "Annotated video (MP4)",
-        _drawn(result)[0],
+        video or b"",
         f"{stem}_tracked.mp4",
         "video/mp4",
         on_click="ignore",
+        disabled=video is None,
+        help=None if video is not None else "Draw it with the button above first.",
     )
     row1[1].download_button(
         "Tracks (CSV)", shown.tracks_csv, f"{stem}_tracks.csv", "text/csv", on_click="ignore"
     )
     row1[2].download_button(
         "Tracks (JSON)",
-        shown.tracks_json,
+        shown.tracks_json(shapes),
         f"{stem}_tracks.json",
         "application/json",
         on_click="ignore",
