@@ -1,7 +1,7 @@
 """Key and chords from a chromagram: Krumhansl–Schmuckler key profiles and triad templates.
 
-Pure numpy over a chroma array of shape ``(12, frames)`` (pitch classes C, C#, …, B, as
-librosa's chroma features give them): no librosa import here.
+Numpy over a chroma array of shape ``(12, frames)`` (pitch classes C, C#, …, B, as librosa's
+chroma features give them); librosa (imported on first use) smooths the chord sequence.
 
 >>> chroma = np.zeros((12, 4)); chroma[[0, 4, 7]] = 1.0  # C, E and G throughout
 >>> estimate_key(chroma).name
@@ -27,8 +27,11 @@ _MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3
 # relative major or minor, a key is a guess: the page says so rather than print it flatly.
 SURE_CORRELATION = 0.6
 SURE_MARGIN = 0.05
-# A triad template must match a beat's chroma at least this well (cosine) to be named.
-MIN_CHORD_MATCH = 0.75
+# A triad must match a beat's chroma better than this (cosine) to be named: a flat chroma
+# (noise, speech) matches every triad at about 0.5, music's chords at 0.55–0.85.
+MIN_CHORD_MATCH = 0.6
+_SOFTNESS = 0.05  # cosine difference per factor e in a chord's probability
+STAY = 0.8  # chance that a chord goes on from one beat to the next
 
 
 @dataclass(frozen=True)
@@ -136,18 +139,57 @@ def _triad_templates() -> tuple[np.ndarray, list[str]]:
     return np.array(templates), names
 
 
-def label_chords(chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH) -> list[str]:
-    """The best-matching triad of each column of ``chroma`` (shape ``(12, n)``), or
-    :data:`NO_CHORD` where none matches by at least ``min_match`` (cosine) or it is silent."""
-    templates, names = _triad_templates()
+def chord_probabilities(chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH) -> np.ndarray:
+    """How likely each of the 24 triads and :data:`NO_CHORD` is in each column of ``chroma``.
+
+    Parameters
+    ----------
+    chroma : np.ndarray
+        Non-negative, shape ``(12, n)``.
+    min_match : float
+        The cosine match that scores as well as no chord: a triad must match better.
+
+    Returns
+    -------
+    np.ndarray
+        shape ``(25, n)``, columns summing to 1: the triads of :func:`chord_names`, then N.
+        A softmax of the cosine matches; a silent column is N.
+    """
+    templates, _ = _triad_templates()
     chroma = np.asarray(chroma, dtype=np.float64).reshape(12, -1)
     norms = np.linalg.norm(chroma, axis=0)
     match = templates @ (chroma / np.where(norms > 0, norms, 1.0))
-    best = match.argmax(axis=0)
-    return [
-        names[b] if norms[i] > 0 and match[b, i] >= min_match else NO_CHORD
-        for i, b in enumerate(best)
-    ]
+    none = np.where(norms > 0, min_match, 1.0)
+    scores = np.vstack([match, none]) / _SOFTNESS
+    scores -= scores.max(axis=0)
+    weights = np.exp(scores)
+    return weights / weights.sum(axis=0)
+
+
+def chord_names() -> list[str]:
+    """The names of :func:`chord_probabilities`' rows: C … B, Cm … Bm, then N."""
+    return [*_triad_templates()[1], NO_CHORD]
+
+
+def label_chords(
+    chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH, stay: float = STAY
+) -> list[str]:
+    """The most likely sequence of chords over the columns of ``chroma`` (shape ``(12, n)``).
+
+    A Viterbi pass (librosa's) over :func:`chord_probabilities`, where a chord stays from
+    one column to the next with probability ``stay``: a melody note that makes one beat
+    look like another triad does not break a held chord, while a real change, which every
+    following beat confirms, is taken at once.
+    """
+    import librosa
+
+    probabilities = chord_probabilities(chroma, min_match)
+    names = chord_names()
+    if probabilities.shape[1] == 0:
+        return []
+    transition = librosa.sequence.transition_loop(len(names), stay)
+    path = librosa.sequence.viterbi_discriminative(probabilities, transition)
+    return [names[state] for state in path]
 
 
 def chord_segments(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 RATE = 22_050  # Hz
-CHORDS = {"C": (48, 60, 64, 67), "F": (53, 60, 65, 69), "G": (55, 62, 67, 71)}  # MIDI notes
+CHORDS = {  # MIDI notes: the root an octave down, then the triad
+    "C": (48, 60, 64, 67),
+    "F": (53, 60, 65, 69),
+    "G": (55, 62, 67, 71),
+    "Am": (45, 57, 60, 64),
+    "Dm": (50, 62, 65, 69),
+    "E": (52, 64, 68, 71),
+}
 
 
 def midi_hz(note: float) -> float:
@@ -34,7 +41,9 @@ def harmonic_tone(hz: float, seconds: float, harmonics: int = 5) -> np.ndarray:
     return envelope * sum(np.sin(2 * np.pi * hz * k * t) / k for k in range(1, harmonics + 1))
 
 
-def chord_progression(names: str = "CFGC", seconds_each: float = 2.0) -> np.ndarray:
+def chord_progression(
+    names: tuple[str, ...] = ("C", "F", "G", "C"), seconds_each: float = 2.0
+) -> np.ndarray:
     """Triads (with the root an octave down) one after another, each ``seconds_each`` long."""
     parts = [
         sum(harmonic_tone(midi_hz(note), seconds_each) for note in CHORDS[name]) for name in names
@@ -60,7 +69,7 @@ def song(seconds: float = 600.0, bpm: float = 120.0, seed: int = 0) -> np.ndarra
     rng = np.random.default_rng(seed)
     beat = 60.0 / bpm
     out = np.zeros(round(seconds * RATE))
-    bar_chords = [CHORDS[name] for name in "CFGC"]
+    bar_chords = [CHORDS[name] for name in ("C", "F", "G", "C")]
     bar = round(4 * beat * RATE)
     pads = [sum(harmonic_tone(midi_hz(n), 4 * beat, 3) for n in notes) for notes in bar_chords]
     kick_t = np.arange(round(0.08 * RATE)) / RATE
