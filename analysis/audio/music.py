@@ -226,7 +226,8 @@ def _chroma(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     power = np.abs(librosa.stft(y, n_fft=CHROMA_FFT, hop_length=CHROMA_HOP)) ** 2
     # Tuning from every 16th frame: as good as from all of them for a steady tuning, 16x less.
-    tuning = librosa.estimate_tuning(S=np.sqrt(power[:, ::16]), sr=RATE, n_fft=CHROMA_FFT)
+    sampled = np.sqrt(power[:, ::16])
+    tuning = librosa.estimate_tuning(S=sampled, sr=RATE, n_fft=CHROMA_FFT) if sampled.any() else 0
     chroma = librosa.feature.chroma_stft(
         S=power, sr=RATE, n_fft=CHROMA_FFT, tuning=tuning, norm=None
     )
@@ -290,6 +291,8 @@ def analyse_music(
     began = time.perf_counter()
     y = mono_at(samples, sample_rate, RATE, what="analyse")
     end_s = len(y) / RATE
+    if len(y) < CHROMA_FFT:  # under 0.19 s: silence after it, rather than a shorter window
+        y = np.pad(y, (0, CHROMA_FFT - len(y)))
     pitch_blocks = 0 if settings.pitch is None else max(1, -(-len(y) // (RATE * 30)))
     total = 2 + pitch_blocks
     timings: dict[str, float] = {}
