@@ -19,7 +19,7 @@ import numpy as np
 PITCH_RATE = 11_025  # Hz: pYIN's input rate
 PITCH_HOP = 256  # samples at PITCH_RATE: a frame every 23.2 ms
 _FRAME = 1024  # samples at PITCH_RATE: 93 ms, two periods of C2
-_BLOCK_FRAMES = 1300  # frames analysed at a time (about 30 s)
+_BLOCK_FRAMES = 430  # frames at a time (10 s): its Viterbi pass holds the GIL throughout
 
 
 @dataclass(frozen=True)
