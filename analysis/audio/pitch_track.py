@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class PitchTrack:
     f0_hz: np.ndarray
     voiced_probability: np.ndarray
 
-    @property
+    @cached_property  # computed once: the page reads it on every run
     def notes(self) -> list[str | None]:
         """The nearest note of each frame (e.g. ``"A4"``), None where unvoiced."""
         return note_names(self.f0_hz)

@@ -80,7 +80,7 @@ def timbre_features(samples: np.ndarray, sample_rate: int) -> Timbre:
         librosa.feature.spectral_rolloff(S=magnitude, sr=RATE, n_fft=FFT),
         librosa.feature.spectral_flatness(S=magnitude),
         librosa.feature.zero_crossing_rate(y, frame_length=FFT, hop_length=HOP),
-        librosa.feature.rms(S=magnitude, frame_length=FFT),
+        librosa.feature.rms(y=y, frame_length=FFT, hop_length=HOP),  # of the samples: exact
     ]
     frames = min(column.shape[1] for column in columns)
     values = np.concatenate([column[:, :frames] for column in columns]).T.astype(np.float32)
