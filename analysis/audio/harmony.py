@@ -1,7 +1,8 @@
-"""Key and chords from a chromagram: Krumhansl–Schmuckler key profiles and triad templates.
+"""Key and chords from a chromagram: Krumhansl–Schmuckler key profiles and chord templates.
 
-Numpy over a chroma array of shape ``(12, frames)`` (pitch classes C, C#, …, B, as librosa's
-chroma features give them); librosa (imported on first use) smooths the chord sequence.
+Chords are major and minor triads and power chords (root and fifth). Numpy over a chroma
+array of shape ``(12, frames)`` (pitch classes C, C#, …, B, as librosa's chroma features
+give them); librosa (imported on first use) smooths the chord sequence.
 
 >>> chroma = np.zeros((12, 4)); chroma[[0, 4, 7]] = 1.0  # C, E and G throughout
 >>> estimate_key(chroma).name
@@ -67,7 +68,7 @@ class Key:
 
 @dataclass(frozen=True)
 class Chord:
-    """A chord held from ``start_s`` to ``end_s`` (s); ``name`` e.g. ``"C"``, ``"Am"`` or
+    """A chord held from ``start_s`` to ``end_s`` (s); ``name`` e.g. ``"C"``, ``"Am"``, ``"C5"`` or
     :data:`NO_CHORD`."""
 
     start_s: float
@@ -129,19 +130,24 @@ def estimate_key(chroma: np.ndarray) -> Key:
 
 
 def _triad_templates() -> tuple[np.ndarray, list[str]]:
-    """Unit-norm templates of the 24 major and minor triads, shape ``(24, 12)``, and names."""
+    """Unit-norm templates of the 24 major and minor triads and the 12 power chords (root
+    and fifth, no third: "C5"), shape ``(36, 12)``, and their names.
+
+    Without the power chords, a rock song's bare fifths would be named major or minor on
+    the strength of a stray harmonic: with them, a third must be heard to name the mode.
+    """
     templates, names = [], []
-    for third, suffix in ((4, ""), (3, "m")):
+    for intervals, suffix in (((4, 7), ""), ((3, 7), "m"), ((7,), "5")):
         for root in range(12):
             template = np.zeros(12)
-            template[[root, (root + third) % 12, (root + 7) % 12]] = 1.0
-            templates.append(template / np.sqrt(3.0))
+            template[[root, *((root + i) % 12 for i in intervals)]] = 1.0
+            templates.append(template / np.linalg.norm(template))
             names.append(PITCH_CLASSES[root] + suffix)
     return np.array(templates), names
 
 
 def chord_probabilities(chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH) -> np.ndarray:
-    """How likely each of the 24 triads and :data:`NO_CHORD` is in each column of ``chroma``.
+    """How likely each chord of :func:`chord_names` is in each column of ``chroma``.
 
     Parameters
     ----------
@@ -153,7 +159,7 @@ def chord_probabilities(chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH) 
     Returns
     -------
     np.ndarray
-        shape ``(25, n)``, columns summing to 1: the triads of :func:`chord_names`, then N.
+        shape ``(37, n)``, columns summing to 1, rows as :func:`chord_names`.
         A softmax of the cosine matches; a silent column is N.
     """
     templates, _ = _triad_templates()
@@ -168,7 +174,7 @@ def chord_probabilities(chroma: np.ndarray, min_match: float = MIN_CHORD_MATCH) 
 
 
 def chord_names() -> list[str]:
-    """The names of :func:`chord_probabilities`' rows: C … B, Cm … Bm, then N."""
+    """The names of :func:`chord_probabilities`' rows: C … B, Cm … Bm, C5 … B5, then N."""
     return [*_triad_templates()[1], NO_CHORD]
 
 

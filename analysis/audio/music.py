@@ -69,7 +69,7 @@ class Music:
     key : Key
         Estimated key, its confidence and runner-up.
     chords : list of Chord
-        Triads per beat (per half second without a clear beat), repeats merged.
+        Triads and power chords per beat (per half second without a clear beat), merged.
     pitch : PitchTrack or None
         pYIN F0 with note names; None if not asked for.
     timings_ms : dict

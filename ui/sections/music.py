@@ -13,9 +13,10 @@ Other views of the page (the spectrogram's layers and lanes) read what is alread
 :func:`finished_music`; it starts nothing. Its :class:`~analysis.audio.music.Music` has every
 time in seconds from the file's start and every frequency in Hz: ``beats_s``, ``onsets_s``,
 ``chroma`` (12 × frames, C first, each frame scaled to a peak of 1) at ``chroma_times_s``,
-``chords`` (``start_s``, ``end_s``, ``name``; ``"N"`` for none), ``key`` (``name``,
-``confidence``, ``sure``), ``tempo_bpm`` with ``tempo_sure``, and ``pitch`` (``times_s``,
-``f0_hz`` with NaN where unvoiced, ``voiced_probability``, ``notes`` such as ``"A4"``).
+``chords`` (``start_s``, ``end_s``, ``name``: ``"C"``, ``"Am"``, ``"C5"`` for a root and
+fifth with no third, ``"N"`` for none), ``key`` (``name``, ``confidence``, ``sure``),
+``tempo_bpm`` with ``tempo_sure``, and ``pitch`` (``times_s``, ``f0_hz`` with NaN where
+unvoiced, ``voiced_probability``, ``notes`` such as ``"A4"``).
 """
 
 from __future__ import annotations

@@ -185,7 +185,9 @@ def test_a_music_like_minute_reads_its_tempo_key_and_chords():
     music = analyse_music(song(60.0), RATE)
     assert music.tempo_bpm == pytest.approx(120.0, rel=0.02) and music.tempo_sure
     assert music.key.name == "C major"
-    counts = Counter(chord.name for chord in music.chords)
+    # The melody often doubles a pad's root or fifth over its third: a power chord ("C5")
+    # of the right root is a fair reading of such a beat, a minor chord is not.
+    counts = Counter(chord.name.removesuffix("5") for chord in music.chords)
     assert {"C", "F", "G"} <= {name for name, _ in counts.most_common(4)}
 
 
