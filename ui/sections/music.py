@@ -162,7 +162,7 @@ def _start_button(clip, file_key: str, start_s: float, end_s: float) -> None:
     ):
         _start_music(clip, file_key, start_s, end_s)
         st.rerun()  # redraw with the progress
-    st.caption(f"Analyses {named}: about a second per minute of music, plus pitch.")
+    st.caption(f"Analyses {named}: about a second per minute of music on a free core.")
 
 
 def _show_facts(music: Music) -> None:
