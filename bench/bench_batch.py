@@ -29,8 +29,9 @@ import numpy as np
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
-from analysis.batch.run import connect, find_inputs, run_batch, write_outputs
+from analysis.batch.run import connect, run_batch, write_outputs
 from analysis.batch.settings import BatchSettings, default_model
+from analysis.batch.survey import survey
 from analysis.batch.tables import JOURNAL, read_results
 from analysis.batch.worker import analyse_file, loaded_model
 from analysis.vision.image import sample_photo
@@ -72,9 +73,10 @@ def plain_loop(folder: Path, out: Path, settings: BatchSettings) -> float:
     loaded_model(settings.task, settings.model)
     out.mkdir()
     with (out / JOURNAL).open("w", encoding="utf-8") as journal:
-        for relative in find_inputs(folder, settings.task):
-            journal.write(json.dumps(analyse_file(str(folder), relative, settings)) + "\n")
-    write_outputs(out, folder, settings, *read_results(out, settings.task))
+        for entry in survey(folder, settings.task):
+            result = analyse_file(str(folder), entry.path, settings, entry.kind)
+            journal.write(json.dumps(result) + "\n")
+    write_outputs(out, folder, settings, read_results(out, settings.task))
     return time.perf_counter() - start
 
 

@@ -1,6 +1,8 @@
 """``report.html`` of a batch: one self-contained page (inline images, no scripts, no URLs)
-that opens from disk in any browser: counts per class, score histograms, the slowest files,
-the errors and thumbnails of the files with the most detections.
+that opens from disk in any browser: every file counted (ok, errors, skipped), counts per
+class, score histograms, the score against the ground truth, the videos' tracks, the slowest
+files, the errors, the skipped files and thumbnails of the files with the most detections.
+Files are named relative to the folder analysed: the report never shows a server's paths.
 
 The page is the template ``report.html.jinja`` beside this module, rendered by jinja2 with
 autoescape on, so no file name, label or error message can become markup.
@@ -20,7 +22,7 @@ import pandas as pd
 from PIL import Image
 
 from analysis.batch.settings import BatchSettings
-from analysis.batch.tables import class_counts, per_file_counts
+from analysis.batch.tables import Results, class_counts, per_file_counts
 from analysis.errors import InputError
 from analysis.vision.image import decode_image
 
@@ -105,28 +107,73 @@ class Thumbnail:
     best: float
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 error"``, ``"3 errors"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def build_report(
-    root: Path, settings: BatchSettings, files: pd.DataFrame, rows: pd.DataFrame
+    root: Path, settings: BatchSettings, results: Results, evaluation: object | None = None
 ) -> str:
-    """The HTML text of the report (``report.html.jinja``; every value escaped)."""
-    counts = class_counts(rows) if "label" in rows else None
+    """The HTML text of the report (``report.html.jinja``; every value escaped).
+
+    ``evaluation`` (an :class:`analysis.batch.evaluation.Evaluation`) adds its section.
+    """
+    files, rows = results.files, results.rows
+    counts = class_counts(rows) if "label" in rows and len(rows) else None
     transcripts = None
     if "text" in rows:
         transcripts = rows.head(TABLE_ROWS).assign(text=rows["text"].str.slice(0, 300))
+    tally = results.counts()
     errors = files.loc[files["status"] == "error", ["path", "error"]]
+    skipped = files.loc[files["status"] == "skipped", ["path", "error"]]
     return _TEMPLATE.render(
         settings=settings,
-        root=root,
-        files=len(files),
-        analysed=len(files) - len(errors),
+        folder=root.name,
+        summary=", ".join(
+            [
+                plural(len(files), "file"),
+                f"{tally['ok']} analysed",
+                plural(tally["error"], "error"),
+                f"{tally['skipped']} skipped",
+            ]
+        ),
         seconds=float(files["seconds"].sum()),
         counts=counts,
         histograms=None if counts is None else _histograms(rows, counts["label"]),
         thumbnails=_thumbnails(root, rows) if settings.task == "detect" else None,
         transcripts=transcripts,
-        slowest=files.nlargest(TABLE_ROWS, "seconds")[["path", "status", "seconds"]],
+        tracks=results.tracks.head(TABLE_ROWS * 5) if len(results.tracks) else None,
+        evaluation=_evaluation_tables(evaluation),
+        slowest=files[files["status"] != "skipped"].nlargest(TABLE_ROWS, "seconds")[
+            ["path", "status", "seconds"]
+        ],
         errors=errors,
+        skipped=skipped.rename(columns={"error": "reason"}),
     )
+
+
+def _evaluation_tables(evaluation: object | None) -> dict | None:
+    """The evaluation's numbers and tables as the template shows them."""
+    if evaluation is None:
+        return None
+    matrix = pd.DataFrame(
+        evaluation.confusion.astype(int),
+        columns=[*evaluation.classes, "(missed)"],
+    )
+    matrix.insert(0, "labelled \\ detected", [*evaluation.classes, "(false alarm)"])
+    per_class = evaluation.per_class.round(3).astype(object)
+    per_class = per_class.where(per_class.notna(), "–")  # not measurable: never detected
+    return {
+        "map50": evaluation.map50,
+        "map50_95": evaluation.map50_95,
+        "pictures": len(evaluation.truth.paths),
+        "source": evaluation.truth.source,
+        "note": evaluation.note,
+        "per_class": per_class,
+        "matrix": matrix,
+        "worst": evaluation.per_file.head(TABLE_ROWS),
+    }
 
 
 def _histograms(rows: pd.DataFrame, labels: pd.Series) -> list[Histogram]:

@@ -72,7 +72,7 @@ def paused_run(monkeypatch, local_cluster) -> SimpleNamespace:
             pass
         if stop():
             fake.stopped.append(settings)
-        return BatchSummary(2, 1, 1, 1, 0.5, analysed=2, skipped=0)
+        return BatchSummary(2, 1, 1, 0, 1, 0.5, analysed=2, already_done=0)
 
     monkeypatch.setattr(ui.sections.batch, "run_batch", run_batch)
     monkeypatch.setattr(ui.sections.batch, "check_model", lambda settings: None)
@@ -118,7 +118,7 @@ def test_uploads_run_on_the_cluster_and_filters_do_not_run_again(runs):
     run_to_the_end(at)
 
     assert [settings.model for settings in runs] == ["haar-faces"]
-    assert "4 files: 3 analysed, 1 error, on 1 worker" in at.success[0].value
+    assert "4 files: 3 analysed, 1 error, 0 skipped, on 1 worker" in at.success[0].value
     table = at.dataframe[0].value
     assert set(table["path"]) >= {"astronaut.jpg", "astronaut (2).jpg"}
     assert set(table["label"]) == {"face"}
@@ -148,7 +148,7 @@ def test_progress_shows_files_speed_and_errors_and_stop_keeps_what_is_done(pause
     at.run()
     assert not at.exception and not at.error
     assert len(paused_run.stopped) == 1
-    assert "2 files: 1 analysed, 1 error, on 1 worker" in at.success[0].value
+    assert "2 files: 1 analysed, 1 error, 0 skipped, on 1 worker" in at.success[0].value
     assert not at.get("progress")
 
 
@@ -163,7 +163,7 @@ def test_one_sessions_stop_leaves_anothers_batch_running(paused_run):
     paused_run.release.set()
     job_of(first).future.result(TIMEOUT_S)
     first.run()
-    assert "2 files: 1 analysed, 1 error, on 1 worker" in first.success[0].value
+    assert "2 files: 1 analysed, 1 error, 0 skipped, on 1 worker" in first.success[0].value
     assert len(paused_run.stopped) == 1  # the second session's only
 
 

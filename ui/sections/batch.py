@@ -16,13 +16,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from distributed import Client
 
 from analysis.batch.run import BatchProgress, BatchSummary, open_client, run_batch
 from analysis.batch.settings import BatchSettings, check_model, task_models
-from analysis.batch.tables import read_results
+from analysis.batch.tables import Results, read_results
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import get_spec
@@ -65,13 +64,13 @@ class BatchRun:
     settings: BatchSettings
     workspace: Path | None = None  # a temporary folder of ours, deleted with the run
     key: tuple = field(default_factory=lambda: ("batch", uuid.uuid4().hex))
-    _tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    _tables: Results | None = None
 
     def job(self) -> jobs.Job | None:
         return jobs.board().get(self.key)
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``files`` and the task's rows, read once from the Parquet files the run wrote."""
+    def tables(self) -> Results:
+        """The run's tables, read once from the files it wrote."""
         if self._tables is None:
             self._tables = read_results(self.out_dir, self.settings.task)
         return self._tables

@@ -38,11 +38,12 @@ def cached_thumbnail(path: str, boxes: tuple[tuple[float, ...], ...]) -> bytes |
 
 def show_results(run: BatchRun, summary: BatchSummary) -> None:
     """The summary line, the rows found, the files that failed, and the downloads."""
-    files, rows = run.tables()
+    results = run.tables()
+    files, rows = results.files, results.rows
     st.success(
         f"{plural(summary.files, 'file')}: {summary.ok} analysed, "
-        f"{plural(summary.errors, 'error')}, on {plural(summary.workers, 'worker')} "
-        f"in {summary.elapsed_s:.1f} s."
+        f"{plural(summary.errors, 'error')}, {summary.skipped} skipped, on "
+        f"{plural(summary.workers, 'worker')} in {summary.elapsed_s:.1f} s."
     )
     if run.settings.task == "transcribe":
         show_transcripts(rows)
