@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
+from analysis.batch.roots import ENABLE_HINT, batch_roots, subfolders
 from analysis.batch.run import dashboard_url
 from analysis.batch.settings import BatchSettings, default_model
 from models.catalog import CATALOG
 from ui import jobs
 from ui.sections.batch import (
-    ROOT_VARIABLE,
     RUN,
     BatchRun,
     available_models,
@@ -39,20 +37,36 @@ run: BatchRun | None = st.session_state.get(RUN)
 job = None if run is None else run.job()
 running = job is not None and job.running
 
-sources = [UPLOAD, FOLDER] if os.environ.get(ROOT_VARIABLE) else [UPLOAD]
+roots = batch_roots()
 source = UPLOAD
-if len(sources) > 1:  # server folders only where the person running the app allows them
-    source = st.radio("Files", sources, horizontal=True, key=remember("batch_source", UPLOAD))
-uploads, folder_text = [], ""
+if roots:  # server folders only where the person running the app allows them
+    source = st.radio(
+        "Files", [UPLOAD, FOLDER], horizontal=True, key=remember("batch_source", UPLOAD)
+    )
+uploads, folder = [], None
 if source == UPLOAD:
     uploads = st.file_uploader(
-        "Drop pictures or sound files here (many at once)",
+        "Drop pictures, videos or sound files here (many at once), or a .zip of a folder",
         accept_multiple_files=True,
         key="batch_uploads",
     )
+    st.caption(
+        "Labelled pictures are scored: add their YOLO .txt labels and classes.txt, or a COCO "
+        "annotations.json (a .zip keeps the folders)." + ("" if roots else " " + ENABLE_HINT)
+    )
 else:
-    root = os.environ[ROOT_VARIABLE]
-    folder_text = st.text_input(f"Folder under {root}", key=remember("batch_folder", ""))
+    root_column, folder_column = st.columns([1, 2])
+    root = root_column.selectbox(
+        "Root", roots, format_func=str, key=remember("batch_root", roots[0])
+    )
+    choice = folder_column.selectbox(
+        "Folder",
+        [".", *subfolders(root)],
+        key=remember("batch_folder", "."),
+        accept_new_options=True,
+        help="Pick a folder under the root, or type its path.",
+    )
+    folder = (choice or ".", root)
 
 task_column, model_column = st.columns(2)
 task = task_column.selectbox(
@@ -72,11 +86,11 @@ else:
         key=remember(f"batch_model_{task}", default),
     )
 
-has_input = bool(uploads) or bool(folder_text.strip())
+has_input = bool(uploads) or folder is not None
 if st.button(
     "Run on the cluster", type="primary", disabled=running or not has_input or model is None
 ):
-    run = start_run(BatchSettings(task, model), uploads, folder_text) or run
+    run = start_run(BatchSettings(task, model), uploads, folder) or run
     job = None if run is None else run.job()
     running = job is not None and job.running
 

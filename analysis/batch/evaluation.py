@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis.batch.tables import FORMATS, write_table
+from analysis.batch.tables import FORMATS, read_table, write_table
 from analysis.batch.truth import BOX_COLUMNS, GroundTruth
 
 IOU = 0.5  # a detection matches a labelled box of its class at this IoU or more
@@ -238,7 +238,23 @@ def clear_evaluation(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def read_evaluation(out: Path) -> dict | None:
-    """``evaluation.json`` of a batch folder, or None when the batch was not scored."""
+@dataclass(frozen=True)
+class Scores:
+    """What :func:`write_evaluation` wrote, read back: ``summary`` (``evaluation.json``),
+    ``per_file`` counts and the labelled boxes ``truth``."""
+
+    summary: dict
+    per_file: pd.DataFrame
+    truth: pd.DataFrame
+
+
+def read_scores(out: Path) -> Scores | None:
+    """The evaluation of the batch in ``out``, or None when it was not scored."""
     path = out / EVALUATION
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    return Scores(
+        json.loads(path.read_text(encoding="utf-8")),
+        read_table(out / EVALUATION_FILES, PER_FILE_SCHEMA),
+        read_table(out / TRUTH_TABLE, TRUTH_SCHEMA),
+    )

@@ -11,26 +11,21 @@ autoescape on, so no file name, label or error message can become markup.
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import jinja2
 import numpy as np
 import pandas as pd
-from PIL import Image
 
+from analysis.batch.pictures import thumbnail
 from analysis.batch.settings import BatchSettings
 from analysis.batch.tables import Results, class_counts, per_file_counts
 from analysis.errors import InputError
-from analysis.vision.image import decode_image
 
-THUMBNAIL_SIDE = 240  # px, longest side of a thumbnail
 TOP_FILES = 12  # thumbnails shown
 TABLE_ROWS = 20  # rows in the slowest-files, errors and transcripts tables
 HISTOGRAM_LABELS = 6  # most frequent labels whose score histograms are drawn
-BOX_COLOUR = (255, 64, 32)  # RGB
 
 _TEMPLATE = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -39,32 +34,6 @@ _TEMPLATE = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 ).get_template("report.html.jinja")
-
-
-def thumbnail(path: str | Path, boxes: np.ndarray | None = None) -> bytes:
-    """JPEG bytes of the picture at ``path``, ``THUMBNAIL_SIDE`` px at most, boxes drawn.
-
-    Parameters
-    ----------
-    path : str or Path
-        A picture file.
-    boxes : np.ndarray, optional
-        (N, 4) ``x1, y1, x2, y2`` in pixels of the original picture.
-
-    Raises
-    ------
-    InputError
-        If the picture cannot be read (see :func:`analysis.vision.image.decode_image`).
-    """
-    rgb = decode_image(path)
-    scale = min(1.0, THUMBNAIL_SIDE / max(rgb.shape[:2]))
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    small = np.ascontiguousarray(small) if scale < 1 else rgb.copy()
-    for x1, y1, x2, y2 in (boxes if boxes is not None else np.zeros((0, 4))) * scale:
-        cv2.rectangle(small, (round(x1), round(y1)), (round(x2), round(y2)), BOX_COLOUR, 2)
-    buffer = io.BytesIO()
-    Image.fromarray(small).save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
 
 
 def top_files(rows: pd.DataFrame, n: int = TOP_FILES) -> pd.DataFrame:
@@ -197,7 +166,7 @@ def _histograms(rows: pd.DataFrame, labels: pd.Series) -> list[Histogram]:
 def _thumbnails(root: Path, rows: pd.DataFrame) -> list[Thumbnail]:
     pictures = []
     for record in top_files(rows).itertuples(index=False):
-        boxes = rows.loc[rows["path"] == record.path, ["x1", "y1", "x2", "y2"]].to_numpy()
+        boxes = rows[rows["path"] == record.path]
         try:
             jpeg = base64.b64encode(thumbnail(root / record.path, boxes)).decode("ascii")
         except (InputError, OSError):

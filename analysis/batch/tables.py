@@ -107,9 +107,9 @@ def read_results(out: Path, task: str) -> Results:
     A file analysed again (an error retried) keeps only its latest result. A last journal line
     cut short by a crash is ignored: that file is simply analysed again.
     """
-    files = _read_table(out / FILES_TABLE, FILES_SCHEMA)
-    rows = _read_table(out / TASK_TABLES[task], TASK_SCHEMAS[task])
-    tracks = _read_table(out / TRACKS_TABLE, TRACKS_SCHEMA)
+    files = read_table(out / FILES_TABLE, FILES_SCHEMA)
+    rows = read_table(out / TASK_TABLES[task], TASK_SCHEMAS[task])
+    tracks = read_table(out / TRACKS_TABLE, TRACKS_SCHEMA)
     results = list(_journal(out / JOURNAL))
     if not results:
         return Results(files, rows, tracks)
@@ -151,7 +151,7 @@ def _journal(path: Path) -> Iterator[dict]:
                 log.warning("Ignoring a partial line of %s (the run was interrupted)", path)
 
 
-def _read_table(path: Path, schema: pa.Schema) -> pd.DataFrame:
+def read_table(path: Path, schema: pa.Schema) -> pd.DataFrame:
     """The table at ``path`` (Parquet), or its CSV twin when only that was written."""
     if path.exists():
         return pq.read_table(path, schema=schema).to_pandas()

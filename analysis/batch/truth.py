@@ -76,13 +76,29 @@ def read_ground_truth(
     return truth
 
 
-def find_ground_truth(root: Path) -> Path | None:
-    """Ground truth that came with the pictures: ``annotations.json`` (COCO) or a class
-    names file with YOLO labels, in ``root`` or a ``labels`` folder beside; else None."""
-    for name in ("annotations.json", "_annotations.coco.json", "instances.json"):
-        if (root / name).is_file():
-            return root / name
-    for folder in (root, root / "labels"):
+COCO_NAMES = ("annotations.json", "_annotations.coco.json", "instances.json")
+
+
+def find_ground_truth(root: Path, depth: int = 3) -> Path | None:
+    """Ground truth that came with the pictures: a COCO ``annotations.json``, or else the
+    folder of a YOLO class names file (``classes.txt``, ``data.yaml``…), in ``root`` or a
+    folder at most ``depth`` levels under it (an unpacked zip); None if there is neither."""
+    levels = [[root]]
+    for _ in range(depth):
+        levels.append(
+            [
+                c
+                for f in levels[-1]
+                for c in sorted(f.iterdir())
+                if c.is_dir() and not c.is_symlink()
+            ]
+        )
+    folders = [folder for level in levels for folder in level]
+    for folder in folders:
+        for name in COCO_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+    for folder in folders:
         if any((folder / name).is_file() for name in NAME_FILES) or any(folder.glob("*.names")):
             return folder
     return None
@@ -95,7 +111,7 @@ def _read_yolo(folder: Path, root: Path, pictures: list[str]) -> GroundTruth:
     names = _class_names(folder)
     rows, scored = [], []
     for picture in pictures:
-        label_file = _label_file(folder, picture)
+        label_file = _label_file(folder, root, picture)
         if label_file is None:
             continue
         width, height = _picture_size(root / picture)
@@ -108,18 +124,16 @@ def _read_yolo(folder: Path, root: Path, pictures: list[str]) -> GroundTruth:
     return GroundTruth(boxes, scored, tuple(names), f"YOLO labels in {folder.name or folder}")
 
 
-def _label_file(folder: Path, picture: str) -> Path | None:
+def _label_file(folder: Path, root: Path, picture: str) -> Path | None:
+    """The picture's label file: in ``folder`` at the picture's relative path or by its name,
+    beside the picture, or in the Ultralytics layout (``images/`` ↔ ``labels/``)."""
     relative = PurePosixPath(picture).with_suffix(".txt")
     parts = relative.parts
-    candidates = [relative, PurePosixPath(relative.name)]
+    candidates = [folder / relative, root / relative, folder / relative.name]
     if "images" in parts:  # Ultralytics: dataset/images/train/x.jpg ↔ dataset/labels/train/x.txt
-        at = parts.index("images")
-        candidates.append(PurePosixPath(*parts[at + 1 :]))
-    for candidate in candidates:
-        path = folder / candidate
-        if path.is_file():
-            return path
-    return None
+        at = len(parts) - 1 - parts[::-1].index("images")
+        candidates.append(root.joinpath(*parts[:at], "labels", *parts[at + 1 :]))
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def _yolo_box(

@@ -9,7 +9,6 @@ its own session's: its key holds a new id, so no other session watches or stops 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -19,9 +18,13 @@ from pathlib import Path
 import streamlit as st
 from distributed import Client
 
+from analysis.batch.evaluation import Scores, read_scores
+from analysis.batch.roots import batch_roots, resolve_folder
 from analysis.batch.run import BatchProgress, BatchSummary, open_client, run_batch
-from analysis.batch.settings import BatchSettings, check_model, task_models
+from analysis.batch.settings import BatchSettings, OwnModel, check_model, task_models
 from analysis.batch.tables import Results, read_results
+from analysis.batch.truth import find_ground_truth
+from analysis.batch.uploads import save_uploads
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from models.catalog import get_spec
@@ -30,9 +33,6 @@ from ui import jobs
 
 SCHEDULER_VARIABLE = "PERCEPT_DASK_SCHEDULER"
 """Set by whoever runs the app to use an existing Dask cluster ("tcp://host:port")."""
-
-ROOT_VARIABLE = "PERCEPT_BATCH_ROOT"
-"""Set by whoever runs the app to let visitors name folders under it on the server."""
 
 RUN = "batch_run"  # session state: this session's latest BatchRun
 
@@ -64,16 +64,22 @@ class BatchRun:
     settings: BatchSettings
     workspace: Path | None = None  # a temporary folder of ours, deleted with the run
     key: tuple = field(default_factory=lambda: ("batch", uuid.uuid4().hex))
-    _tables: Results | None = None
+    memo: dict = field(default_factory=dict, repr=False)  # what the views read or derive once
 
     def job(self) -> jobs.Job | None:
         return jobs.board().get(self.key)
 
     def tables(self) -> Results:
         """The run's tables, read once from the files it wrote."""
-        if self._tables is None:
-            self._tables = read_results(self.out_dir, self.settings.task)
-        return self._tables
+        if "tables" not in self.memo:
+            self.memo["tables"] = read_results(self.out_dir, self.settings.task)
+        return self.memo["tables"]
+
+    def scores(self) -> Scores | None:
+        """The score against the ground truth, when the run had one."""
+        if "scores" not in self.memo:
+            self.memo["scores"] = read_scores(self.out_dir)
+        return self.memo["scores"]
 
     def discard(self) -> None:
         """Delete the uploads and results of a finished run (its workspace)."""
@@ -87,19 +93,28 @@ def available_models(task: str) -> list[str]:
     return [name for name in task_models(task) if is_available(get_spec(name))]
 
 
-def start_run(settings: BatchSettings, uploads: list, folder_text: str) -> BatchRun | None:
-    """Check everything, save the uploads, and start the run as this session's job; a
-    problem is shown in one sentence (and None returned), not raised."""
+def start_run(
+    settings: BatchSettings,
+    uploads: list,
+    folder: tuple[str, Path] | None = None,
+    own: OwnModel | None = None,
+) -> BatchRun | None:
+    """Check everything, save the uploads (or check the server ``folder``: text typed, root),
+    and start the run as this session's job; a problem is shown in one sentence (and None
+    returned), not raised. Ground truth found with the pictures is scored."""
+    workspace = None
     try:
         check_model(settings)
-        if uploads:
-            workspace, input_dir, out_dir = new_workspace()
-            save_uploads([(upload.name, upload.getvalue()) for upload in uploads], input_dir)
+        workspace, input_dir, out_dir = new_workspace()
+        if folder is not None:
+            input_dir = resolve_folder(folder[0], folder[1], batch_roots())
         else:
-            input_dir = server_folder(folder_text)
-            workspace, _, out_dir = new_workspace()
+            save_uploads([(upload.name, upload.getvalue()) for upload in uploads], input_dir)
+        truth = find_ground_truth(input_dir) if settings.task == "detect" else None
         client = cluster().client
     except (InputError, MissingModelError) as error:
+        if workspace is not None:
+            shutil.rmtree(workspace, ignore_errors=True)
         st.error(str(error))
         return None
     previous = st.session_state.get(RUN)
@@ -121,7 +136,14 @@ def start_run(settings: BatchSettings, uploads: list, folder_text: str) -> Batch
             )
 
         return run_batch(
-            input_dir, out_dir, settings, client, progress=report, stop=progress.stop.is_set
+            input_dir,
+            out_dir,
+            settings,
+            client,
+            progress=report,
+            stop=progress.stop.is_set,
+            own=own,
+            ground_truth=truth,
         )
 
     jobs.start(run.key, "batch", "Analysing", "files", compute)
@@ -141,44 +163,3 @@ def new_workspace() -> tuple[Path, Path, Path]:
     (root / "in").mkdir()
     (root / "out").mkdir()
     return root, root / "in", root / "out"
-
-
-def save_uploads(files: list[tuple[str, bytes]], folder: Path) -> list[str]:
-    """Write uploaded ``(name, data)`` files into ``folder`` under safe, distinct names.
-
-    A name loses any folder part and leading dots (hidden files are not analysed); a name
-    already taken gets " (2)", " (3)"… before its extension. Returns the names written.
-    """
-    written = []
-    for name, data in files:
-        base = re.sub(r"[\x00-\x1f/\\]", "_", Path(name).name).lstrip(".") or "file"
-        stem, suffix = Path(base).stem, Path(base).suffix
-        candidate, copy = base, 1
-        while (folder / candidate).exists():
-            copy += 1
-            candidate = f"{stem} ({copy}){suffix}"
-        (folder / candidate).write_bytes(data)
-        written.append(candidate)
-    return written
-
-
-def server_folder(text: str) -> Path:
-    """The folder named ``text`` under the app's batch root (``PERCEPT_BATCH_ROOT``).
-
-    Raises
-    ------
-    InputError
-        If no root is configured, or ``text`` leads outside it or to no folder.
-    """
-    configured = os.environ.get(ROOT_VARIABLE)
-    if not configured:
-        raise InputError(
-            f"Folders on the server are off: the app was started without {ROOT_VARIABLE}."
-        )
-    root = Path(configured).resolve()
-    folder = (root / text.strip()).resolve()
-    if not folder.is_relative_to(root):
-        raise InputError(f"Only folders under {root} can be analysed.")
-    if not folder.is_dir():
-        raise InputError(f"There is no folder {folder}.")
-    return folder
