@@ -10,18 +10,20 @@ from analysis.batch.settings import BatchSettings, default_model
 from models.catalog import CATALOG
 from ui import jobs
 from ui.sections.batch import (
+    OWN,
     RUN,
     BatchRun,
     available_models,
     cluster,
     failure_sentence,
+    own_model_files,
     start_run,
 )
 from ui.sections.batch_results import show_results
 from ui.state import remember
 
 TASK_LABELS = {
-    "detect": "Detect objects in pictures",
+    "detect": "Detect objects in pictures and videos",
     "tags": "Tag the sound events in recordings",
     "transcribe": "Transcribe the speech in recordings",
 }
@@ -60,19 +62,16 @@ else:
         "Root", roots, format_func=str, key=remember("batch_root", roots[0])
     )
     choice = folder_column.selectbox(
-        "Folder",
-        [".", *subfolders(root)],
-        key=remember("batch_folder", "."),
-        accept_new_options=True,
-        help="Pick a folder under the root, or type its path.",
+        "Folder", [".", *subfolders(root)], key=remember("batch_folder", ".")
     )
-    folder = (choice or ".", root)
+    typed = st.text_input("…or type a folder's path", key=remember("batch_folder_typed", ""))
+    folder = (typed.strip() or choice, root)
 
 task_column, model_column = st.columns(2)
 task = task_column.selectbox(
     "Task", list(TASK_LABELS), format_func=TASK_LABELS.get, key=remember("batch_task", "detect")
 )
-models = available_models(task)
+models = available_models(task) + ([OWN] if task == "detect" else [])
 if not models:
     model_column.warning("No model for this task is installed: run `python -m models fetch`.")
     model = None
@@ -82,15 +81,26 @@ else:
     model = model_column.selectbox(
         "Model",
         models,
-        format_func=lambda name: CATALOG[name].title,
+        format_func=lambda name: "Your own model file…" if name == OWN else CATALOG[name].title,
         key=remember(f"batch_model_{task}", default),
     )
+own = own_model_files() if model == OWN else None
+confidence, stride = 0.25, 1
+if task == "detect":
+    with st.popover("Detection settings"):
+        confidence = st.slider(
+            "Lowest score kept", 0.05, 0.95, key=remember("batch_confidence", 0.25), step=0.05
+        )
+        stride = st.number_input(
+            "Videos: analyse every Nth frame", 1, 60, key=remember("batch_stride", 1)
+        )
+values = {"confidence": confidence, "stride": int(stride)}
 
 has_input = bool(uploads) or folder is not None
-if st.button(
-    "Run on the cluster", type="primary", disabled=running or not has_input or model is None
-):
-    run = start_run(BatchSettings(task, model), uploads, folder) or run
+ready = model is not None and (model != OWN or own is not None)
+if st.button("Run on the cluster", type="primary", disabled=running or not has_input or not ready):
+    settings = own.settings(**values) if own else BatchSettings(task, model, **values)
+    run = start_run(settings, uploads, folder, own) or run
     job = None if run is None else run.job()
     running = job is not None and job.running
 

@@ -27,7 +27,7 @@ def save_uploads(files: Iterable[tuple[str, bytes]], folder: Path) -> list[str]:
 
     A name loses any folder part and leading dots (hidden files are not analysed); a name
     already taken gets " (2)", " (3)"… before its extension. A ``.zip`` is unpacked into a
-    folder of its name (see :func:`unpack_zip`).
+    folder of its name (see :func:`unpack_zip`), or as its one top folder when it holds one.
 
     Raises
     ------
@@ -75,12 +75,19 @@ def unpack_zip(data: bytes, folder: Path, name: str = "The zip file") -> list[st
             f"{name} unpacks to more than {MAX_MEMBERS:,} files or "
             f"{MAX_UNZIPPED_BYTES / 1024**3:.0f} GB."
         )
+    members = [m for m in members if not m.filename.startswith("__MACOSX")]
+    tops = {PurePosixPath(m.filename.replace("\\", "/")).parts[0] for m in members}
+    if len(tops) == 1 and all("/" in m.filename.replace("\\", "/") for m in members):
+        # One top folder (a zipped folder): it becomes the folder, not a folder inside it.
+        prefix = len(tops.pop()) + 1
+        for member in members:
+            member.filename = member.filename[prefix:]
     written = []
     with archive:
         for member in members:
             parts = PurePosixPath(member.filename.replace("\\", "/")).parts
             is_link = (member.external_attr >> 16) & 0o170000 == 0o120000
-            if is_link or not parts or parts[0] in ("/", "__MACOSX") or ".." in parts:
+            if is_link or not parts or parts[0] == "/" or ".." in parts:
                 continue
             clean = [re.sub(r"[\x00-\x1f:]", "_", part) for part in parts]
             target = folder.joinpath(*clean)

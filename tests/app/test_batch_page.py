@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import zipfile
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -14,9 +15,11 @@ from streamlit.testing.v1 import AppTest
 
 import ui.jobs
 import ui.sections.batch
+from analysis.batch.roots import ROOTS_VARIABLE
 from analysis.batch.run import BatchProgress, BatchSummary
 from analysis.batch.uploads import save_uploads
 from analysis.vision.image import sample_photo
+from tests.analysis.batch.test_evaluation import CAT, model_file, write_labelled_set
 from ui.sections.batch import SCHEDULER_VARIABLE
 
 PAGE = "../../app_pages/batch.py"
@@ -127,7 +130,7 @@ def test_uploads_run_on_the_cluster_and_filters_do_not_run_again(runs):
         "detections.csv", "detections.parquet", "files.csv", "files.parquet", "report.html"
     ]  # fmt: skip
 
-    at.slider[0].set_value(0.99).run()
+    at.slider(key="batch_score").set_value(0.99).run()
     after = [m.value for m in at.markdown if m.value.startswith("**")]
     assert len(after) < len(names)  # only files with a face scored 0.99 or more
     assert len(runs) == 1  # filtering reads the stored rows: nothing ran again
@@ -187,3 +190,66 @@ def test_uploads_get_safe_distinct_names(tmp_path):
     )
     assert names == ["a.jpg", "a (2).jpg", "x.png", "hidden.jpg"]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(names)
+
+
+# -- Server folders, an own model scored on a labelled zip, the detail view -------------------
+
+
+def test_without_roots_the_page_offers_uploads_and_says_how_to_enable_folders(monkeypatch):
+    monkeypatch.delenv(ROOTS_VARIABLE, raising=False)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    assert not at.radio  # no choice of source: uploads only
+    assert any(f"{ROOTS_VARIABLE}=" in caption.value for caption in at.caption)
+
+
+def test_the_folder_picker_lists_the_root_and_refuses_a_way_out(monkeypatch, tmp_path, runs):
+    (tmp_path / "data" / "photos").mkdir(parents=True)
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "data" / "out").symlink_to(tmp_path / "secret")
+    monkeypatch.setenv(ROOTS_VARIABLE, str(tmp_path / "data"))
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    at.radio[0].set_value("A folder on the server").run()
+    picker = next(box for box in at.selectbox if box.label == "Folder")
+    assert picker.options == [".", "photos"]  # the link out is not offered
+    for typed, sentence in (("../secret", "“..” is not allowed"),
+                            ("out", "through a symbolic link"),
+                            (str(tmp_path / "secret"), "outside the folders")):  # fmt: skip
+        at.text_input(key="batch_folder_typed").set_value(typed).run()
+        button(at, "Run on the cluster").click().run()
+        assert sentence in at.error[0].value
+    assert runs == []  # nothing started
+
+
+def labelled_zip(tmp_path) -> bytes:
+    """The generated labelled set of tests/analysis/batch/test_evaluation, zipped."""
+    folder = write_labelled_set(tmp_path / "set")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.iterdir():
+            archive.write(path, f"set/{path.name}")
+    return buffer.getvalue()
+
+
+def test_an_own_model_is_scored_on_a_labelled_zip_and_a_file_opens(tmp_path, runs):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    at.file_uploader[0].set_value([("set.zip", labelled_zip(tmp_path), "application/zip")]).run()
+    next(box for box in at.selectbox if box.label == "Model").set_value("own").run()
+    model = model_file(tmp_path, {0: CAT})  # finds every cat, misses every dog
+    at.file_uploader(key="batch_own_model").set_value(
+        [("mine.onnx", model.read_bytes(), "application/octet-stream"),
+         ("mine.txt", b"cat\ndog\n", "text/plain")]
+    ).run()  # fmt: skip
+    run_to_the_end(at)
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["mAP@50"] == "0.500" and metrics["Labelled pictures"] == "6"
+    per_class = at.dataframe[0].value.set_index("label")
+    assert per_class.loc["dog", "recall"] == 0.0 and per_class.loc["cat", "recall"] == 1.0
+    first = next(m.value for m in at.markdown if m.value.startswith("**"))
+    assert first.startswith("**set/pic_")  # the worst pictures first: one dog missed each
+    assert any(c.value.endswith("; 1 missed, 0 false alarms") for c in at.caption)
+    images_before = len(at.get("image"))
+    at.button(key=f"batch_open_{first.strip('*')}").click().run()
+    assert not at.exception
+    assert len(at.get("image")) == images_before + 1  # the full-size picture
+    assert any("A green box alone is a miss" in c.value for c in at.caption)
+    assert len(runs) == 1

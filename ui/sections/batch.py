@@ -27,6 +27,8 @@ from analysis.batch.truth import find_ground_truth
 from analysis.batch.uploads import save_uploads
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
+from analysis.vision.layouts import read_labels
+from analysis.vision.own_model import load_uploaded_model
 from models.catalog import get_spec
 from models.locate import MissingModelError
 from ui import jobs
@@ -86,6 +88,42 @@ class BatchRun:
         job = self.job()
         if self.workspace is not None and (job is None or not job.running):
             shutil.rmtree(self.workspace, ignore_errors=True)
+
+
+OWN = "own"  # the model list's entry for a model file the person uploads
+
+
+def own_model_files() -> OwnModel | None:
+    """The uploader for the person's own detector (a .onnx and optionally its class names,
+    one per line); the model is checked once when uploaded, and a problem is one sentence."""
+    uploads = st.file_uploader(
+        "Your model: a .onnx detector and optionally its labels (.txt, one class per line)",
+        type=["onnx", "txt", "names", "labels"],
+        accept_multiple_files=True,
+        key="batch_own_model",
+    )
+    files = {upload.name: upload.getvalue() for upload in uploads or []}
+    models = [name for name in files if name.lower().endswith(".onnx")]
+    if not files:
+        return None
+    try:
+        if len(models) != 1 or len(files) > 2:
+            raise InputError("Give one .onnx model, and at most one labels file.")
+        checked = st.session_state.setdefault("_batch_own_checked", {})
+        own = OwnModel(models[0], files[models[0]], _labels(files, models[0]))
+        if own.digest not in checked:
+            load_uploaded_model(files, threads=1)  # its layout recognised, or one sentence
+            checked.clear()
+            checked[own.digest] = True
+        return own
+    except InputError as error:
+        st.error(str(error))
+        return None
+
+
+def _labels(files: dict[str, bytes], model: str) -> tuple[str, ...]:
+    names = [name for name in files if name != model]
+    return tuple(read_labels(files[names[0]], names[0])) if names else ()
 
 
 def available_models(task: str) -> list[str]:
