@@ -38,7 +38,7 @@ def show_results(run: BatchRun, summary: BatchSummary) -> None:
     if len(skipped):
         reasons = skipped["error"].value_counts()
         st.caption(
-            "Skipped: " + "; ".join(f"{plural(n, 'file')} {why}" for why, n in reasons.items())
+            "Skipped: " + "; ".join(f"{why} ({plural(n, 'file')})" for why, n in reasons.items())
         )
     show_scores(run)
     rows = results.rows
