@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.batch.cluster import dashboard_url
 from analysis.batch.roots import ENABLE_HINT, batch_roots, subfolders
-from analysis.batch.run import dashboard_url
 from analysis.batch.settings import BatchSettings, default_model
 from models.catalog import CATALOG
 from ui import jobs

@@ -117,6 +117,23 @@ def thumbnail(
     return jpeg(annotated(picture(path, kind), rows, truth, side))
 
 
+def report_thumbnail(path: str | Path, rows: pd.DataFrame, side: int = THUMBNAIL_SIDE) -> bytes:
+    """:func:`thumbnail` drawn by OpenCV alone, a box and its label per row: the report is
+    written by every batch command, which need not pay supervision's import (0.4 s)."""
+    rgb = picture(path)
+    scale = min(1.0, side / max(rgb.shape[:2]))
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    colour = tuple(int(TRUTH_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    for record in rows.itertuples(index=False):
+        x1, y1, x2, y2 = (round(v * scale) for v in (record.x1, record.y1, record.x2, record.y2))
+        cv2.rectangle(small, (x1, y1), (x2, y2), colour, 2)
+        cv2.putText(
+            small, f"{record.label} {record.score:.2f}", (x1 + 2, max(10, y1 - 3)),
+            cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA,
+        )  # fmt: skip
+    return jpeg(np.ascontiguousarray(small))
+
+
 def spectrogram_png(path: str | Path) -> bytes:
     """A sound file's spectrogram (log frequency, 80 dB range) with its axes, PNG bytes.
 

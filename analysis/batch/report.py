@@ -18,7 +18,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from analysis.batch.pictures import thumbnail
+from analysis.batch.pictures import report_thumbnail
 from analysis.batch.settings import BatchSettings
 from analysis.batch.tables import Results, class_counts, per_file_counts
 from analysis.errors import InputError
@@ -168,7 +168,7 @@ def _thumbnails(root: Path, rows: pd.DataFrame) -> list[Thumbnail]:
     for record in top_files(rows).itertuples(index=False):
         boxes = rows[rows["path"] == record.path]
         try:
-            jpeg = base64.b64encode(thumbnail(root / record.path, boxes)).decode("ascii")
+            jpeg = base64.b64encode(report_thumbnail(root / record.path, boxes)).decode("ascii")
         except (InputError, OSError):
             jpeg = None
         pictures.append(Thumbnail(record.path, jpeg, record.count, record.best))

@@ -17,24 +17,24 @@ at the same path on each of them (a shared file system), with Percept installed.
 
 Example
 -------
+>>> from analysis.batch.cluster import connect
 >>> with connect(None, workers=2) as client:  # doctest: +SKIP
 ...     summary = run_batch("photos", "out", BatchSettings("detect", "yolox-nano"), client)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import dask
 from distributed import Client, Future, as_completed
 
+from analysis.batch.cluster import worker_count
 from analysis.batch.evaluation import clear_evaluation, evaluate, write_evaluation
 from analysis.batch.report import build_report
 from analysis.batch.settings import BatchSettings, OwnModel
@@ -57,8 +57,6 @@ from analysis.batch.tables import (
 )
 from analysis.batch.truth import GroundTruth, read_ground_truth
 from analysis.batch.worker import ModelPreload, analyse_files
-from analysis.cores import usable_cores
-from analysis.errors import InputError
 
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 16
@@ -121,67 +119,6 @@ class BatchSummary:
         return asdict(self)
 
 
-def open_client(scheduler: str | None = None, workers: int | None = None) -> Client:
-    """A Dask ``Client``: on the scheduler at ``scheduler`` ("tcp://host:port"), or else on a
-    new ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (default: one
-    per usable core) that closes with the client.
-
-    Raises
-    ------
-    InputError
-        If the scheduler cannot be reached, or ``workers`` is below 1.
-    """
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as error:
-            raise InputError(
-                f"Could not reach the Dask scheduler at {scheduler}: {error}"
-            ) from None
-    workers = usable_cores() if workers is None else workers
-    if workers < 1:
-        raise InputError(f"A batch needs at least one worker, not {workers}.")
-    # Dask's nannies set MALLOC_TRIM_THRESHOLD_ so freed memory goes back to the system at
-    # once; a new picture per file then page-faults anew (+30 % per file with YOLOX-Nano), so
-    # our workers keep glibc's adaptive default. OMP_NUM_THREADS=1 stays (see usable_cores).
-    environ = dask.config.get("distributed.nanny.pre-spawn-environ")
-    environ = {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        # Processes of one thread each: decoding holds the GIL in places, OpenCV's detectors lock.
-        return Client(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # the scheduler's HTTP routes, on loopback too
-            silence_logs=logging.ERROR,
-        )
-
-
-@contextlib.contextmanager
-def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
-    """:func:`open_client`, closed (with its local cluster) on exit."""
-    with open_client(scheduler, workers) as client:
-        yield client
-
-
-def dashboard_url(client: Client) -> str | None:
-    """The Dask dashboard's address, when the scheduler serves it (it needs Bokeh)."""
-    if "dashboard" not in client.scheduler_info(n_workers=0).get("services", {}):
-        return None
-    if client.cluster is not None:  # ours: it serves the dashboard only if Bokeh is here
-        try:
-            import bokeh  # noqa: F401
-        except ImportError:
-            return None
-    return client.dashboard_link
-
-
-def worker_count(client: Client) -> int:
-    """Workers connected to ``client``'s scheduler now."""
-    return len(client.scheduler_info(n_workers=-1)["workers"])
-
-
 def run_batch(
     input_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -203,7 +140,7 @@ def run_batch(
     settings : BatchSettings
         Task and model; must match those of an earlier run into ``out_dir``.
     client : distributed.Client
-        A connected client (:func:`connect`).
+        A connected client (:func:`analysis.batch.cluster.connect`).
     progress : callable, optional
         Called with a :class:`BatchProgress` after each file (and once before the first).
     stop : callable, optional

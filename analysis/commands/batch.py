@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from analysis.batch.settings import OwnModel
 
 BAR_WIDTH = 30  # characters
+IN_PROCESS_FILES = 2
+"""Up to this many files (and no --workers), a batch runs on a worker thread in the command's
+own process: starting a worker process (Python, Dask, onnxruntime: about a second of CPU)
+would take longer than the files."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,10 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Dask, pandas and Arrow load only for this command: the others start faster.
-    from analysis.batch.report import plural
-    from analysis.batch.run import connect, run_batch
+    # Dask, pandas and Arrow load only for this command: the others start faster. The cluster
+    # starts first, and its workers load the model while this process imports and surveys.
+    from analysis.batch.cluster import starting
     from analysis.batch.settings import BatchSettings, check_model, default_model
+    from analysis.batch.survey import survey
+    from analysis.batch.worker import ModelPreload
+    from analysis.cores import usable_cores
 
     if args.scheduler and args.workers:
         raise InputError("--workers sizes a local cluster; it cannot be used with --scheduler.")
@@ -101,15 +108,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         settings = BatchSettings(args.task, args.model or default_model(args.task), **values)
     check_model(settings)
-    if not args.input_dir.is_dir():  # before a cluster is started for nothing
-        raise InputError(f"{args.input_dir} is not a folder.")
+    to_read = sum(not entry.reason for entry in survey(args.input_dir, args.task))
+    workers = None  # a running scheduler's workers
+    if not args.scheduler:  # no more worker processes than files: each costs its start
+        workers = args.workers or min(usable_cores(), to_read)
+        if not args.workers and to_read <= IN_PROCESS_FILES:
+            workers = 0  # a worker thread here: a process would cost more than the files
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
-    with connect(args.scheduler, args.workers) as client:
+    with starting(args.scheduler, workers, ModelPreload(settings, own)) as start:
+        from analysis.batch.report import plural
+        from analysis.batch.run import run_batch
+
         summary = run_batch(
             args.input_dir,
             args.output,
             settings,
-            client,
+            start.client(),
             progress=print_progress,
             own=own,
             ground_truth=args.ground_truth,

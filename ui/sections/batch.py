@@ -18,9 +18,10 @@ from pathlib import Path
 import streamlit as st
 from distributed import Client
 
+from analysis.batch.cluster import open_client
 from analysis.batch.evaluation import Scores, read_scores
 from analysis.batch.roots import batch_roots, resolve_folder
-from analysis.batch.run import BatchProgress, BatchSummary, open_client, run_batch
+from analysis.batch.run import BatchProgress, BatchSummary, run_batch
 from analysis.batch.settings import BatchSettings, OwnModel, check_model, task_models
 from analysis.batch.tables import Results, read_results
 from analysis.batch.truth import find_ground_truth

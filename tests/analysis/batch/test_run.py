@@ -17,8 +17,9 @@ import pytest
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
+from analysis.batch.cluster import dashboard_url
 from analysis.batch.report import build_report
-from analysis.batch.run import BatchProgress, dashboard_url, run_batch
+from analysis.batch.run import BatchProgress, run_batch
 from analysis.batch.settings import BatchSettings
 from analysis.batch.survey import survey
 from analysis.batch.tables import FILES_TABLE, JOURNAL, Results, read_results
