@@ -18,6 +18,7 @@ from ui.sections.batch import (
     failure_sentence,
     own_model_files,
     start_run,
+    warm_up,
 )
 from ui.sections.batch_results import show_results
 from ui.state import remember
@@ -98,6 +99,8 @@ values = {"confidence": confidence, "stride": int(stride)}
 
 has_input = bool(uploads) or folder is not None
 ready = model is not None and (model != OWN or own is not None)
+if has_input and model not in (None, OWN) and not running:
+    warm_up(BatchSettings(task, model))  # the cluster and model, ready before Run is pressed
 if st.button("Run on the cluster", type="primary", disabled=running or not has_input or not ready):
     settings = own.settings(**values) if own else BatchSettings(task, model, **values)
     run = start_run(settings, uploads, folder, own) or run

@@ -8,9 +8,11 @@ its own session's: its key holds a new id, so no other session watches or stops 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from analysis.batch.settings import BatchSettings, OwnModel, check_model, task_m
 from analysis.batch.tables import Results, read_results
 from analysis.batch.truth import find_ground_truth
 from analysis.batch.uploads import save_uploads
+from analysis.batch.worker import ModelPreload
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from analysis.vision.layouts import read_labels
@@ -38,6 +41,8 @@ SCHEDULER_VARIABLE = "PERCEPT_DASK_SCHEDULER"
 """Set by whoever runs the app to use an existing Dask cluster ("tcp://host:port")."""
 
 RUN = "batch_run"  # session state: this session's latest BatchRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,30 @@ def cluster() -> ClusterClient:
     """One client for the whole app: on ``PERCEPT_DASK_SCHEDULER``, or a local cluster (whose
     worker processes stop with the client when the cache is cleared or the server stops)."""
     return ClusterClient(open_client(os.environ.get(SCHEDULER_VARIABLE) or None))
+
+
+_warmed: dict[tuple, threading.Thread] = {}  # (scheduler, task, model) → its warm-up
+_warm_lock = threading.Lock()
+
+
+def warm_up(settings: BatchSettings) -> None:
+    """Start the app's cluster and load ``settings``' model on its workers in the background,
+    once per model: called as soon as there is something to run, so that Run starts
+    analysing at once. Whatever fails here fails again, in words, when Run is pressed."""
+    key = (os.environ.get(SCHEDULER_VARIABLE), settings.task, settings.model)
+    with _warm_lock:
+        if key in _warmed:  # warming, or warm: the cluster is cached, its workers keep models
+            return
+        thread = threading.Thread(target=_warm, args=(settings,), daemon=True, name="batch-warm")
+        _warmed[key] = thread
+    thread.start()
+
+
+def _warm(settings: BatchSettings) -> None:
+    try:
+        cluster().client.register_plugin(ModelPreload(settings))
+    except Exception:  # Run says what went wrong, in one sentence
+        log.info("Warming the batch cluster up failed", exc_info=True)
 
 
 @dataclass
