@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import streamlit as st
 from PIL import Image
@@ -15,11 +16,13 @@ from streamlit.testing.v1 import AppTest
 
 import ui.jobs
 import ui.sections.batch
+from analysis.audio.decode import to_wav_bytes
 from analysis.batch.roots import ROOTS_VARIABLE
 from analysis.batch.run import BatchProgress, BatchSummary
 from analysis.batch.uploads import save_uploads
 from analysis.vision.image import sample_photo
 from tests.analysis.batch.test_evaluation import CAT, model_file, write_labelled_set
+from tests.conftest import require_model
 from ui.sections.batch import SCHEDULER_VARIABLE
 
 PAGE = "../../app_pages/batch.py"
@@ -253,3 +256,22 @@ def test_an_own_model_is_scored_on_a_labelled_zip_and_a_file_opens(tmp_path, run
     assert len(at.get("image")) == images_before + 1  # the full-size picture
     assert any("A green box alone is a miss" in c.value for c in at.caption)
     assert len(runs) == 1
+
+
+def test_sounds_are_tagged_and_one_opens_with_its_spectrogram_and_tags(runs):
+    require_model("yamnet")
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(32_000) / 16_000)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    at.file_uploader[0].set_value(
+        [("tone.wav", to_wav_bytes(tone, 16_000), "audio/wav"),
+         ("cat.jpg", jpeg("chelsea"), "image/jpeg")]
+    ).run()  # fmt: skip
+    next(box for box in at.selectbox if box.label == "Task").set_value("tags").run()
+    run_to_the_end(at)
+    assert "2 files: 1 analysed, 0 errors, 1 skipped" in at.success[0].value
+    assert any("a picture, not a sound (1 file)" in c.value for c in at.caption)
+    at.button(key="batch_open_tone.wav").click().run()
+    assert not at.exception
+    assert len(at.get("audio")) == 1 and len(at.get("image")) == 1  # player and spectrogram
+    tags = at.dataframe[-1].value
+    assert list(tags.columns) == ["label", "score"] and len(tags) == 5

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -93,8 +94,16 @@ def run_floor(run: BatchRun) -> float:
 
 
 def file_rows(run: BatchRun, path: str, lowest: float = 0.0) -> pd.DataFrame:
-    rows = run.tables().rows
-    rows = rows[rows["path"] == path]
+    """The rows of one file (at ``lowest`` score or more), found by bisection: the tables
+    are sorted by path, and a comparison of every row would cost 10 ms per file at 10,000."""
+    if "by_path" not in run.memo:
+        rows = run.tables().rows
+        if not rows["path"].is_monotonic_increasing:
+            rows = rows.sort_values("path", kind="stable")
+        run.memo["by_path"] = rows, rows["path"].to_numpy()
+    rows, paths = run.memo["by_path"]
+    start, end = np.searchsorted(paths, path, "left"), np.searchsorted(paths, path, "right")
+    rows = rows.iloc[start:end]
     return rows[rows["score"] >= lowest] if "score" in rows else rows
 
 
