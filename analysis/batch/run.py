@@ -60,6 +60,7 @@ from analysis.batch.worker import ModelPreload, analyse_files
 
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 16
+IN_FLIGHT = 4  # chunks submitted per worker at a time
 """Files are sent to the workers in chunks: one task per file would cost Dask's few
 milliseconds per task on every file, which is most of a fast detector's time."""
 
@@ -130,6 +131,7 @@ def run_batch(
     own: OwnModel | None = None,
     ground_truth: str | os.PathLike | None = None,
     formats: Sequence[str] = FORMATS,
+    send_files: bool = False,
 ) -> BatchSummary:
     """Analyse every file of ``input_dir`` not yet done in ``out_dir``, on ``client``'s cluster.
 
@@ -154,6 +156,9 @@ def run_batch(
         ``evaluation.json`` and the report's evaluation section.
     formats : sequence of str
         Table formats written: "parquet", "csv" or both.
+    send_files : bool
+        Send each file's bytes to the workers, for workers on other machines that do not
+        share ``input_dir``'s path (default: they read it by path).
 
     Raises
     ------
@@ -174,7 +179,7 @@ def run_batch(
     finished = 0
     if todo:
         client.register_plugin(ModelPreload(settings, own))
-        finished = _analyse(client, root, out, settings, todo, began, report, stop)
+        finished = _analyse(client, root, out, settings, todo, began, report, stop, send_files)
     results = read_results(out, settings.task).with_skipped(skipped_rows(entries))
     outputs, evaluation = write_outputs(out, root, settings, results, truth, formats)
     counts = results.counts()
@@ -205,23 +210,36 @@ def _analyse(
     began: float,
     report: Callable[[BatchProgress], None],
     stop: Callable[[], bool] | None,
+    send_files: bool,
 ) -> int:
-    """Analyse ``todo`` on the cluster, journaling each chunk as it ends; files finished."""
-    chunks = chunked(todo, chunk_size(len(todo), worker_count(client)))
-    futures = client.map(
-        analyse_files, [str(root)] * len(chunks), chunks, settings=settings, pure=False
-    )
-    chunk_of = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
+    """Analyse ``todo`` on the cluster, journaling each chunk as it ends; files finished.
+
+    At most ``IN_FLIGHT`` chunks per worker are submitted at a time, the next one as each
+    ends: files sent as bytes are read only when their turn comes, and stay bounded.
+    """
+    workers = worker_count(client)
+    chunks = iter(chunked(todo, chunk_size(len(todo), workers)))
+    chunk_of: dict[str, list[tuple[str, str]]] = {}
     # Futures are dropped as soon as they are journaled: a worker lost later must not take
     # finished results with it (Dask computes again whatever is still referenced).
-    pending = {future.key: future for future in futures}
-    completed = as_completed(futures, raise_errors=False)
-    del futures
+    pending: dict[str, Future] = {}
+    completed = as_completed(raise_errors=False)
+
+    def submit_next() -> None:
+        chunk = next(chunks, None)
+        if chunk is not None:
+            payload = [(*item, _read(root, item[0]) if send_files else None) for item in chunk]
+            future = client.submit(analyse_files, str(root), payload, settings, pure=False)
+            chunk_of[future.key], pending[future.key] = chunk, future
+            completed.add(future)
+
+    for _ in range(IN_FLIGHT * max(1, workers)):
+        submit_next()
     errors = finished = 0
     with (out / JOURNAL).open("a", encoding="utf-8") as journal:
         for future in completed:
             del pending[future.key]
-            results = _outcome(future, chunk_of[future.key])
+            results = _outcome(future, chunk_of.pop(future.key))
             future.release()
             journal.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
             journal.flush()  # on disk before it counts as done: a crash loses nothing
@@ -231,7 +249,16 @@ def _analyse(
             if stop is not None and stop():
                 client.cancel(list(pending.values()))
                 break
+            submit_next()
     return finished
+
+
+def _read(root: Path, relative: str) -> bytes | None:
+    """A file's bytes for a worker that cannot read the folder (None: the worker says why)."""
+    try:
+        return Path(root, relative).read_bytes()
+    except OSError:
+        return None
 
 
 def _outcome(future: Future, chunk: list[tuple[str, str]]) -> list[dict]:

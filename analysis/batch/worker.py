@@ -78,7 +78,7 @@ class ModelPreload(WorkerPlugin):
             loaded_model(self.settings.task, self.settings.model)
 
 
-def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[tuple]:
+def _detect_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:
     from analysis.vision.detections import DetectionFilter, filter_detections
     from analysis.vision.image import decode_image
 
@@ -90,7 +90,7 @@ def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[
     ]
 
 
-def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple]:
+def _tag_rows(path: Path | bytes, yamnet: object, settings: BatchSettings) -> list[tuple]:
     from analysis.audio.decode import load_audio
     from analysis.audio.tagging import tag_audio
 
@@ -99,7 +99,7 @@ def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple
     return [(tag.label, round(float(tag.score), 4)) for tag in tagging.top(settings.top)]
 
 
-def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> list[tuple]:
+def _transcript_rows(path: Path | bytes, whisper: object, settings: BatchSettings) -> list[tuple]:
     from analysis.audio.decode import load_audio
     from analysis.speech.whisper import transcribe_audio
 
@@ -107,7 +107,7 @@ def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> li
     return [(transcribe_audio(clip.samples, clip.sample_rate, whisper).text,)]
 
 
-def _track_rows(path: Path, detector: object, settings: BatchSettings) -> list[tuple]:
+def _track_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:
     """A video's tracks, by the Video page's analysis (detect, then ByteTrack)."""
     from analysis.video.pipeline import analyse_video
     from analysis.vision.detections import DetectionFilter
@@ -120,7 +120,9 @@ def _track_rows(path: Path, detector: object, settings: BatchSettings) -> list[t
 _ANALYSE = {"detect": _detect_rows, "tags": _tag_rows, "transcribe": _transcript_rows}
 
 
-def analyse_file(root: str, relative: str, settings: BatchSettings, kind: str = "") -> dict:
+def analyse_file(
+    root: str, relative: str, settings: BatchSettings, kind: str = "", data: bytes | None = None
+) -> dict:
     """Analyse one file; never raises, so one bad file cannot stop a batch.
 
     Parameters
@@ -128,6 +130,8 @@ def analyse_file(root: str, relative: str, settings: BatchSettings, kind: str = 
     kind : str
         What the file is (see :func:`analysis.batch.survey.survey`): a "video" is tracked
         (its rows go to ``tracks``), anything else goes to the task's analysis.
+    data : bytes, optional
+        The file's content, sent by the submitter (otherwise it is read at ``root/relative``).
 
     Returns
     -------
@@ -140,10 +144,11 @@ def analyse_file(root: str, relative: str, settings: BatchSettings, kind: str = 
     rows, tracks = [], []
     try:
         model = model_for(settings)
+        source = Path(root, relative) if data is None else data
         if kind == "video":
-            tracks = _track_rows(Path(root, relative), model, settings)
+            tracks = _track_rows(source, model, settings)
         else:
-            rows = _ANALYSE[settings.task](Path(root, relative), model, settings)
+            rows = _ANALYSE[settings.task](source, model, settings)
         status, error = "ok", ""
     except InputError as problem:
         status, error = "error", str(problem)
@@ -161,7 +166,9 @@ def analyse_file(root: str, relative: str, settings: BatchSettings, kind: str = 
     }
 
 
-def analyse_files(root: str, chunk: list[tuple[str, str]], settings: BatchSettings) -> list[dict]:
-    """:func:`analyse_file` for each ``(path, kind)`` of ``chunk``: one Dask task for several
-    files."""
-    return [analyse_file(root, relative, settings, kind) for relative, kind in chunk]
+def analyse_files(
+    root: str, chunk: list[tuple[str, str, bytes | None]], settings: BatchSettings
+) -> list[dict]:
+    """:func:`analyse_file` for each ``(path, kind, data)`` of ``chunk``: one Dask task for
+    several files."""
+    return [analyse_file(root, path, settings, kind, data) for path, kind, data in chunk]

@@ -85,6 +85,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="detect in videos: analyse every Nth frame (default 1)",
     )
+    parser.add_argument(
+        "--send-files",
+        action="store_true",
+        help="send each file's bytes to the workers (workers on machines without the folder)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON summary at the end")
 
 
@@ -128,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
             own=own,
             ground_truth=args.ground_truth,
             formats=formats,
+            send_files=args.send_files,
         )
     print(file=sys.stderr)  # end the progress line
     if args.json:

@@ -212,6 +212,8 @@ def start_run(
             stop=progress.stop.is_set,
             own=own,
             ground_truth=truth,
+            # A cluster of other machines may not see this machine's folders: send the bytes.
+            send_files=bool(os.environ.get(SCHEDULER_VARIABLE)),
         )
 
     jobs.start(run.key, "batch", "Analysing", "files", compute)

@@ -16,6 +16,7 @@ from PIL import Image
 from analysis.audio.decode import to_wav_bytes
 from analysis.batch.run import run_batch
 from analysis.batch.settings import BatchSettings
+from analysis.batch.worker import analyse_file
 from analysis.vision.image import sample_photo
 from tests.analysis.video.test_pipeline import write_video
 from tests.conftest import require_model
@@ -94,3 +95,13 @@ def test_a_real_video_in_a_folder_becomes_its_tracks(client, tmp_path, opencv_da
     people = tracks[tracks["label"] == "person"]
     assert len(people) >= 3 and set(tracks["path"]) == {"vtest.avi"}
     assert (people["last_s"] >= people["first_s"]).all() and people["frames"].max() > 10
+
+
+def test_a_worker_sent_the_bytes_needs_no_access_to_the_folder(tmp_path):
+    write_mixed(tmp_path / "in")
+    elsewhere = str(tmp_path / "not-on-this-worker")
+    for name, kind in (("astronaut.jpg", "picture"), ("clip.mp4", "video")):
+        data = (tmp_path / "in" / name).read_bytes()
+        result = analyse_file(elsewhere, name, HAAR, kind, data)
+        assert result["status"] == "ok", result["error"]
+    assert analyse_file(elsewhere, "astronaut.jpg", HAAR, "picture")["status"] == "error"

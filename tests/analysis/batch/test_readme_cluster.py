@@ -1,6 +1,6 @@
 """The README's commands for a Dask cluster of several machines, run as written (on this
 machine, with a free port): a scheduler, a worker process with two worker processes under
-it, and the batch command pointed at the scheduler."""
+it, and the batch command pointed at the scheduler, sending the files' bytes."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_the_readme_commands_start_a_cluster_the_batch_command_uses(readme_clust
     command = [
         sys.executable, "-m", "analysis", "batch", str(tmp_path / "in"), "--task", "detect",
         "--model", "haar-faces", "-o", str(tmp_path / "out"), "--scheduler", readme_cluster,
-        "--json",
+        "--send-files", "--json",
     ]  # fmt: skip
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
