@@ -58,7 +58,7 @@ def test_dropped_files_are_analysed_and_a_file_opens_from_the_gallery(page, app_
     gallery = page.locator('[data-testid="stImage"]')
     gallery.first.wait_for()
     assert gallery.count() == 2  # the two pictures read; the others are named with their reason
-    page.get_by_text("skipped: a text file, not a picture or a video").wait_for()
+    page.get_by_text("skipped: a text file, not a picture or a video", exact=True).wait_for()
     screenshot(page, "batch_gallery")
 
     opens = page.locator('[data-testid="stButton"] button').filter(has_text="Open")

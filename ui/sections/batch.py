@@ -228,8 +228,9 @@ def failure_sentence(error: Exception) -> str:
 
 
 def new_workspace() -> tuple[Path, Path, Path]:
-    """A new temporary folder and its ``in`` and ``out`` subfolders."""
+    """A new temporary folder and its ``uploads`` (the report's folder name) and ``out``
+    subfolders."""
     root = Path(tempfile.mkdtemp(prefix="percept-batch-"))
-    (root / "in").mkdir()
+    (root / "uploads").mkdir()
     (root / "out").mkdir()
-    return root, root / "in", root / "out"
+    return root, root / "uploads", root / "out"

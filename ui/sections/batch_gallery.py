@@ -127,7 +127,7 @@ def cached_thumbnail(
 def controls(run: BatchRun) -> tuple[Filters, str]:
     """The filter and sort widgets; returns what they ask for."""
     rows = run.tables().rows
-    columns = st.columns([2, 3, 2, 2])
+    columns = st.columns([3, 3, 2, 2])
     statuses = columns[0].multiselect(
         "Status", STATUSES, key=remember("batch_statuses", list(STATUSES)), placeholder="None"
     )
