@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from analysis.batch.run import dashboard_url
+from analysis.batch.cluster import dashboard_url
+from analysis.batch.roots import ENABLE_HINT, batch_roots, subfolders
 from analysis.batch.settings import BatchSettings, default_model
 from models.catalog import CATALOG
 from ui import jobs
 from ui.sections.batch import (
-    ROOT_VARIABLE,
+    OWN,
     RUN,
     BatchRun,
     available_models,
     cluster,
     failure_sentence,
+    own_model_files,
     start_run,
+    warm_up,
 )
 from ui.sections.batch_results import show_results
 from ui.state import remember
 
 TASK_LABELS = {
-    "detect": "Detect objects in pictures",
+    "detect": "Detect objects in pictures and videos",
     "tags": "Tag the sound events in recordings",
     "transcribe": "Transcribe the speech in recordings",
 }
@@ -39,26 +40,39 @@ run: BatchRun | None = st.session_state.get(RUN)
 job = None if run is None else run.job()
 running = job is not None and job.running
 
-sources = [UPLOAD, FOLDER] if os.environ.get(ROOT_VARIABLE) else [UPLOAD]
+roots = batch_roots()
 source = UPLOAD
-if len(sources) > 1:  # server folders only where the person running the app allows them
-    source = st.radio("Files", sources, horizontal=True, key=remember("batch_source", UPLOAD))
-uploads, folder_text = [], ""
+if roots:  # server folders only where the person running the app allows them
+    source = st.radio(
+        "Files", [UPLOAD, FOLDER], horizontal=True, key=remember("batch_source", UPLOAD)
+    )
+uploads, folder = [], None
 if source == UPLOAD:
     uploads = st.file_uploader(
-        "Drop pictures or sound files here (many at once)",
+        "Drop pictures, videos or sound files here (many at once), or a .zip of a folder",
         accept_multiple_files=True,
         key="batch_uploads",
     )
+    st.caption(
+        "Labelled pictures are scored: add their YOLO .txt labels and classes.txt, or a COCO "
+        "annotations.json (a .zip keeps the folders)." + ("" if roots else " " + ENABLE_HINT)
+    )
 else:
-    root = os.environ[ROOT_VARIABLE]
-    folder_text = st.text_input(f"Folder under {root}", key=remember("batch_folder", ""))
+    root_column, folder_column = st.columns([1, 2])
+    root = root_column.selectbox(
+        "Root", roots, format_func=str, key=remember("batch_root", roots[0])
+    )
+    choice = folder_column.selectbox(
+        "Folder", [".", *subfolders(root)], key=remember("batch_folder", ".")
+    )
+    typed = st.text_input("…or type a folder's path", key=remember("batch_folder_typed", ""))
+    folder = (typed.strip() or choice, root)
 
 task_column, model_column = st.columns(2)
 task = task_column.selectbox(
     "Task", list(TASK_LABELS), format_func=TASK_LABELS.get, key=remember("batch_task", "detect")
 )
-models = available_models(task)
+models = available_models(task) + ([OWN] if task == "detect" else [])
 if not models:
     model_column.warning("No model for this task is installed: run `python -m models fetch`.")
     model = None
@@ -68,15 +82,28 @@ else:
     model = model_column.selectbox(
         "Model",
         models,
-        format_func=lambda name: CATALOG[name].title,
+        format_func=lambda name: "Your own model file…" if name == OWN else CATALOG[name].title,
         key=remember(f"batch_model_{task}", default),
     )
+own = own_model_files() if model == OWN else None
+confidence, stride = 0.25, 1
+if task == "detect":
+    with st.popover("Detection settings"):
+        confidence = st.slider(
+            "Lowest score kept", 0.05, 0.95, key=remember("batch_confidence", 0.25), step=0.05
+        )
+        stride = st.number_input(
+            "Videos: analyse every Nth frame", 1, 60, key=remember("batch_stride", 1)
+        )
+values = {"confidence": confidence, "stride": int(stride)}
 
-has_input = bool(uploads) or bool(folder_text.strip())
-if st.button(
-    "Run on the cluster", type="primary", disabled=running or not has_input or model is None
-):
-    run = start_run(BatchSettings(task, model), uploads, folder_text) or run
+has_input = bool(uploads) or folder is not None
+ready = model is not None and (model != OWN or own is not None)
+if has_input and model not in (None, OWN) and not running:
+    warm_up(BatchSettings(task, model))  # the cluster and model, ready before Run is pressed
+if st.button("Run on the cluster", type="primary", disabled=running or not has_input or not ready):
+    settings = own.settings(**values) if own else BatchSettings(task, model, **values)
+    run = start_run(settings, uploads, folder, own) or run
     job = None if run is None else run.job()
     running = job is not None and job.running
 

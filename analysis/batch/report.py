@@ -1,6 +1,8 @@
 """``report.html`` of a batch: one self-contained page (inline images, no scripts, no URLs)
-that opens from disk in any browser: counts per class, score histograms, the slowest files,
-the errors and thumbnails of the files with the most detections.
+that opens from disk in any browser: every file counted (ok, errors, skipped), counts per
+class, score histograms, the score against the ground truth, the videos' tracks, the slowest
+files, the errors, the skipped files and thumbnails of the files with the most detections.
+Files are named relative to the folder analysed: the report never shows a server's paths.
 
 The page is the template ``report.html.jinja`` beside this module, rendered by jinja2 with
 autoescape on, so no file name, label or error message can become markup.
@@ -9,26 +11,21 @@ autoescape on, so no file name, label or error message can become markup.
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import jinja2
 import numpy as np
 import pandas as pd
-from PIL import Image
 
+from analysis.batch.pictures import report_thumbnail
 from analysis.batch.settings import BatchSettings
-from analysis.batch.tables import class_counts, per_file_counts
+from analysis.batch.tables import Results, class_counts, per_file_counts
 from analysis.errors import InputError
-from analysis.vision.image import decode_image
 
-THUMBNAIL_SIDE = 240  # px, longest side of a thumbnail
 TOP_FILES = 12  # thumbnails shown
 TABLE_ROWS = 20  # rows in the slowest-files, errors and transcripts tables
 HISTOGRAM_LABELS = 6  # most frequent labels whose score histograms are drawn
-BOX_COLOUR = (255, 64, 32)  # RGB
 
 _TEMPLATE = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
@@ -37,32 +34,6 @@ _TEMPLATE = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 ).get_template("report.html.jinja")
-
-
-def thumbnail(path: str | Path, boxes: np.ndarray | None = None) -> bytes:
-    """JPEG bytes of the picture at ``path``, ``THUMBNAIL_SIDE`` px at most, boxes drawn.
-
-    Parameters
-    ----------
-    path : str or Path
-        A picture file.
-    boxes : np.ndarray, optional
-        (N, 4) ``x1, y1, x2, y2`` in pixels of the original picture.
-
-    Raises
-    ------
-    InputError
-        If the picture cannot be read (see :func:`analysis.vision.image.decode_image`).
-    """
-    rgb = decode_image(path)
-    scale = min(1.0, THUMBNAIL_SIDE / max(rgb.shape[:2]))
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    small = np.ascontiguousarray(small) if scale < 1 else rgb.copy()
-    for x1, y1, x2, y2 in (boxes if boxes is not None else np.zeros((0, 4))) * scale:
-        cv2.rectangle(small, (round(x1), round(y1)), (round(x2), round(y2)), BOX_COLOUR, 2)
-    buffer = io.BytesIO()
-    Image.fromarray(small).save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
 
 
 def top_files(rows: pd.DataFrame, n: int = TOP_FILES) -> pd.DataFrame:
@@ -105,28 +76,73 @@ class Thumbnail:
     best: float
 
 
+def plural(n: int, word: str) -> str:
+    """``"1 error"``, ``"3 errors"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def build_report(
-    root: Path, settings: BatchSettings, files: pd.DataFrame, rows: pd.DataFrame
+    root: Path, settings: BatchSettings, results: Results, evaluation: object | None = None
 ) -> str:
-    """The HTML text of the report (``report.html.jinja``; every value escaped)."""
-    counts = class_counts(rows) if "label" in rows else None
+    """The HTML text of the report (``report.html.jinja``; every value escaped).
+
+    ``evaluation`` (an :class:`analysis.batch.evaluation.Evaluation`) adds its section.
+    """
+    files, rows = results.files, results.rows
+    counts = class_counts(rows) if "label" in rows and len(rows) else None
     transcripts = None
     if "text" in rows:
         transcripts = rows.head(TABLE_ROWS).assign(text=rows["text"].str.slice(0, 300))
+    tally = results.counts()
     errors = files.loc[files["status"] == "error", ["path", "error"]]
+    skipped = files.loc[files["status"] == "skipped", ["path", "error"]]
     return _TEMPLATE.render(
         settings=settings,
-        root=root,
-        files=len(files),
-        analysed=len(files) - len(errors),
+        folder=root.name,
+        summary=", ".join(
+            [
+                plural(len(files), "file"),
+                f"{tally['ok']} analysed",
+                plural(tally["error"], "error"),
+                f"{tally['skipped']} skipped",
+            ]
+        ),
         seconds=float(files["seconds"].sum()),
         counts=counts,
         histograms=None if counts is None else _histograms(rows, counts["label"]),
         thumbnails=_thumbnails(root, rows) if settings.task == "detect" else None,
         transcripts=transcripts,
-        slowest=files.nlargest(TABLE_ROWS, "seconds")[["path", "status", "seconds"]],
+        tracks=results.tracks.head(TABLE_ROWS * 5) if len(results.tracks) else None,
+        evaluation=_evaluation_tables(evaluation),
+        slowest=files[files["status"] != "skipped"].nlargest(TABLE_ROWS, "seconds")[
+            ["path", "status", "seconds"]
+        ],
         errors=errors,
+        skipped=skipped.rename(columns={"error": "reason"}),
     )
+
+
+def _evaluation_tables(evaluation: object | None) -> dict | None:
+    """The evaluation's numbers and tables as the template shows them."""
+    if evaluation is None:
+        return None
+    matrix = pd.DataFrame(
+        evaluation.confusion.astype(int),
+        columns=[*evaluation.classes, "(missed)"],
+    )
+    matrix.insert(0, "labelled \\ detected", [*evaluation.classes, "(false alarm)"])
+    per_class = evaluation.per_class.round(3).astype(object)
+    per_class = per_class.where(per_class.notna(), "–")  # not measurable: never detected
+    return {
+        "map50": evaluation.map50,
+        "map50_95": evaluation.map50_95,
+        "pictures": len(evaluation.truth.paths),
+        "source": evaluation.truth.source,
+        "note": evaluation.note,
+        "per_class": per_class,
+        "matrix": matrix,
+        "worst": evaluation.per_file.head(TABLE_ROWS),
+    }
 
 
 def _histograms(rows: pd.DataFrame, labels: pd.Series) -> list[Histogram]:
@@ -150,9 +166,9 @@ def _histograms(rows: pd.DataFrame, labels: pd.Series) -> list[Histogram]:
 def _thumbnails(root: Path, rows: pd.DataFrame) -> list[Thumbnail]:
     pictures = []
     for record in top_files(rows).itertuples(index=False):
-        boxes = rows.loc[rows["path"] == record.path, ["x1", "y1", "x2", "y2"]].to_numpy()
+        boxes = rows[rows["path"] == record.path]
         try:
-            jpeg = base64.b64encode(thumbnail(root / record.path, boxes)).decode("ascii")
+            jpeg = base64.b64encode(report_thumbnail(root / record.path, boxes)).decode("ascii")
         except (InputError, OSError):
             jpeg = None
         pictures.append(Thumbnail(record.path, jpeg, record.count, record.best))

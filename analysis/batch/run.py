@@ -17,93 +17,54 @@ at the same path on each of them (a shared file system), with Percept installed.
 
 Example
 -------
+>>> from analysis.batch.cluster import connect
 >>> with connect(None, workers=2) as client:  # doctest: +SKIP
 ...     summary = run_batch("photos", "out", BatchSettings("detect", "yolox-nano"), client)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import dask
-import pandas as pd
 from distributed import Client, Future, as_completed
 
+from analysis.batch.cluster import worker_count
+from analysis.batch.evaluation import clear_evaluation, evaluate, write_evaluation
 from analysis.batch.report import build_report
-from analysis.batch.settings import TASKS, BatchSettings
+from analysis.batch.settings import BatchSettings, OwnModel
+from analysis.batch.survey import survey
 from analysis.batch.tables import (
     FILES_SCHEMA,
     FILES_TABLE,
+    FORMATS,
     JOURNAL,
     REPORT,
     TASK_SCHEMAS,
     TASK_TABLES,
+    TRACKS_SCHEMA,
+    TRACKS_TABLE,
+    Results,
     claim_out_dir,
     read_results,
+    skipped_rows,
     write_table,
 )
+from analysis.batch.truth import GroundTruth, read_ground_truth
 from analysis.batch.worker import ModelPreload, analyse_files
-from analysis.cores import usable_cores
-from analysis.errors import InputError
-from analysis.sniff import SNIFF_BYTES, file_kind
-
-EXTENSIONS = {
-    "picture": {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"},
-    "sound": {".wav", ".flac", ".ogg", ".opus", ".mp3", ".aif", ".aiff", ".m4a"},
-}
-"""Names that make an unrecognisable file a candidate anyway: it becomes an "error" row
-(a damaged photo is reported, not silently skipped)."""
 
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 16
+IN_FLIGHT = 4  # chunks submitted per worker at a time
 """Files are sent to the workers in chunks: one task per file would cost Dask's few
 milliseconds per task on every file, which is most of a fast detector's time."""
 
 log = logging.getLogger(__name__)
-
-
-# -- Finding the files -----------------------------------------------------------------------
-
-
-def find_inputs(folder: str | os.PathLike, task: str) -> list[str]:
-    """Files under ``folder`` (recursively) that ``task`` reads, as sorted relative POSIX paths.
-
-    A file is taken when its first bytes say it is of the task's kind (a picture for "detect",
-    a sound otherwise), whatever its name; or when they say nothing but its extension is of
-    that kind, so a damaged file is reported instead of ignored. Hidden files and folders
-    (".name") are skipped, and symbolic links are not followed.
-
-    Raises
-    ------
-    InputError
-        If ``folder`` is not a readable folder.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"{root} is not a folder.")
-    wanted = TASKS[task]
-    found = []
-    for directory, subdirectories, names in os.walk(root):
-        subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
-        for name in names:
-            path = Path(directory, name)
-            if name.startswith(".") or path.is_symlink() or not path.is_file():
-                continue
-            try:
-                with path.open("rb") as file:
-                    kind = file_kind(file.read(SNIFF_BYTES))
-            except OSError:
-                kind = None  # unreadable: its extension decides, and reading it will say why
-            if kind == wanted or (kind is None and path.suffix.lower() in EXTENSIONS[wanted]):
-                found.append(path.relative_to(root).as_posix())
-    return sorted(found)
 
 
 def chunk_size(files: int, workers: int) -> int:
@@ -112,7 +73,7 @@ def chunk_size(files: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, files // (max(1, workers) * CHUNKS_PER_WORKER)))
 
 
-def chunked(items: list[str], size: int) -> list[list[str]]:
+def chunked(items: list, size: int) -> list[list]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
@@ -137,82 +98,26 @@ class BatchProgress:
 class BatchSummary:
     """The outcome of :func:`run_batch`, over every file of ``OUT_DIR`` (earlier runs too).
 
-    ``analysed`` files were analysed by this run, ``skipped`` were already done; ``outputs``
-    are the paths written.
+    ``files`` = ``ok`` + ``errors`` + ``skipped`` (files the task does not read, each with
+    its reason in ``files.parquet``). ``analysed`` files were analysed by this run,
+    ``already_done`` by an earlier one; ``outputs`` are the paths written; ``evaluation`` is
+    the score against the ground truth when one was given (see
+    :func:`analysis.batch.evaluation.evaluate`).
     """
 
     files: int
     ok: int
     errors: int
+    skipped: int
     workers: int
     elapsed_s: float
     analysed: int
-    skipped: int
+    already_done: int
     outputs: list[str] = field(default_factory=list)
+    evaluation: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def open_client(scheduler: str | None = None, workers: int | None = None) -> Client:
-    """A Dask ``Client``: on the scheduler at ``scheduler`` ("tcp://host:port"), or else on a
-    new ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (default: one
-    per usable core) that closes with the client.
-
-    Raises
-    ------
-    InputError
-        If the scheduler cannot be reached, or ``workers`` is below 1.
-    """
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as error:
-            raise InputError(
-                f"Could not reach the Dask scheduler at {scheduler}: {error}"
-            ) from None
-    workers = usable_cores() if workers is None else workers
-    if workers < 1:
-        raise InputError(f"A batch needs at least one worker, not {workers}.")
-    # Dask's nannies set MALLOC_TRIM_THRESHOLD_ so freed memory goes back to the system at
-    # once; a new picture per file then page-faults anew (+30 % per file with YOLOX-Nano), so
-    # our workers keep glibc's adaptive default. OMP_NUM_THREADS=1 stays (see usable_cores).
-    environ = dask.config.get("distributed.nanny.pre-spawn-environ")
-    environ = {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        # Processes of one thread each: decoding holds the GIL in places, OpenCV's detectors lock.
-        return Client(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # the scheduler's HTTP routes, on loopback too
-            silence_logs=logging.ERROR,
-        )
-
-
-@contextlib.contextmanager
-def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
-    """:func:`open_client`, closed (with its local cluster) on exit."""
-    with open_client(scheduler, workers) as client:
-        yield client
-
-
-def dashboard_url(client: Client) -> str | None:
-    """The Dask dashboard's address, when the scheduler serves it (it needs Bokeh)."""
-    if "dashboard" not in client.scheduler_info(n_workers=0).get("services", {}):
-        return None
-    if client.cluster is not None:  # ours: it serves the dashboard only if Bokeh is here
-        try:
-            import bokeh  # noqa: F401
-        except ImportError:
-            return None
-    return client.dashboard_link
-
-
-def worker_count(client: Client) -> int:
-    """Workers connected to ``client``'s scheduler now."""
-    return len(client.scheduler_info(n_workers=-1)["workers"])
 
 
 def run_batch(
@@ -223,6 +128,10 @@ def run_batch(
     *,
     progress: Callable[[BatchProgress], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    own: OwnModel | None = None,
+    ground_truth: str | os.PathLike | None = None,
+    formats: Sequence[str] = FORMATS,
+    send_files: bool = False,
 ) -> BatchSummary:
     """Analyse every file of ``input_dir`` not yet done in ``out_dir``, on ``client``'s cluster.
 
@@ -233,70 +142,126 @@ def run_batch(
     settings : BatchSettings
         Task and model; must match those of an earlier run into ``out_dir``.
     client : distributed.Client
-        A connected client (:func:`connect`).
+        A connected client (:func:`analysis.batch.cluster.connect`).
     progress : callable, optional
         Called with a :class:`BatchProgress` after each file (and once before the first).
     stop : callable, optional
         Polled after each file; when it returns True the remaining files are cancelled and
         what is done is written (a later run resumes).
+    own : OwnModel, optional
+        The model file ``settings.own_model`` names (sent to every worker).
+    ground_truth : path, optional
+        Labels to score the detections against: a COCO ``.json``, or a folder of YOLO
+        ``.txt`` files (see :func:`analysis.batch.truth.read_ground_truth`); adds
+        ``evaluation.json`` and the report's evaluation section.
+    formats : sequence of str
+        Table formats written: "parquet", "csv" or both.
+    send_files : bool
+        Send each file's bytes to the workers, for workers on other machines that do not
+        share ``input_dir``'s path (default: they read it by path).
 
     Raises
     ------
     InputError
-        If ``input_dir`` is not a folder, or ``out_dir`` holds another task's or model's batch.
+        If ``input_dir`` is not a folder, ``out_dir`` holds another task's or model's batch,
+        or the ground truth cannot be read.
     """
     began = time.perf_counter()
     root, out = Path(input_dir).resolve(), Path(out_dir)
-    todo_all = find_inputs(root, settings.task)
+    entries = survey(root, settings.task)
+    truth = read_ground_truth(ground_truth, root, entries) if ground_truth else None
     out.mkdir(parents=True, exist_ok=True)
     claim_out_dir(out, root, settings)
-    files, rows = read_results(out, settings.task)
-    done = set(files.loc[files["status"] == "ok", "path"])
-    todo = [path for path in todo_all if path not in done]
-    errors = finished = 0
+    done = set(_ok_paths(read_results(out, settings.task)))
+    todo = [(e.path, e.kind) for e in entries if not e.reason and e.path not in done]
     report = progress or (lambda _: None)
     report(BatchProgress(len(todo), 0, 0, 0.0))
+    finished = 0
     if todo:
-        client.register_plugin(ModelPreload(settings.task, settings.model))
-        chunks = chunked(todo, chunk_size(len(todo), worker_count(client)))
-        futures = client.map(
-            analyse_files, [str(root)] * len(chunks), chunks, settings=settings, pure=False
-        )
-        chunk_of = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
-        # Futures are dropped as soon as they are journaled: a worker lost later must not take
-        # finished results with it (Dask computes again whatever is still referenced).
-        pending = {future.key: future for future in futures}
-        completed = as_completed(futures, raise_errors=False)
-        del futures
-        with (out / JOURNAL).open("a", encoding="utf-8") as journal:
-            for future in completed:
-                del pending[future.key]
-                results = _outcome(future, chunk_of[future.key])
-                future.release()
-                journal.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
-                journal.flush()  # on disk before it counts as done: a crash loses nothing
-                finished += len(results)
-                errors += sum(result["status"] == "error" for result in results)
-                report(BatchProgress(len(todo), finished, errors, time.perf_counter() - began))
-                if stop is not None and stop():
-                    client.cancel(list(pending.values()))
-                    break
-        files, rows = read_results(out, settings.task)
-    outputs = write_outputs(out, root, settings, files, rows)
-    n_errors = int((files["status"] == "error").sum())
+        client.register_plugin(ModelPreload(settings, own))
+        finished = _analyse(client, root, out, settings, todo, began, report, stop, send_files)
+    results = read_results(out, settings.task).with_skipped(skipped_rows(entries))
+    outputs, evaluation = write_outputs(out, root, settings, results, truth, formats)
+    counts = results.counts()
     return BatchSummary(
-        files=len(files),
-        ok=len(files) - n_errors,
-        errors=n_errors,
+        files=len(results.files),
+        ok=counts["ok"],
+        errors=counts["error"],
+        skipped=counts["skipped"],
         workers=worker_count(client),
         elapsed_s=round(time.perf_counter() - began, 3),
         analysed=finished,
-        skipped=len(todo_all) - len(todo),
+        already_done=sum(not e.reason for e in entries) - len(todo),
         outputs=[str(path) for path in outputs],
+        evaluation=evaluation,
     )
 
 
-def _outcome(future: Future, chunk: list[str]) -> list[dict]:
+def _ok_paths(results: Results) -> list[str]:
+    return list(results.files.loc[results.files["status"] == "ok", "path"])
+
+
+def _analyse(
+    client: Client,
+    root: Path,
+    out: Path,
+    settings: BatchSettings,
+    todo: list[tuple[str, str]],
+    began: float,
+    report: Callable[[BatchProgress], None],
+    stop: Callable[[], bool] | None,
+    send_files: bool,
+) -> int:
+    """Analyse ``todo`` on the cluster, journaling each chunk as it ends; files finished.
+
+    At most ``IN_FLIGHT`` chunks per worker are submitted at a time, the next one as each
+    ends: files sent as bytes are read only when their turn comes, and stay bounded.
+    """
+    workers = worker_count(client)
+    chunks = iter(chunked(todo, chunk_size(len(todo), workers)))
+    chunk_of: dict[str, list[tuple[str, str]]] = {}
+    # Futures are dropped as soon as they are journaled: a worker lost later must not take
+    # finished results with it (Dask computes again whatever is still referenced).
+    pending: dict[str, Future] = {}
+    completed = as_completed(raise_errors=False)
+
+    def submit_next() -> None:
+        chunk = next(chunks, None)
+        if chunk is not None:
+            payload = [(*item, _read(root, item[0]) if send_files else None) for item in chunk]
+            future = client.submit(analyse_files, str(root), payload, settings, pure=False)
+            chunk_of[future.key], pending[future.key] = chunk, future
+            completed.add(future)
+
+    for _ in range(IN_FLIGHT * max(1, workers)):
+        submit_next()
+    errors = finished = 0
+    with (out / JOURNAL).open("a", encoding="utf-8") as journal:
+        for future in completed:
+            del pending[future.key]
+            results = _outcome(future, chunk_of.pop(future.key))
+            future.release()
+            journal.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+            journal.flush()  # on disk before it counts as done: a crash loses nothing
+            finished += len(results)
+            errors += sum(result["status"] == "error" for result in results)
+            report(BatchProgress(len(todo), finished, errors, time.perf_counter() - began))
+            if stop is not None and stop():
+                client.cancel(list(pending.values()))
+                break
+            submit_next()
+    return finished
+
+
+def _read(root: Path, relative: str) -> bytes | None:
+    """A file's bytes for a worker that cannot read the folder (None: the worker says why)."""
+    try:
+        return Path(root, relative).read_bytes()
+    except OSError:
+        return None
+
+
+def _outcome(future: Future, chunk: list[tuple[str, str]]) -> list[dict]:
     """The chunk's results, or error rows when its task itself failed: every worker that
     tried it died (Dask gives up after ``distributed.scheduler.allowed-failures`` deaths)."""
     if future.status == "finished":
@@ -308,20 +273,37 @@ def _outcome(future: Future, chunk: list[str]) -> list[dict]:
         else "The analysis was cancelled."
     )
     return [
-        {"path": relative, "status": "error", "error": message, "seconds": 0.0, "rows": []}
-        for relative in chunk
+        {"path": relative, "kind": kind, "status": "error", "error": message, "seconds": 0.0}
+        for relative, kind in chunk
     ]
 
 
 def write_outputs(
-    out: Path, root: Path, settings: BatchSettings, files: pd.DataFrame, rows: pd.DataFrame
-) -> list[Path]:
-    """Write the Parquet tables and ``report.html``, then drop the journal they now hold."""
+    out: Path,
+    root: Path,
+    settings: BatchSettings,
+    results: Results,
+    truth: GroundTruth | None = None,
+    formats: Sequence[str] = FORMATS,
+) -> tuple[list[Path], dict | None]:
+    """Write the tables, ``evaluation.json`` (with ``truth``) and ``report.html``, then drop
+    the journal they now hold; returns the paths written and the evaluation."""
+    tables = [(results.files, FILES_SCHEMA, FILES_TABLE)]
+    tables.append((results.rows, TASK_SCHEMAS[settings.task], TASK_TABLES[settings.task]))
+    if len(results.tracks) or (results.files["kind"] == "video").any():
+        tables.append((results.tracks, TRACKS_SCHEMA, TRACKS_TABLE))
     written = [
-        write_table(files, FILES_SCHEMA, out / FILES_TABLE),
-        write_table(rows, TASK_SCHEMAS[settings.task], out / TASK_TABLES[settings.task]),
+        path
+        for frame, schema, name in tables
+        for path in write_table(frame, schema, out / name, formats)
     ]
+    evaluation = None
+    if truth is not None:
+        evaluation = evaluate(results.rows, truth)
+        written += write_evaluation(out, evaluation, formats)
+    else:
+        clear_evaluation(out)  # an earlier run's score is not this one's
     (out / JOURNAL).unlink(missing_ok=True)
     report = out / REPORT
-    report.write_text(build_report(root, settings, files, rows), encoding="utf-8")
-    return [*written, report]
+    report.write_text(build_report(root, settings, results, evaluation), encoding="utf-8")
+    return [*written, report], None if evaluation is None else evaluation.to_dict()

@@ -1,17 +1,20 @@
 """What a batch writes into its output folder, and reading it back: the manifest, the journal
-of results as they arrive, the Parquet tables, and the counts the page and report show.
+of results as they arrive, the tables (Parquet and CSV), and the counts the page and report
+show.
 
 ``OUT_DIR/batch.json`` says which folder, task and model the results belong to;
 ``journal.jsonl`` holds one line a file as results arrive, until they are folded into
-``files.parquet`` and the task's table.
+``files.parquet`` (every file of the folder: "ok", "error" or "skipped", with the message or
+the reason in ``error``), the task's table and, for videos, ``tracks.parquet``; each table
+is written as Parquet, CSV or both (``FORMATS``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import asdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +26,10 @@ from analysis.batch.settings import BatchSettings
 from analysis.errors import InputError
 
 _TEXT, _NUMBER = pa.string(), pa.float64()
-FILES_SCHEMA = pa.schema({"path": _TEXT, "status": _TEXT, "error": _TEXT, "seconds": _NUMBER})
+FILES_SCHEMA = pa.schema(
+    {"path": _TEXT, "kind": _TEXT, "status": _TEXT, "error": _TEXT, "seconds": _NUMBER}
+)
+STATUSES = ("ok", "error", "skipped")
 _BOX = {"x1": _NUMBER, "y1": _NUMBER, "x2": _NUMBER, "y2": _NUMBER}  # pixels
 TASK_SCHEMAS = {
     "detect": pa.schema({"path": _TEXT, "label": _TEXT, "score": _NUMBER, **_BOX}),
@@ -35,7 +41,13 @@ TASK_TABLES = {
     "tags": "tags.parquet",
     "transcribe": "transcripts.parquet",
 }
+TRACKS_SCHEMA = pa.schema(
+    {"path": _TEXT, "id": pa.int64(), "label": _TEXT, "first_s": _NUMBER, "last_s": _NUMBER,
+     "frames": pa.int64(), "best_score": _NUMBER}
+)  # fmt: skip
+TRACKS_TABLE = "tracks.parquet"
 FILES_TABLE = "files.parquet"
+FORMATS = ("parquet", "csv")
 REPORT = "report.html"
 JOURNAL = "journal.jsonl"
 MANIFEST = "batch.json"
@@ -67,29 +79,65 @@ def _describe(manifest: dict | None) -> str:
     return f"{manifest.get('task')} with {manifest.get('model')} over {manifest.get('input_dir')}"
 
 
-def read_results(out: Path, task: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every file row and task row in ``out``: the tables of earlier runs, then the journal.
+@dataclass(frozen=True)
+class Results:
+    """A batch's tables: ``files`` (one row per file of the folder), the task's ``rows``
+    (detections, tags or transcripts) and the videos' ``tracks``."""
+
+    files: pd.DataFrame
+    rows: pd.DataFrame
+    tracks: pd.DataFrame
+
+    def with_skipped(self, skipped: pd.DataFrame) -> Results:
+        """These results with ``skipped`` (files rows) instead of the earlier skipped rows:
+        what a file is can change between runs, a file analysed stays analysed."""
+        kept = self.files[self.files["status"] != "skipped"]
+        fresh = skipped[~skipped["path"].isin(kept["path"])]
+        return Results(_concat(kept, fresh, FILES_SCHEMA), self.rows, self.tracks)
+
+    def counts(self) -> dict[str, int]:
+        """Files per status, every status named (``{"ok": 3, "error": 1, "skipped": 0}``)."""
+        found = self.files["status"].value_counts()
+        return {status: int(found.get(status, 0)) for status in STATUSES}
+
+
+def read_results(out: Path, task: str) -> Results:
+    """Every file, task and track row in ``out``: the tables of earlier runs, then the journal.
 
     A file analysed again (an error retried) keeps only its latest result. A last journal line
     cut short by a crash is ignored: that file is simply analysed again.
     """
-    files = _read_table(out / FILES_TABLE, FILES_SCHEMA)
-    rows = _read_table(out / TASK_TABLES[task], TASK_SCHEMAS[task])
+    files = read_table(out / FILES_TABLE, FILES_SCHEMA)
+    rows = read_table(out / TASK_TABLES[task], TASK_SCHEMAS[task])
+    tracks = read_table(out / TRACKS_TABLE, TRACKS_SCHEMA)
     results = list(_journal(out / JOURNAL))
     if not results:
-        return files, rows
+        return Results(files, rows, tracks)
     latest = {result["path"]: result for result in results}
     new_files = pd.DataFrame(
-        [{name: result[name] for name in FILES_SCHEMA.names} for result in latest.values()],
+        [{name: result.get(name, "") for name in FILES_SCHEMA.names} for result in latest.values()],
         columns=FILES_SCHEMA.names,
     )
-    names = TASK_SCHEMAS[task].names
-    new_rows = pd.DataFrame(
-        [(path, *row) for path, result in latest.items() for row in result["rows"]], columns=names
+    new_rows, new_tracks = (
+        pd.DataFrame(
+            [(path, *row) for path, result in latest.items() for row in result.get(key, [])],
+            columns=schema.names,
+        )
+        for key, schema in (("rows", TASK_SCHEMAS[task]), ("tracks", TRACKS_SCHEMA))
     )
-    files = _concat(files[~files["path"].isin(latest)], new_files, FILES_SCHEMA)
-    rows = _concat(rows[~rows["path"].isin(latest)], new_rows, TASK_SCHEMAS[task])
-    return files, rows
+    return Results(
+        _concat(files[~files["path"].isin(latest)], new_files, FILES_SCHEMA),
+        _concat(rows[~rows["path"].isin(latest)], new_rows, TASK_SCHEMAS[task]),
+        _concat(tracks[~tracks["path"].isin(latest)], new_tracks, TRACKS_SCHEMA),
+    )
+
+
+def skipped_rows(entries: Sequence[object]) -> pd.DataFrame:
+    """``files`` rows of the survey's skipped entries (see :mod:`analysis.batch.survey`)."""
+    return pd.DataFrame(
+        [(e.path, e.kind, "skipped", e.reason, 0.0) for e in entries if e.reason],
+        columns=FILES_SCHEMA.names,
+    )
 
 
 def _journal(path: Path) -> Iterator[dict]:
@@ -103,10 +151,16 @@ def _journal(path: Path) -> Iterator[dict]:
                 log.warning("Ignoring a partial line of %s (the run was interrupted)", path)
 
 
-def _read_table(path: Path, schema: pa.Schema) -> pd.DataFrame:
-    if not path.exists():
+def read_table(path: Path, schema: pa.Schema) -> pd.DataFrame:
+    """The table at ``path`` (Parquet), or its CSV twin when only that was written."""
+    if path.exists():
+        return pq.read_table(path, schema=schema).to_pandas()
+    csv = path.with_suffix(".csv")
+    if not csv.exists():
         return _empty(schema)
-    return pq.read_table(path, schema=schema).to_pandas()
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False).cast(schema)
+    return table.to_pandas()
 
 
 def _empty(schema: pa.Schema) -> pd.DataFrame:
@@ -121,11 +175,28 @@ def _concat(old: pd.DataFrame, new: pd.DataFrame, schema: pa.Schema) -> pd.DataF
     return merged.sort_values("path", kind="stable", ignore_index=True)
 
 
-def write_table(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), partial)
-    partial.replace(path)  # atomic: a reader never sees half a table
-    return path
+def write_table(
+    frame: pd.DataFrame, schema: pa.Schema, path: Path, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Write ``frame`` as ``path`` (Parquet) and/or its ``.csv`` twin; returns the paths.
+
+    Each file is written beside and then renamed (atomic: a reader never sees half a table);
+    a format not asked for is removed, so the folder never mixes two runs' tables.
+    """
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    written = []
+    for form, target in (("parquet", path), ("csv", path.with_suffix(".csv"))):
+        if form not in formats:
+            target.unlink(missing_ok=True)
+            continue
+        partial = target.with_name(target.name + ".partial")
+        if form == "parquet":
+            pq.write_table(table, partial)
+        else:
+            table.to_pandas().to_csv(partial, index=False)
+        partial.replace(target)
+        written.append(target)
+    return written
 
 
 def per_file_counts(rows: pd.DataFrame) -> pd.DataFrame:

@@ -9,10 +9,35 @@ from pathlib import Path
 
 from distributed import WorkerPlugin
 
-from analysis.batch.settings import BatchSettings
+from analysis.batch.settings import BatchSettings, OwnModel
 from analysis.errors import InputError
 
 log = logging.getLogger(__name__)
+
+_OWN_MODELS: dict[str, object] = {}
+"""This process's own-model detectors, by the SHA-256 of their file (the plugin loads them)."""
+
+
+def model_for(settings: BatchSettings) -> object:
+    """The loaded model ``settings`` runs: a catalog model, or the person's own file."""
+    if not settings.own_model:
+        return loaded_model(settings.task, settings.model)
+    try:
+        return _OWN_MODELS[settings.own_model]
+    except KeyError:
+        raise InputError(f"{settings.model} was not sent to this worker.") from None
+
+
+def load_own_model(own: OwnModel) -> object:
+    """Load ``own`` once per process (the last two are kept)."""
+    if own.digest not in _OWN_MODELS:
+        from analysis.vision.own_model import load_model_file
+
+        detector = load_model_file(own.data, own.name, own.labels or None)
+        while len(_OWN_MODELS) >= 2:
+            _OWN_MODELS.pop(next(iter(_OWN_MODELS)))
+        _OWN_MODELS[own.digest] = detector
+    return _OWN_MODELS[own.digest]
 
 
 @functools.lru_cache(maxsize=2)
@@ -34,23 +59,26 @@ def loaded_model(task: str, model: str) -> object:
 class ModelPreload(WorkerPlugin):
     """Dask worker plugin: each worker loads the batch's model when it starts or joins.
 
-    Dask sends the plugin (two names) to every worker once, including workers that join or
-    are restarted later; the model itself never travels.
+    Dask sends the plugin to every worker once, including workers that join or are restarted
+    later; a catalog model never travels (two names do), an own model file travels as bytes.
     """
 
     name = "percept-batch-model"  # registering again replaces the previous batch's plugin
 
-    def __init__(self, task: str, model: str) -> None:
-        self.task, self.model = task, model
+    def __init__(self, settings: BatchSettings, own: OwnModel | None = None) -> None:
+        self.settings, self.own = settings, own
 
     def setup(self, worker: object) -> None:
         import cv2
 
         cv2.setNumThreads(1)  # one file per core: OpenCV must not fan out inside a task
-        loaded_model(self.task, self.model)
+        if self.own is not None:
+            load_own_model(self.own)
+        else:
+            loaded_model(self.settings.task, self.settings.model)
 
 
-def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[tuple]:
+def _detect_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:
     from analysis.vision.detections import DetectionFilter, filter_detections
     from analysis.vision.image import decode_image
 
@@ -62,7 +90,7 @@ def _detect_rows(path: Path, detector: object, settings: BatchSettings) -> list[
     ]
 
 
-def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple]:
+def _tag_rows(path: Path | bytes, yamnet: object, settings: BatchSettings) -> list[tuple]:
     from analysis.audio.decode import load_audio
     from analysis.audio.tagging import tag_audio
 
@@ -71,7 +99,7 @@ def _tag_rows(path: Path, yamnet: object, settings: BatchSettings) -> list[tuple
     return [(tag.label, round(float(tag.score), 4)) for tag in tagging.top(settings.top)]
 
 
-def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> list[tuple]:
+def _transcript_rows(path: Path | bytes, whisper: object, settings: BatchSettings) -> list[tuple]:
     from analysis.audio.decode import load_audio
     from analysis.speech.whisper import transcribe_audio
 
@@ -79,32 +107,68 @@ def _transcript_rows(path: Path, whisper: object, settings: BatchSettings) -> li
     return [(transcribe_audio(clip.samples, clip.sample_rate, whisper).text,)]
 
 
+def _track_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:
+    """A video's tracks, by the Video page's analysis (detect, then ByteTrack)."""
+    from analysis.video.pipeline import analyse_video
+    from analysis.vision.detections import DetectionFilter
+
+    params = DetectionFilter(settings.confidence, settings.iou)
+    analysis = analyse_video(path, detector, settings.model, params, stride=settings.stride)
+    return [tuple(track.as_dict().values()) for track in analysis.tracking.tracks]
+
+
 _ANALYSE = {"detect": _detect_rows, "tags": _tag_rows, "transcribe": _transcript_rows}
 
 
-def analyse_file(root: str, relative: str, settings: BatchSettings) -> dict:
+def analyse_file(
+    root: str, relative: str, settings: BatchSettings, kind: str = "", data: bytes | None = None
+) -> dict:
     """Analyse one file; never raises, so one bad file cannot stop a batch.
+
+    Parameters
+    ----------
+    kind : str
+        What the file is (see :func:`analysis.batch.survey.survey`): a "video" is tracked
+        (its rows go to ``tracks``), anything else goes to the task's analysis.
+    data : bytes, optional
+        The file's content, sent by the submitter (otherwise it is read at ``root/relative``).
 
     Returns
     -------
     dict
-        ``{"path", "status": "ok" | "error", "error", "seconds", "rows"}``: ``rows`` are
-        tuples of the task table's columns after ``path``; ``error`` is one sentence.
+        ``{"path", "kind", "status": "ok" | "error", "error", "seconds", "rows", "tracks"}``:
+        ``rows`` are tuples of the task table's columns after ``path`` (``tracks``: of the
+        tracks table's); ``error`` is one sentence.
     """
     start = time.perf_counter()
+    rows, tracks = [], []
     try:
-        model = loaded_model(settings.task, settings.model)
-        rows = _ANALYSE[settings.task](Path(root, relative), model, settings)
+        model = model_for(settings)
+        source = Path(root, relative) if data is None else data
+        if kind == "video":
+            tracks = _track_rows(source, model, settings)
+        else:
+            rows = _ANALYSE[settings.task](source, model, settings)
         status, error = "ok", ""
     except InputError as problem:
-        rows, status, error = [], "error", str(problem)
+        status, error = "error", str(problem)
     except Exception as problem:  # any failure is this file's error row, not the run's end
         log.exception("Analysing %s failed", relative)
-        rows, status, error = [], "error", f"{type(problem).__name__}: {problem}"
-    seconds = round(time.perf_counter() - start, 4)
-    return {"path": relative, "status": status, "error": error, "seconds": seconds, "rows": rows}
+        status, error = "error", f"{type(problem).__name__}: {problem}"
+    return {
+        "path": relative,
+        "kind": kind,
+        "status": status,
+        "error": error,
+        "seconds": round(time.perf_counter() - start, 4),
+        "rows": rows,
+        "tracks": tracks,
+    }
 
 
-def analyse_files(root: str, chunk: list[str], settings: BatchSettings) -> list[dict]:
-    """:func:`analyse_file` for each file of ``chunk``: one Dask task for several files."""
-    return [analyse_file(root, relative, settings) for relative in chunk]
+def analyse_files(
+    root: str, chunk: list[tuple[str, str, bytes | None]], settings: BatchSettings
+) -> list[dict]:
+    """:func:`analyse_file` for each ``(path, kind, data)`` of ``chunk``: one Dask task for
+    several files."""
+    return [analyse_file(root, path, settings, kind, data) for path, kind, data in chunk]

@@ -4,46 +4,48 @@ pitch, features, video, batch."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from types import ModuleType
 
-from analysis.commands import (
-    batch,
-    detect,
-    features,
-    pitch,
-    pose,
-    spectrogram,
-    tags,
-    transcribe,
-    video,
-)
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
 COMMANDS = {
-    "spectrogram": (spectrogram, "render an audio file's spectrogram to an image"),
-    "detect": (detect, "detect objects or faces in an image"),
-    "pose": (pose, "find people and their 33 body keypoints in an image (BlazePose)"),
-    "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
-    "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
-    "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),
-    "features": (features, "find tempo, beats, key, chords and notes in music (librosa)"),
-    "video": (video, "detect, track and count what moves in a video"),
-    "batch": (batch, "analyse a whole folder of pictures or sounds on a Dask cluster"),
+    "spectrogram": "render an audio file's spectrogram to an image",
+    "detect": "detect objects or faces in an image",
+    "pose": "find people and their 33 body keypoints in an image (BlazePose)",
+    "tags": "tag the sound events heard in an audio file (YAMNet)",
+    "transcribe": "transcribe the speech in an audio file (Whisper)",
+    "pitch": "measure pitch, intensity and formants of a voice (Praat)",
+    "features": "find tempo, beats, key, chords and notes in music (librosa)",
+    "video": "detect, track and count what moves in a video",
+    "batch": "analyse a whole folder of pictures or sounds on a Dask cluster",
 }
+"""Each command, the module of ``analysis.commands`` of the same name, and its help."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"analysis.commands.{name}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with ``only`` the options of that command alone: a
+    command's module imports its libraries (Dask, supervision, matplotlib...), about a second
+    each, which the other commands need not pay."""
     parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, (module, help_text) in COMMANDS.items():
-        module.add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
+    for name, help_text in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=help_text, description=help_text)
+        if only is None or name == only:
+            command_module(name).add_arguments(subparser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    module, _ = COMMANDS[args.command]
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    module = command_module(args.command)
     try:
         return module.run(args)
     except (InputError, MissingModelError) as error:

@@ -1,4 +1,5 @@
-"""The Batch page in Chromium: drop several files at once, run them, see the results table."""
+"""The Batch page in Chromium: drop several files at once, run them, browse the gallery and open
+a file in its detail view."""
 
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ def jpeg_base64(name: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def test_dropped_files_are_analysed_and_shown_in_a_table(page, app_url):
+def test_dropped_files_are_analysed_and_a_file_opens_from_the_gallery(page, app_url):
     page.goto(f"{app_url}/batch")
     page.wait_for_selector('[data-testid="stFileUploaderDropzone"]')
     files = [[f"{name}.jpg", "image/jpeg", jpeg_base64(name)] for name in ("astronaut", "coffee")]
     files.append(["damaged.jpg", "image/jpeg", base64.b64encode(b"\xff\xd8\xff\xe0").decode()])
+    files.append(["notes.txt", "text/plain", base64.b64encode(b"not a picture").decode()])
     page.evaluate(DROP_FILES_JS, files)
     page.get_by_text("damaged.jpg").wait_for()
     run = page.get_by_role("button", name="Run on the cluster")
@@ -51,7 +53,20 @@ def test_dropped_files_are_analysed_and_shown_in_a_table(page, app_url):
     )
     run.click()
     # The first run starts the app's Dask cluster (worker processes): allow for it.
-    page.get_by_text("3 files: 2 analysed, 1 error,").wait_for(timeout=120_000)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for()
-    page.get_by_role("button", name="Download report.html").wait_for()
-    screenshot(page, "batch_results")
+    page.get_by_text("4 files: 2 analysed, 1 error, 1 skipped,").wait_for(timeout=120_000)
+    page.get_by_role("button", name="report.html").wait_for()
+    gallery = page.locator('[data-testid="stImage"]')
+    gallery.first.wait_for()
+    assert gallery.count() == 2  # the two pictures read; the others are named with their reason
+    page.get_by_text("skipped: a text file, not a picture or a video", exact=True).wait_for()
+    screenshot(page, "batch_gallery")
+
+    opens = page.locator('[data-testid="stButton"] button').filter(has_text="Open")
+    assert opens.count() == 4  # one per file, the damaged and the skipped one too
+    opens.first.click()  # the file with the most objects: sorted first
+    dialog = page.get_by_role("dialog")
+    dialog.locator('[data-testid="stImage"]').wait_for()
+    dialog.locator('[data-testid="stDataFrame"]').wait_for()
+    size = dialog.locator("img").first.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
+    assert size == [600, 400]  # the coffee photo (cup, table…) at full size, not a thumbnail
+    screenshot(page, "batch_detail")

@@ -8,23 +8,31 @@ its own session's: its key holds a new id, so no other session watches or stops 
 
 from __future__ import annotations
 
+import logging
 import os
-import re
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from distributed import Client
 
-from analysis.batch.run import BatchProgress, BatchSummary, open_client, run_batch
-from analysis.batch.settings import BatchSettings, check_model, task_models
-from analysis.batch.tables import read_results
+from analysis.batch.cluster import open_client
+from analysis.batch.evaluation import Scores, read_scores
+from analysis.batch.roots import batch_roots, resolve_folder
+from analysis.batch.run import BatchProgress, BatchSummary, run_batch
+from analysis.batch.settings import BatchSettings, OwnModel, check_model, task_models
+from analysis.batch.tables import Results, read_results
+from analysis.batch.truth import find_ground_truth
+from analysis.batch.uploads import save_uploads
+from analysis.batch.worker import ModelPreload
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
+from analysis.vision.layouts import read_labels
+from analysis.vision.own_model import load_uploaded_model
 from models.catalog import get_spec
 from models.locate import MissingModelError
 from ui import jobs
@@ -32,10 +40,9 @@ from ui import jobs
 SCHEDULER_VARIABLE = "PERCEPT_DASK_SCHEDULER"
 """Set by whoever runs the app to use an existing Dask cluster ("tcp://host:port")."""
 
-ROOT_VARIABLE = "PERCEPT_BATCH_ROOT"
-"""Set by whoever runs the app to let visitors name folders under it on the server."""
-
 RUN = "batch_run"  # session state: this session's latest BatchRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,30 @@ def cluster() -> ClusterClient:
     return ClusterClient(open_client(os.environ.get(SCHEDULER_VARIABLE) or None))
 
 
+_warmed: dict[tuple, threading.Thread] = {}  # (scheduler, task, model) → its warm-up
+_warm_lock = threading.Lock()
+
+
+def warm_up(settings: BatchSettings) -> None:
+    """Start the app's cluster and load ``settings``' model on its workers in the background,
+    once per model: called as soon as there is something to run, so that Run starts
+    analysing at once. Whatever fails here fails again, in words, when Run is pressed."""
+    key = (os.environ.get(SCHEDULER_VARIABLE), settings.task, settings.model)
+    with _warm_lock:
+        if key in _warmed:  # warming, or warm: the cluster is cached, its workers keep models
+            return
+        thread = threading.Thread(target=_warm, args=(settings,), daemon=True, name="batch-warm")
+        _warmed[key] = thread
+    thread.start()
+
+
+def _warm(settings: BatchSettings) -> None:
+    try:
+        cluster().client.register_plugin(ModelPreload(settings))
+    except Exception:  # Run says what went wrong, in one sentence
+        log.info("Warming the batch cluster up failed", exc_info=True)
+
+
 @dataclass
 class BatchRun:
     """One run of :func:`analysis.batch.run.run_batch`: what it reads, where it writes, and
@@ -65,16 +96,22 @@ class BatchRun:
     settings: BatchSettings
     workspace: Path | None = None  # a temporary folder of ours, deleted with the run
     key: tuple = field(default_factory=lambda: ("batch", uuid.uuid4().hex))
-    _tables: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    memo: dict = field(default_factory=dict, repr=False)  # what the views read or derive once
 
     def job(self) -> jobs.Job | None:
         return jobs.board().get(self.key)
 
-    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``files`` and the task's rows, read once from the Parquet files the run wrote."""
-        if self._tables is None:
-            self._tables = read_results(self.out_dir, self.settings.task)
-        return self._tables
+    def tables(self) -> Results:
+        """The run's tables, read once from the files it wrote."""
+        if "tables" not in self.memo:
+            self.memo["tables"] = read_results(self.out_dir, self.settings.task)
+        return self.memo["tables"]
+
+    def scores(self) -> Scores | None:
+        """The score against the ground truth, when the run had one."""
+        if "scores" not in self.memo:
+            self.memo["scores"] = read_scores(self.out_dir)
+        return self.memo["scores"]
 
     def discard(self) -> None:
         """Delete the uploads and results of a finished run (its workspace)."""
@@ -83,24 +120,69 @@ class BatchRun:
             shutil.rmtree(self.workspace, ignore_errors=True)
 
 
+OWN = "own"  # the model list's entry for a model file the person uploads
+
+
+def own_model_files() -> OwnModel | None:
+    """The uploader for the person's own detector (a .onnx and optionally its class names,
+    one per line); the model is checked once when uploaded, and a problem is one sentence."""
+    uploads = st.file_uploader(
+        "Your model: a .onnx detector and optionally its labels (.txt, one class per line)",
+        type=["onnx", "txt", "names", "labels"],
+        accept_multiple_files=True,
+        key="batch_own_model",
+    )
+    files = {upload.name: upload.getvalue() for upload in uploads or []}
+    models = [name for name in files if name.lower().endswith(".onnx")]
+    if not files:
+        return None
+    try:
+        if len(models) != 1 or len(files) > 2:
+            raise InputError("Give one .onnx model, and at most one labels file.")
+        checked = st.session_state.setdefault("_batch_own_checked", {})
+        own = OwnModel(models[0], files[models[0]], _labels(files, models[0]))
+        if own.digest not in checked:
+            load_uploaded_model(files, threads=1)  # its layout recognised, or one sentence
+            checked.clear()
+            checked[own.digest] = True
+        return own
+    except InputError as error:
+        st.error(str(error))
+        return None
+
+
+def _labels(files: dict[str, bytes], model: str) -> tuple[str, ...]:
+    names = [name for name in files if name != model]
+    return tuple(read_labels(files[names[0]], names[0])) if names else ()
+
+
 def available_models(task: str) -> list[str]:
     """The models that can run ``task`` whose files are here, best first."""
     return [name for name in task_models(task) if is_available(get_spec(name))]
 
 
-def start_run(settings: BatchSettings, uploads: list, folder_text: str) -> BatchRun | None:
-    """Check everything, save the uploads, and start the run as this session's job; a
-    problem is shown in one sentence (and None returned), not raised."""
+def start_run(
+    settings: BatchSettings,
+    uploads: list,
+    folder: tuple[str, Path] | None = None,
+    own: OwnModel | None = None,
+) -> BatchRun | None:
+    """Check everything, save the uploads (or check the server ``folder``: text typed, root),
+    and start the run as this session's job; a problem is shown in one sentence (and None
+    returned), not raised. Ground truth found with the pictures is scored."""
+    workspace = None
     try:
         check_model(settings)
-        if uploads:
-            workspace, input_dir, out_dir = new_workspace()
-            save_uploads([(upload.name, upload.getvalue()) for upload in uploads], input_dir)
+        workspace, input_dir, out_dir = new_workspace()
+        if folder is not None:
+            input_dir = resolve_folder(folder[0], folder[1], batch_roots())
         else:
-            input_dir = server_folder(folder_text)
-            workspace, _, out_dir = new_workspace()
+            save_uploads([(upload.name, upload.getvalue()) for upload in uploads], input_dir)
+        truth = find_ground_truth(input_dir) if settings.task == "detect" else None
         client = cluster().client
     except (InputError, MissingModelError) as error:
+        if workspace is not None:
+            shutil.rmtree(workspace, ignore_errors=True)
         st.error(str(error))
         return None
     previous = st.session_state.get(RUN)
@@ -122,7 +204,16 @@ def start_run(settings: BatchSettings, uploads: list, folder_text: str) -> Batch
             )
 
         return run_batch(
-            input_dir, out_dir, settings, client, progress=report, stop=progress.stop.is_set
+            input_dir,
+            out_dir,
+            settings,
+            client,
+            progress=report,
+            stop=progress.stop.is_set,
+            own=own,
+            ground_truth=truth,
+            # A cluster of other machines may not see this machine's folders: send the bytes.
+            send_files=bool(os.environ.get(SCHEDULER_VARIABLE)),
         )
 
     jobs.start(run.key, "batch", "Analysing", "files", compute)
@@ -137,49 +228,9 @@ def failure_sentence(error: Exception) -> str:
 
 
 def new_workspace() -> tuple[Path, Path, Path]:
-    """A new temporary folder and its ``in`` and ``out`` subfolders."""
+    """A new temporary folder and its ``uploads`` (the report's folder name) and ``out``
+    subfolders."""
     root = Path(tempfile.mkdtemp(prefix="percept-batch-"))
-    (root / "in").mkdir()
+    (root / "uploads").mkdir()
     (root / "out").mkdir()
-    return root, root / "in", root / "out"
-
-
-def save_uploads(files: list[tuple[str, bytes]], folder: Path) -> list[str]:
-    """Write uploaded ``(name, data)`` files into ``folder`` under safe, distinct names.
-
-    A name loses any folder part and leading dots (hidden files are not analysed); a name
-    already taken gets " (2)", " (3)"… before its extension. Returns the names written.
-    """
-    written = []
-    for name, data in files:
-        base = re.sub(r"[\x00-\x1f/\\]", "_", Path(name).name).lstrip(".") or "file"
-        stem, suffix = Path(base).stem, Path(base).suffix
-        candidate, copy = base, 1
-        while (folder / candidate).exists():
-            copy += 1
-            candidate = f"{stem} ({copy}){suffix}"
-        (folder / candidate).write_bytes(data)
-        written.append(candidate)
-    return written
-
-
-def server_folder(text: str) -> Path:
-    """The folder named ``text`` under the app's batch root (``PERCEPT_BATCH_ROOT``).
-
-    Raises
-    ------
-    InputError
-        If no root is configured, or ``text`` leads outside it or to no folder.
-    """
-    configured = os.environ.get(ROOT_VARIABLE)
-    if not configured:
-        raise InputError(
-            f"Folders on the server are off: the app was started without {ROOT_VARIABLE}."
-        )
-    root = Path(configured).resolve()
-    folder = (root / text.strip()).resolve()
-    if not folder.is_relative_to(root):
-        raise InputError(f"Only folders under {root} can be analysed.")
-    if not folder.is_dir():
-        raise InputError(f"There is no folder {folder}.")
-    return folder
+    return root, root / "uploads", root / "out"

@@ -1,116 +1,110 @@
-"""What the Batch page shows once a run has ended: the summary, the rows found (filtered on
-the stored tables, so nothing runs again), counts, thumbnails, errors and the downloads."""
+"""What the Batch page shows once a run has ended: the summary counting every file, the score
+against the ground truth, counts per label, the gallery, and the downloads (each table as CSV
+and Parquet, the report)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.batch.report import thumbnail
+from analysis.batch.report import plural
 from analysis.batch.run import BatchSummary
-from analysis.batch.tables import (
-    FILES_TABLE,
-    REPORT,
-    TASK_TABLES,
-    class_counts,
-    per_file_counts,
-)
-from analysis.errors import InputError
+from analysis.batch.tables import class_counts
 from ui.sections.batch import BatchRun
-from ui.state import remember
+from ui.sections.batch_gallery import gallery
 
-THUMBNAILS = 8
+MIME = {
+    ".csv": "text/csv",
+    ".parquet": "application/vnd.apache.parquet",
+    ".html": "text/html",
+    ".json": "application/json",
+}
 
 
-def plural(n: int, word: str) -> str:
-    """``"1 file"``, ``"3 files"``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_thumbnail(path: str, boxes: tuple[tuple[float, ...], ...]) -> bytes | None:
-    try:
-        return thumbnail(path, np.array(boxes, dtype=np.float64).reshape(-1, 4))
-    except (InputError, OSError):
-        return None
+def summary_sentence(summary: BatchSummary) -> str:
+    """``"12 files: 9 analysed, 1 error, 2 skipped, on 2 workers in 3.1 s."``"""
+    return (
+        f"{plural(summary.files, 'file')}: {summary.ok} analysed, "
+        f"{plural(summary.errors, 'error')}, {summary.skipped} skipped, on "
+        f"{plural(summary.workers, 'worker')} in {summary.elapsed_s:.1f} s."
+    )
 
 
 def show_results(run: BatchRun, summary: BatchSummary) -> None:
-    """The summary line, the rows found, the files that failed, and the downloads."""
-    files, rows = run.tables()
-    st.success(
-        f"{plural(summary.files, 'file')}: {summary.ok} analysed, "
-        f"{plural(summary.errors, 'error')}, on {plural(summary.workers, 'worker')} "
-        f"in {summary.elapsed_s:.1f} s."
-    )
-    if run.settings.task == "transcribe":
-        show_transcripts(rows)
-    else:
-        show_labels(run, rows)
-    failed = files[files["status"] == "error"]
-    if len(failed):
-        with st.expander(f"Errors ({len(failed)})"):
-            st.dataframe(failed[["path", "error"]], hide_index=True, width="stretch")
+    """The summary line, the score, the counts, the gallery, and the downloads."""
+    results = run.tables()
+    st.success(summary_sentence(summary))
+    skipped = results.files[results.files["status"] == "skipped"]
+    if len(skipped):
+        reasons = skipped["error"].value_counts()
+        st.caption(
+            "Skipped: " + "; ".join(f"{why} ({plural(n, 'file')})" for why, n in reasons.items())
+        )
+    show_scores(run)
+    rows = results.rows
+    if "label" in rows and len(rows):
+        with st.expander(f"Counts per label ({rows['label'].nunique()})"):
+            per_class = class_counts(rows)
+            st.bar_chart(per_class, x="label", y="rows", horizontal=True, x_label="", y_label="")
+            st.dataframe(per_class, hide_index=True, width="stretch")
+    gallery(run)
     show_downloads(run)
 
 
-def show_labels(run: BatchRun, rows: pd.DataFrame) -> None:
-    """Filter by label and score (on the stored rows: nothing runs again), counts, thumbnails."""
-    if rows.empty:
-        st.info("Nothing was found in these files.")
+def show_scores(run: BatchRun) -> None:
+    """mAP, precision and recall per class, the confusion matrix (when scored)."""
+    scores = run.scores()
+    if scores is None:
         return
-    labels = list(class_counts(rows)["label"])
-    chosen = st.multiselect("Labels", labels, key=remember("batch_labels", []), placeholder="All")
-    lowest = float(run.settings.confidence) if run.settings.task == "detect" else 0.0
-    minimum = st.slider("Lowest score", lowest, 1.0, key=remember("batch_score", lowest), step=0.01)
-    shown = rows[rows["score"] >= minimum]
-    if chosen:
-        shown = shown[shown["label"].isin(chosen)]
-    table, counts = st.columns([3, 2])
+    summary = scores.summary
+    st.subheader("Score against the ground truth")
+    left, middle, right = st.columns(3)
+    left.metric("mAP@50", f"{summary['map50']:.3f}")
+    middle.metric("mAP@50:95", f"{summary['map50_95']:.3f}")
+    right.metric("Labelled pictures", summary["pictures"])
+    st.caption(
+        f"From the {summary['ground_truth']}. A detection is correct when it covers a labelled "
+        "box of its class with IoU ≥ 0.5; precision is not measurable for a class never "
+        "detected, recall for a class never labelled (–)."
+    )
+    if summary["note"]:
+        st.warning(summary["note"])
+    per_class = pd.DataFrame.from_dict(summary["per_class"], orient="index")
+    per_class.index.name = "label"
+    table, matrix = st.columns(2)
     table.dataframe(
-        shown,
+        per_class.reset_index(),
         hide_index=True,
         width="stretch",
-        column_config={"score": st.column_config.NumberColumn(format="%.2f")},
+        column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in ("precision", "recall", "ap50")
+        },
     )
-    per_class = class_counts(shown)
-    counts.bar_chart(per_class, x="label", y="rows", horizontal=True, x_label="", y_label="")
-    counts.dataframe(per_class, hide_index=True, width="stretch")
-    top = per_file_counts(shown).head(THUMBNAILS)
-    if run.settings.task == "detect" and len(top):
-        st.subheader("Files with the most detections")
-        columns = st.columns(4)
-        for index, record in enumerate(top.itertuples(index=False)):
-            boxes = shown.loc[shown["path"] == record.path, ["x1", "y1", "x2", "y2"]]
-            picture = cached_thumbnail(
-                str(run.input_dir / record.path), tuple(map(tuple, boxes.to_numpy()))
-            )
-            caption = f"{record.path}: {record.count}, best {record.best:.2f}"
-            with columns[index % 4]:
-                if picture is None:
-                    st.caption(f"{caption} (can no longer be read)")
-                else:
-                    st.image(picture, caption=caption)
-    elif len(top):
-        st.subheader("Files with the most labels shown")
-        st.dataframe(top, hide_index=True)
-
-
-def show_transcripts(rows: pd.DataFrame) -> None:
-    query = st.text_input("Find in the transcripts", key=remember("batch_query", ""))
-    shown = rows[rows["text"].str.contains(query, case=False, regex=False)] if query else rows
-    st.dataframe(shown, hide_index=True, width="stretch")
+    confusion = summary["confusion_matrix"]
+    labelled = [*confusion["classes"][:-1], "(false alarm)"]
+    detected = [*confusion["classes"][:-1], "(missed)"]
+    matrix.dataframe(
+        pd.DataFrame(confusion["matrix"], index=pd.Index(labelled, name="labelled"),
+                     columns=detected),
+        width="stretch",
+    )  # fmt: skip
+    matrix.caption("Rows: the labelled class; columns: the detected class.")
 
 
 def show_downloads(run: BatchRun) -> None:
-    """The files the command line writes: the two tables and the self-contained report."""
-    names = [FILES_TABLE, TASK_TABLES[run.settings.task], REPORT]
-    columns = st.columns(len(names))
-    for column, name in zip(columns, names, strict=True):
-        path = run.out_dir / name
-        if path.exists():
-            mime = "text/html" if name == REPORT else "application/vnd.apache.parquet"
-            column.download_button(
-                f"Download {name}", path.read_bytes(), file_name=name, mime=mime, key=f"dl_{name}"
-            )
+    """Every file the run wrote: each table as CSV and Parquet, the evaluation, the report."""
+    written = sorted(
+        path for path in run.out_dir.iterdir() if path.suffix in MIME and path.name != "batch.json"
+    )
+    st.caption("Downloads (CSV opens in any spreadsheet; Parquet keeps the column types)")
+    columns = st.columns(4)
+    for index, path in enumerate(written):
+        columns[index % 4].download_button(
+            path.name,
+            path.read_bytes(),
+            file_name=path.name,
+            mime=MIME[path.suffix],
+            key=f"dl_{path.name}",
+            icon=":material/download:",
+        )

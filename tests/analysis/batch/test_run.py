@@ -17,10 +17,12 @@ import pytest
 from PIL import Image
 
 from analysis.audio.decode import to_wav_bytes
+from analysis.batch.cluster import dashboard_url
 from analysis.batch.report import build_report
-from analysis.batch.run import BatchProgress, dashboard_url, find_inputs, run_batch
+from analysis.batch.run import BatchProgress, run_batch
 from analysis.batch.settings import BatchSettings
-from analysis.batch.tables import FILES_TABLE, JOURNAL, read_results
+from analysis.batch.survey import survey
+from analysis.batch.tables import FILES_TABLE, JOURNAL, Results, read_results
 from analysis.batch.worker import analyse_file, loaded_model
 from analysis.errors import InputError
 from analysis.vision.image import sample_photo
@@ -32,9 +34,13 @@ BATCH = [sys.executable, "-m", "analysis", "batch", "--task", "detect", "--model
 STARTUP_TIMEOUT_S = 60
 
 
+SKIPPED = {"notes.txt", "hum.wav", ".hidden.jpg"}  # the files of write_folder not analysed
+
+
 def write_folder(folder: Path, pictures: int) -> set[str]:
     """``pictures`` small photos (one in a subfolder, one without extension), a truncated and
-    an empty picture, and files that are not pictures; returns the paths that must be rows."""
+    an empty picture, and files that are not pictures (:data:`SKIPPED`); returns the paths
+    that are analysed."""
     astronaut = Image.fromarray(sample_photo("astronaut")).resize((256, 256))
     rng = np.random.default_rng(0)
     expected = set()
@@ -58,12 +64,21 @@ def write_folder(folder: Path, pictures: int) -> set[str]:
 # -- Without a cluster ------------------------------------------------------------------------
 
 
-def test_files_are_found_by_content_and_extension(tmp_path):
+def test_files_are_found_by_content_and_extension_and_the_others_skipped_with_a_reason(
+    tmp_path,
+):
     expected = write_folder(tmp_path, 4)
-    assert set(find_inputs(tmp_path, "detect")) == expected
-    assert find_inputs(tmp_path, "tags") == ["hum.wav"]
+    entries = {entry.path: entry for entry in survey(tmp_path, "detect")}
+    assert {path for path, entry in entries.items() if not entry.reason} == expected
+    assert set(entries) == expected | SKIPPED  # nothing disappears
+    assert entries["notes.txt"].reason == "a text file, not a picture or a video"
+    assert entries["hum.wav"].reason == "a sound, not a picture or a video"
+    assert entries[".hidden.jpg"].reason == "a hidden file"
+    assert entries["sub/no_extension"].kind == "picture"
+    sounds = {entry.path: entry.reason for entry in survey(tmp_path, "tags")}
+    assert sounds["hum.wav"] == "" and sounds["photo_001.jpg"] == "a picture, not a sound"
     with pytest.raises(InputError, match="not a folder"):
-        find_inputs(tmp_path / "missing", "detect")
+        survey(tmp_path / "missing", "detect")
 
 
 def test_settings_are_checked():
@@ -77,11 +92,9 @@ def test_settings_are_checked():
 
 def test_a_damaged_file_is_an_error_row_not_an_exception(tmp_path):
     write_folder(tmp_path, 2)
-    result = analyse_file(str(tmp_path), "truncated.jpg", HAAR)
+    result = analyse_file(str(tmp_path), "truncated.jpg", HAAR, "picture")
     assert result["status"] == "error"
     assert "damaged" in result["error"] and result["rows"] == []
-    sound = analyse_file(str(tmp_path), "hum.wav", HAAR)
-    assert sound["status"] == "error" and "sound, not a picture" in sound["error"]
 
 
 def test_yolox_finds_the_astronaut(tmp_path):
@@ -124,10 +137,14 @@ def test_journal_lines_are_read_back_and_a_cut_last_line_is_ignored(tmp_path):
     retried = {**ok, "path": "b.jpg", "rows": [["face", 0.5, 0, 0, 1, 1]]}
     lines = [json.dumps(result) for result in (ok, failed, retried)]
     (tmp_path / JOURNAL).write_text("\n".join(lines) + '\n{"path": "c.jp')
-    files, rows = read_results(tmp_path, "detect")
-    assert list(files["path"]) == ["a.jpg", "b.jpg"]  # b once: its latest result
-    assert list(files["status"]) == ["ok", "ok"]
-    assert list(rows["score"]) == [0.9, 0.5]
+    results = read_results(tmp_path, "detect")
+    assert list(results.files["path"]) == ["a.jpg", "b.jpg"]  # b once: its latest result
+    assert list(results.files["status"]) == ["ok", "ok"]
+    assert list(results.rows["score"]) == [0.9, 0.5]
+
+
+def results_of(files: pd.DataFrame, rows: pd.DataFrame) -> Results:
+    return Results(files.assign(kind="picture"), rows, pd.DataFrame(columns=["path"]))
 
 
 def test_report_is_self_contained_and_escapes_file_names(tmp_path):
@@ -141,7 +158,7 @@ def test_report_is_self_contained_and_escapes_file_names(tmp_path):
         {"path": [name], "label": ["face"], "score": [0.9], "x1": [10.0], "y1": [10.0],
          "x2": [100.0], "y2": [100.0]}
     )  # fmt: skip
-    html = build_report(tmp_path, HAAR, files, rows)
+    html = build_report(tmp_path, HAAR, results_of(files, rows))
     assert "<img src=x" not in html and "&lt;img src=x" in html and "Damaged &lt;b&gt;." in html
     assert "http://" not in html and "https://" not in html
     assert html.count("data:image/jpeg;base64,") == 1  # the thumbnail
@@ -153,11 +170,12 @@ def test_labels_and_transcripts_in_the_report_are_escaped_too(tmp_path):
         {"path": ["a.wav"], "status": ["ok"], "error": [""], "seconds": [0.5]}
     )  # fmt: skip
     tags = pd.DataFrame({"path": ["a.wav"], "label": ["<script>x</script>"], "score": [0.8]})
-    html = build_report(tmp_path, BatchSettings("tags", "yamnet"), files, tags)
+    html = build_report(tmp_path, BatchSettings("tags", "yamnet"), results_of(files, tags))
     assert "<script>" not in html and html.count("&lt;script&gt;x&lt;/script&gt;") == 2
     assert '<td class="n">0.8</td>' in html  # numbers are right-aligned cells
     said = pd.DataFrame({"path": ["a.wav"], "text": ['Say "<b>hi</b>" & go']})
-    html = build_report(tmp_path, BatchSettings("transcribe", "whisper-tiny.en"), files, said)
+    transcribe = BatchSettings("transcribe", "whisper-tiny.en")
+    html = build_report(tmp_path, transcribe, results_of(files, said))
     assert "<b>" not in html and "&lt;b&gt;hi&lt;/b&gt;" in html and "&amp; go" in html
 
 
@@ -237,10 +255,11 @@ def test_a_folder_on_two_worker_processes_with_damaged_files(client, tmp_path):
     expected = write_folder(tmp_path / "in", 12)
     summary = run_batch(tmp_path / "in", tmp_path / "out", HAAR, client)
     files = file_rows(tmp_path / "out")
-    assert sorted(files["path"]) == sorted(expected)
+    assert sorted(files["path"]) == sorted(expected | SKIPPED)
     errors = files.set_index("path").loc[["truncated.jpg", "empty.png"], "error"]
     assert errors.str.len().gt(0).all()
-    assert (summary.files, summary.errors, summary.workers) == (14, 2, 2)
+    assert (summary.files, summary.ok, summary.errors, summary.skipped) == (17, 12, 2, 3)
+    assert summary.workers == 2
     assert set(pd.read_parquet(tmp_path / "out" / "detections.parquet")["label"]) <= {"face"}
     assert not (tmp_path / "out" / JOURNAL).exists()
     # Each worker process loaded the model once and reused it for every later file.
@@ -258,14 +277,14 @@ def test_an_interrupted_run_resumes_with_only_the_files_not_done(client, tmp_pat
     first = run_batch(
         tmp_path / "in", tmp_path / "out", HAAR, client, progress=seen.append, stop=stop_after_three
     )
-    assert first.analysed == 3 and first.files == 3
+    assert first.analysed == 3 and first.files == 3 + len(SKIPPED)
     ok_first = int((file_rows(tmp_path / "out")["status"] == "ok").sum())
     second = run_batch(tmp_path / "in", tmp_path / "out", HAAR, client)
-    assert (second.skipped, second.analysed) == (ok_first, 12 - ok_first)  # errors are retried
+    assert (second.already_done, second.analysed) == (ok_first, 12 - ok_first)  # errors retried
     files = file_rows(tmp_path / "out")
-    assert sorted(files["path"]) == sorted(expected)
+    assert sorted(files["path"]) == sorted(expected | SKIPPED)
     third = run_batch(tmp_path / "in", tmp_path / "out", HAAR, client)
-    assert (third.analysed, third.skipped, third.files) == (2, 10, 12)
+    assert (third.analysed, third.already_done, third.files) == (2, 10, 15)
     with pytest.raises(InputError, match="holds another batch"):
         run_batch(tmp_path / "in", tmp_path / "out", BatchSettings("detect", "hog-people"), client)
 
@@ -298,7 +317,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, client, t
     assert victim.wait(timeout=10) == -signal.SIGKILL
     files = file_rows(tmp_path / "out")
     assert files["path"].is_unique
-    assert set(files["path"]) == expected
+    assert set(files["path"]) == expected | SKIPPED
     assert summary.errors == 2  # only the damaged files
     assert summary.workers == 2
 
@@ -311,10 +330,11 @@ def test_the_command_line_on_a_running_scheduler(cluster, tmp_path):
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert (summary["files"], summary["ok"], summary["errors"]) == (5, 3, 2)
+    assert (summary["files"], summary["ok"], summary["errors"], summary["skipped"]) == (8, 3, 2, 3)
     assert {Path(path).name for path in summary["outputs"]} == {
-        "files.parquet", "detections.parquet", "report.html"
+        "files.parquet", "files.csv", "detections.parquet", "detections.csv", "report.html"
     }  # fmt: skip
+    assert summary["evaluation"] is None
     assert "5/5 files" in done.stderr  # the progress line
 
 

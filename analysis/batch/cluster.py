@@ -1,0 +1,143 @@
+"""The Dask cluster a batch runs on: a running scheduler, or a local cluster of worker
+processes, started in the background while the files are found (:class:`ClusterStart`).
+
+Kept apart from :mod:`analysis.batch.run` so that starting the cluster imports only Dask: the
+command line starts the workers first and imports the rest while they spawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+
+import dask
+from distributed import Client
+
+from analysis.cores import usable_cores
+from analysis.errors import InputError
+
+
+def open_client(
+    scheduler: str | None = None,
+    workers: int | None = None,
+    *,
+    processes: bool = True,
+    dashboard: bool = True,
+) -> Client:
+    """A Dask ``Client``: on the scheduler at ``scheduler`` ("tcp://host:port"), or else on a
+    new ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (default: one
+    per usable core) that closes with the client.
+
+    ``processes=False`` runs one worker thread in this process instead: for a file or two,
+    starting a worker process (Python, Dask, onnxruntime) costs more than the work.
+    ``dashboard=False`` leaves out the dashboard, whose Bokeh import costs about a second.
+
+    Raises
+    ------
+    InputError
+        If the scheduler cannot be reached, or ``workers`` is below 1.
+    """
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as error:
+            raise InputError(
+                f"Could not reach the Dask scheduler at {scheduler}: {error}"
+            ) from None
+    workers = usable_cores() if workers is None else workers
+    if workers < 1:
+        raise InputError(f"A batch needs at least one worker, not {workers}.")
+    # Dask's nannies set MALLOC_TRIM_THRESHOLD_ so freed memory goes back to the system at
+    # once; a new picture per file then page-faults anew (+30 % per file with YOLOX-Nano), so
+    # our workers keep glibc's adaptive default. OMP_NUM_THREADS=1 stays (see usable_cores).
+    environ = dask.config.get("distributed.nanny.pre-spawn-environ")
+    environ = {name: value for name, value in environ.items() if name != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        # Processes of one thread each: decoding holds the GIL in places, OpenCV's detectors lock.
+        return Client(
+            n_workers=workers if processes else 1,
+            threads_per_worker=1,
+            processes=processes,
+            host="127.0.0.1" if processes else None,  # in-process: inproc:// addresses
+            # The scheduler's HTTP routes, on loopback too.
+            dashboard_address="127.0.0.1:0" if dashboard else None,
+            silence_logs=logging.ERROR,
+        )
+
+
+@contextlib.contextmanager
+def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
+    """:func:`open_client`, closed (with its local cluster) on exit."""
+    with open_client(scheduler, workers) as client:
+        yield client
+
+
+def dashboard_url(client: Client) -> str | None:
+    """The Dask dashboard's address, when the scheduler serves it (it needs Bokeh)."""
+    if "dashboard" not in client.scheduler_info(n_workers=0).get("services", {}):
+        return None
+    if client.cluster is not None:  # ours: it serves the dashboard only if Bokeh is here
+        try:
+            import bokeh  # noqa: F401
+        except ImportError:
+            return None
+    return client.dashboard_link
+
+
+def worker_count(client: Client) -> int:
+    """Workers connected to ``client``'s scheduler now."""
+    return len(client.scheduler_info(n_workers=-1)["workers"])
+
+
+class ClusterStart:
+    """:func:`open_client` on a background thread, then ``plugin`` registered (each worker
+    loads the batch's model): the caller finds the files and imports the rest meanwhile.
+    ``workers=0`` is one worker thread in this process; the dashboard is left out.
+
+    Use :func:`starting`, which closes the client (and its local cluster) on exit.
+    """
+
+    def __init__(self, scheduler: str | None, workers: int | None, plugin: object = None):
+        self._client: Client | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._start, args=(scheduler, workers, plugin), name="cluster-start"
+        )
+        self._thread.start()
+
+    def _start(self, scheduler: str | None, workers: int | None, plugin: object) -> None:
+        try:
+            in_process = workers == 0
+            self._client = open_client(
+                scheduler, workers or None, processes=not in_process, dashboard=False
+            )
+            if plugin is not None:
+                self._client.register_plugin(plugin)
+        except BaseException as error:  # raised again in the caller's thread by client()
+            self._error = error
+
+    def client(self) -> Client:
+        """The connected client, once the cluster is up (raises what starting it raised)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._client
+
+    def close(self) -> None:
+        self._thread.join()
+        if self._client is not None:
+            self._client.close()
+
+
+@contextlib.contextmanager
+def starting(
+    scheduler: str | None = None, workers: int | None = None, plugin: object = None
+) -> Iterator[ClusterStart]:
+    """A :class:`ClusterStart`, its client closed on exit."""
+    start = ClusterStart(scheduler, workers, plugin)
+    try:
+        yield start
+    finally:
+        start.close()
