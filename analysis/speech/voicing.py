@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+VAD_THRESHOLD = 0.4  # Silero's speech probability of a short word (Whisper's regions: 0.5)
+VAD_MIN_SPEECH_MS = 64  # two of Silero's 32 ms frames: a short word
 FLOOR_FACTOR = 0.75  # De Looze & Hirst (2008): floor = 0.75 × Q1
 CEILING_FACTOR = 1.5  # and ceiling = 1.5 × Q3
 MIN_MOVEMENT_ST = 0.5  # a region's F0 spans less (10th–90th percentile, semitones): no voice
@@ -36,14 +38,24 @@ ROBUST_PERCENTILES = (5.0, 95.0)  # the pitch range shown: octave errors fall ou
 def voice_regions(waveform: np.ndarray) -> np.ndarray:
     """Where speech is in mono 16 kHz audio, as (regions, 2) start and end times (s).
 
-    Silero VAD's regions (see :func:`analysis.speech.whisper.speech_regions`); empty for
-    sounds that are not speech.
+    Silero VAD's regions, as for the transcript (see
+    :func:`analysis.speech.whisper.speech_regions`); when it finds none, it is asked again,
+    more sensitively (threshold 0.4, words from 64 ms): at Whisper's 0.5 and 120 ms, single
+    French words of Asterisk's ("heures", "minutes") were missed, while down to 0.35 no
+    tone, chime, beep, modem signal or noise was taken for speech (at 0.3, a jingle was).
+    Asked first, the sensitive detector would stretch regions of longer speech over
+    breaths and noise where Praat finds spurious pitch. Empty for sounds that are not speech.
     """
-    from analysis.speech.whisper import speech_regions  # onnxruntime, only when measuring
+    from analysis.speech.whisper import VadSettings, speech_regions  # onnxruntime, if measured
 
     if not np.any(waveform):  # digital silence: nothing to ask the detector
         return np.empty((0, 2))
-    return speech_regions(np.asarray(waveform, dtype=np.float32))
+    waveform = np.asarray(waveform, dtype=np.float32)
+    regions = speech_regions(waveform)
+    if len(regions):
+        return regions
+    sensitive = VadSettings(threshold=VAD_THRESHOLD, min_speech_ms=VAD_MIN_SPEECH_MS)
+    return speech_regions(waveform, sensitive)
 
 
 def moving_regions(regions: np.ndarray, times: np.ndarray, f0_hz: np.ndarray) -> np.ndarray:

@@ -144,6 +144,23 @@ def test_french_prompts_are_voice():
     assert 150.0 <= summary["median_hz"] <= 230.0
 
 
+@pytest.mark.parametrize("name", ["minutes.wav", "hours.wav"])
+def test_a_single_short_word_is_voice(name):
+    samples, rate = recording(ASTERISK_FR / name)  # "minutes", "heures": 0.7 s each
+    summary = analyse_voice(samples, rate).summary()
+    assert summary["voiced_fraction"] > 0.2 and 150.0 <= summary["median_hz"] <= 250.0
+
+
+# Asterisk's own non-speech: a beep, two jingles, screeching monkeys.
+NOT_SPEECH_PROMPTS = ["beep.wav", "confbridge-join.wav", "ascending-2tone.wav", "tt-monkeys.wav"]
+
+
+@pytest.mark.parametrize("name", NOT_SPEECH_PROMPTS)
+def test_real_beeps_jingles_and_animals_are_not_voice(name):
+    samples, rate = recording(ASTERISK_FR / name)
+    assert not analyse_voice(samples, rate).has_speech
+
+
 def test_the_voice_report_of_real_speech_is_in_the_range_of_healthy_voices():
     samples, rate = recording(CODEC2 / "morig.wav")
     report = voice_report(samples, rate)
