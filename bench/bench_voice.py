@@ -3,8 +3,8 @@ range, and the cost of the speech detector and the second pass.
 
 Run by hand from the project root: ``python bench/bench_voice.py``. Reads the installed
 recordings of ``codec2-examples`` (English read speech, 8 kHz), ``alsa-utils`` (a woman
-naming the channels) and ``asterisk-core-sounds-fr-wav`` (359 French telephone prompts), and
-generates the sounds that are not voice (tests/support/voices.py and test_voice_only.py).
+naming the channels) and ``asterisk-core-sounds-fr-wav`` (French telephone prompts, 352 of
+them spoken), and generates the sounds that are not voice (test_voice_only.py).
 
 Prints: the share of speech files with a voice found (target 100 %) and of other sounds with
 none (target 100 %); for each man's recording, the pitch range shown now (5th–95th
@@ -29,12 +29,32 @@ from tests.analysis.speech.test_voice_only import NOT_VOICE
 from tests.support.voices import RATE
 
 CODEC2 = Path("/usr/share/codec2/wav")
-NOT_SPEECH = {"david4.wav", "vk2tpm_004.wav"}  # digital radio modem signals (1–2 kHz)
+ASTERISK_FR = Path("/usr/share/asterisk/sounds/fr")
+# Not speech: codec2's digital radio modem signals (1–2 kHz), ALSA's noise, and the prompts
+# that core-sounds-fr.txt lists as tones, beeps and "[Son de singes qui crient]".
+NOT_SPEECH = [
+    CODEC2 / "david4.wav",
+    CODEC2 / "vk2tpm_004.wav",
+    Path("/usr/share/sounds/alsa/Noise.wav"),
+    *(
+        ASTERISK_FR / f"{name}.wav"
+        for name in (
+            "ascending-2tone",
+            "descending-2tone",
+            "beep",
+            "beeperr",
+            "confbridge-join",
+            "confbridge-leave",
+            "tt-monkeys",
+        )
+    ),
+]
 MEN = ("hts1a.wav", "morig.wav", "cross.wav", "mmt1.wav", "big_dog.wav", "all.wav", "ve9qrp.wav")
 SPEECH_FILES = [
-    *(p for p in sorted(CODEC2.glob("*.wav")) if p.name not in NOT_SPEECH),
-    *(p for p in sorted(Path("/usr/share/sounds/alsa").glob("*.wav")) if p.stem != "Noise"),
-    *sorted(Path("/usr/share/asterisk/sounds/fr").glob("*.wav")),
+    path
+    for folder in (CODEC2, Path("/usr/share/sounds/alsa"), ASTERISK_FR)
+    for path in sorted(folder.glob("*.wav"))
+    if path not in NOT_SPEECH
 ]
 PRAAT_ALONE = VoiceSettings(speech_only=False, adapt_range=False)
 
@@ -50,13 +70,8 @@ def detection() -> None:
     for path in missed:
         print(f"  missed: {path}")
     heard = [name for name, make in NOT_VOICE.items() if analyse_voice(make(), RATE).has_speech]
-    noise = Path("/usr/share/sounds/alsa/Noise.wav")
-    others = len(NOT_VOICE) + len(NOT_SPEECH) + 1
-    heard += [
-        p.name
-        for p in (*(CODEC2 / n for n in NOT_SPEECH), noise)
-        if analyse_voice(*read(p)).has_speech
-    ]
+    heard += [path.name for path in NOT_SPEECH if analyse_voice(*read(path)).has_speech]
+    others = len(NOT_VOICE) + len(NOT_SPEECH)
     print(f"other sounds with no voice: {others - len(heard)}/{others} {heard or ''}")
 
 

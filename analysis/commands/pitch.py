@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help='print the voiced frames {"times_s", "f0_hz", "speech_s", "summary"} as JSON; '
+        help='print the voiced frames {"times_s", "f0_hz", "speech_regions_s", "summary"} as JSON; '
         'no voice gives empty arrays and "voiced_fraction": 0 '
         "(default: CSV of time, F0, intensity and formants F1–F3 of every frame)",
     )

@@ -160,14 +160,14 @@ class Voice:
         } | facts
 
     def to_dict(self) -> dict:
-        """The CLI's JSON: the voiced frames only, ``{"times_s", "f0_hz", "speech_s",
+        """The CLI's JSON: the voiced frames only, ``{"times_s", "f0_hz", "speech_regions_s",
         "summary"}``; with no voice, empty arrays and ``"voiced_fraction": 0``."""
         voiced = np.isfinite(self.f0_hz)
         speech = [] if self.speech_s is None else self.speech_s
         return {
             "times_s": [round(float(t), 4) for t in self.times[voiced]],
             "f0_hz": [round(float(f), 2) for f in self.f0_hz[voiced]],
-            "speech_s": [[round(float(a), 3), round(float(b), 3)] for a, b in speech],
+            "speech_regions_s": [[round(float(a), 3), round(float(b), 3)] for a, b in speech],
             "summary": self.summary(),
         }
 
@@ -413,9 +413,8 @@ def voice_report(
     pitch = sound.to_pitch_cc(pitch_floor=floor, pitch_ceiling=ceiling)
     if settings.adapt_range:
         first = pitch.selected_array["frequency"]
-        floor, ceiling = adapted_range(np.where(first > 0, first, np.nan), floor, ceiling)
-        floor = max(floor, 20.0, 3.0 / (duration - settings.time_step_s))
-        ceiling = max(ceiling, floor + 1.0)
+        adapted = _adapted(settings, np.where(first > 0, first, np.nan), duration)
+        floor, ceiling = adapted.pitch_floor_hz, adapted.pitch_ceiling_hz
         pitch = sound.to_pitch_cc(pitch_floor=floor, pitch_ceiling=ceiling)
     f0 = pitch.selected_array["frequency"]
     voiced = f0[f0 > 0]

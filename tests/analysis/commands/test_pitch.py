@@ -48,7 +48,7 @@ def video_with_sound(samples: np.ndarray, path: Path) -> Path:
 
 def test_a_door_chime_has_no_voice(tmp_path, capsys):
     result = pitch_json(wav(tmp_path, door_chime()), capsys)
-    assert result["times_s"] == result["f0_hz"] == result["speech_s"] == []
+    assert result["times_s"] == result["f0_hz"] == result["speech_regions_s"] == []
     assert result["summary"]["voiced_fraction"] == 0
     assert result["summary"]["median_hz"] is None
 
@@ -61,7 +61,7 @@ def test_a_voice_gives_its_voiced_frames_only(tmp_path, capsys):
     assert summary["voiced_fraction"] == pytest.approx(len(result["f0_hz"]) / 300, abs=0.01)
     assert summary["median_hz"] == pytest.approx(130.0, abs=3.0)
     assert 105.0 <= summary["p5_hz"] < summary["p95_hz"] <= 152.0
-    starts, ends = np.array(result["speech_s"]).T
+    starts, ends = np.array(result["speech_regions_s"]).T
     times = np.array(result["times_s"])
     assert all(((starts <= t) & (t <= ends)).any() for t in times)
 
