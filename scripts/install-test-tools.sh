@@ -2,10 +2,12 @@
 # Installs the Debian tools the tests use: Chromium and a font (browser tests), espeak-ng
 # (speech), sox, and opencv-doc (OpenCV's sample photos and videos).
 # Skips apt when they are all present already; needs root (or sudo) otherwise.
+# The voice tests: real English and French speech, and instrumental music.
+voice_packages=(codec2-examples alsa-utils asterisk-core-sounds-fr-wav asc-music)
 set -euo pipefail
 packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc)
 missing=()
-for package in "${packages[@]}"; do
+for package in "${packages[@]}" "${voice_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$package")
 done

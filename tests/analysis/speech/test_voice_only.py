@@ -23,6 +23,7 @@ RATE = 16_000
 CODEC2 = Path("/usr/share/codec2/wav")  # codec2-examples: read English speech, 8 kHz
 ALSA = Path("/usr/share/sounds/alsa")  # alsa-utils: "Front center" … read by a woman
 ASTERISK_FR = Path("/usr/share/asterisk/sounds/fr")  # asterisk-core-sounds-fr-wav
+GAME_MUSIC = Path("/usr/share/games/asc/music")  # asc-music: a strategy game's soundtrack
 
 
 def tone() -> np.ndarray:
@@ -159,6 +160,18 @@ NOT_SPEECH_PROMPTS = ["beep.wav", "confbridge-join.wav", "ascending-2tone.wav", 
 def test_real_beeps_jingles_and_animals_are_not_voice(name):
     samples, rate = recording(ASTERISK_FR / name)
     assert not analyse_voice(samples, rate).has_speech
+
+
+@pytest.mark.parametrize("name", ["frontiers.mp3", "machine_wars.mp3"])
+def test_real_instrumental_music_is_not_voice(name):
+    from analysis.audio.decode import load_audio
+
+    path = GAME_MUSIC / name
+    if not path.is_file():
+        skip_or_fail(f"{path} is not installed", "PERCEPT_REQUIRE_TOOLS")
+    clip = load_audio(path)
+    minute = clip.samples[:, : 60 * clip.sample_rate]
+    assert not analyse_voice(minute, clip.sample_rate).has_speech
 
 
 def test_the_voice_report_of_real_speech_is_in_the_range_of_healthy_voices():
