@@ -204,3 +204,15 @@ def test_a_ranges_summary_and_the_whole_voice_agree(speech_wav):
     assert part.speech_s[-1, 1] <= voice.times[-1] / 2
     later = voice.shifted(10.0)
     np.testing.assert_allclose(later.speech_s, voice.speech_s + 10.0)
+
+
+def test_progress_counts_both_passes_to_the_end(monkeypatch):
+    import analysis.speech.voice
+
+    monkeypatch.setattr(analysis.speech.voice, "BLOCK_S", 1.0)  # three blocks a pass
+    calls: list[tuple[float, float]] = []
+    analyse_voice(syllables(3.0), RATE, progress=lambda done, total: calls.append((done, total)))
+    done = [d for d, _ in calls]
+    assert len(calls) == 6 and done == sorted(done)  # two passes of three blocks, never back
+    assert calls[-1] == pytest.approx((3.0, 3.0))
+    assert done[2] == pytest.approx(0.25 * 3.0)  # the first pass, pitch only, is a quarter
