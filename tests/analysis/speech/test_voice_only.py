@@ -216,3 +216,14 @@ def test_progress_counts_both_passes_to_the_end(monkeypatch):
     assert len(calls) == 6 and done == sorted(done)  # two passes of three blocks, never back
     assert calls[-1] == pytest.approx((3.0, 3.0))
     assert done[2] == pytest.approx(0.25 * 3.0)  # the first pass, pitch only, is a quarter
+
+
+def test_speech_over_a_music_bed_reads_the_voice_not_the_music(speech_wav):
+    speech, rate = soundfile.read(speech_wav, dtype="float32")
+    speech = np.interp(np.arange(0, len(speech), rate / RATE), np.arange(len(speech)), speech)
+    bed = np.resize(chords(), len(speech))
+    bed *= 10 ** (-10 / 20) * speech.std() / bed.std()  # music 10 dB under the voice
+    clean = analyse_voice(speech, RATE).summary()
+    mixed = analyse_voice(speech + bed, RATE).summary()
+    assert mixed["median_hz"] == pytest.approx(clean["median_hz"], rel=0.03)
+    assert mixed["p95_hz"] == pytest.approx(clean["p95_hz"], rel=0.05)
