@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+VAD_PART_S = 600.0  # s of sound given to the detector at a time
 VAD_THRESHOLD = 0.4  # Silero's speech probability of a short word (Whisper's regions: 0.5)
 VAD_MIN_SPEECH_MS = 64  # two of Silero's 32 ms frames: a short word
 FLOOR_FACTOR = 0.75  # De Looze & Hirst (2008): floor = 0.75 × Q1
@@ -45,17 +46,31 @@ def voice_regions(waveform: np.ndarray) -> np.ndarray:
     tone, chime, beep, modem signal or noise was taken for speech (at 0.3, a jingle was).
     Asked first, the sensitive detector would stretch regions of longer speech over
     breaths and noise where Praat finds spurious pitch. Empty for sounds that are not speech.
+    A region that runs over a ten-minute boundary of the detector's parts is cut in two.
     """
-    from analysis.speech.whisper import VadSettings, speech_regions  # onnxruntime, if measured
+    from analysis.speech.whisper import VadSettings  # onnxruntime, only when measuring
 
     if not np.any(waveform):  # digital silence: nothing to ask the detector
         return np.empty((0, 2))
-    waveform = np.asarray(waveform, dtype=np.float32)
-    regions = speech_regions(waveform)
+    regions = _in_parts(waveform, VadSettings())
     if len(regions):
         return regions
     sensitive = VadSettings(threshold=VAD_THRESHOLD, min_speech_ms=VAD_MIN_SPEECH_MS)
-    return speech_regions(waveform, sensitive)
+    return _in_parts(waveform, sensitive)
+
+
+def _in_parts(waveform: np.ndarray, settings) -> np.ndarray:
+    """Silero's regions (s), ten minutes of 16 kHz sound at a time: only one part is ever
+    copied to float32 for it, however long the recording."""
+    from analysis.speech.whisper import SAMPLE_RATE, speech_regions
+
+    step = round(VAD_PART_S * SAMPLE_RATE)
+    found = [
+        speech_regions(np.asarray(waveform[first : first + step], np.float32), settings)
+        + first / SAMPLE_RATE
+        for first in range(0, len(waveform), step)
+    ]
+    return np.concatenate(found)
 
 
 def moving_regions(regions: np.ndarray, times: np.ndarray, f0_hz: np.ndarray) -> np.ndarray:

@@ -227,3 +227,15 @@ def test_speech_over_a_music_bed_reads_the_voice_not_the_music(speech_wav):
     mixed = analyse_voice(speech + bed, RATE).summary()
     assert mixed["median_hz"] == pytest.approx(clean["median_hz"], rel=0.03)
     assert mixed["p95_hz"] == pytest.approx(clean["p95_hz"], rel=0.05)
+
+
+def test_the_detector_reads_a_long_recording_in_parts_with_the_same_result(monkeypatch):
+    import analysis.speech.voicing
+
+    samples = syllables(6.0)
+    whole = analyse_voice(samples, RATE)
+    monkeypatch.setattr(analysis.speech.voicing, "VAD_PART_S", 2.0)  # three parts
+    parts = analyse_voice(samples, RATE)
+    assert len(parts.speech_s) >= 3 and parts.speech_s[-1, 1] == pytest.approx(6.0)
+    assert np.all(np.diff(parts.speech_s.ravel()) >= 0)  # sorted, never overlapping
+    assert parts.summary()["median_hz"] == pytest.approx(whole.summary()["median_hz"], rel=0.01)
