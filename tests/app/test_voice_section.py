@@ -2,12 +2,13 @@
 
 A door chime gets one sentence and no voice report (none is even started); a voice gets its
 pitch range as percentiles with the range Praat searched; a range of silence after speech
-says there is no voice there. Transcription is turned off (no model directory), so these
-tests need no model.
+says there is no voice there, and whispered speech that it has no voiced sound.
+Transcription is turned off (no model directory), so these tests need no model.
 """
 
 from __future__ import annotations
 
+import subprocess
 from concurrent.futures import wait
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import models.locate
 import ui.jobs
+from tests.conftest import require_tool
 from tests.support.voices import RATE, door_chime, syllables
 
 TIMEOUT = 120
@@ -107,3 +109,13 @@ def test_a_range_of_silence_after_speech_has_no_voice(tmp_path):
     assert "No voice found" in captions(at)
     assert not at.dataframe
     assert "report" not in [job.key[1] for job in jobs()]
+
+
+def test_whispered_speech_is_speech_without_a_voice(tmp_path):
+    espeak = require_tool("espeak-ng")
+    path = tmp_path / "whisper.wav"
+    text = "The quick brown fox jumps over the lazy dog, and then it runs away."
+    subprocess.run([espeak, "-v", "en+whisper", "-w", str(path), text], check=True)
+    at = settled(path)
+    assert "No voiced speech here (whispered or too short)" in captions(at)
+    assert not at.dataframe
