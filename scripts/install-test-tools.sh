@@ -3,11 +3,13 @@
 # (speech), sox, opencv-doc (OpenCV's sample photos and videos) and the French telephone
 # prompts of asterisk-core-sounds-fr(-wav) (real French speech, with its text).
 # Skips apt when they are all present already; needs root (or sudo) otherwise.
+# The voice tests: real English and French speech, and instrumental music.
+voice_packages=(codec2-examples alsa-utils asterisk-core-sounds-fr-wav asc-music)
 set -euo pipefail
 packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc
     asterisk-core-sounds-fr asterisk-core-sounds-fr-wav)
 missing=()
-for package in "${packages[@]}"; do
+for package in "${packages[@]}" "${voice_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$package")
 done

@@ -95,7 +95,10 @@ def _draw_voice(axes, voice: Voice) -> None:
         axes.set_yticks(ticks or [round(float(np.nanmedian(voice.f0_hz)))])
         axes.yaxis.set_major_formatter(FuncFormatter(hz_tick))
         axes.yaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
-    axes.set_ylabel("Pitch (Hz)", fontsize=13, color=THEME_COLOUR)
+        axes.set_ylabel("Pitch (Hz)", fontsize=13, color=THEME_COLOUR)
+    else:  # no pitch scale to read: a sentence instead of an axis from 0 to 1 "Hz"
+        axes.set_yticks([])
+        axes.set_ylabel("No voice", fontsize=13, color=THEME_COLOUR)
     loud = np.isfinite(voice.intensity_db)
     if loud.any():
         twin = axes.twinx()

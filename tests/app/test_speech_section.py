@@ -30,6 +30,7 @@ from analysis.speech.whisper import Segment, Transcript, Word
 from models.catalog import get_spec
 from tests.analysis.speech.test_whisper import make_transcript
 from tests.conftest import require_model
+from tests.support.voices import syllables
 
 TIMEOUT = 120
 QUICK_S = 20  # far less than a blocked job would take: a run that waited for one times out
@@ -122,11 +123,9 @@ def fake_whisper(monkeypatch) -> SimpleNamespace:
 
 @pytest.fixture
 def voiced_wav(tmp_path) -> Path:
-    """6 s of a 150 Hz tone with harmonics: voiced for Praat, no model needed."""
-    t = np.arange(6 * 16_000) / 16_000
-    wave = sum(0.2 / k * np.sin(2 * np.pi * 150 * k * t) for k in range(1, 6))
+    """6 s of a synthesized voice: speech for Praat's measures, no model needed."""
     path = tmp_path / "voiced.wav"
-    soundfile.write(path, wave.astype(np.float32), 16_000)
+    soundfile.write(path, syllables(6.0), 16_000)
     return path
 
 
@@ -332,7 +331,7 @@ def test_silence_says_no_speech_found(tmp_path):
     at = settle(run_section(path))
     assert not at.exception and not at.error
     assert [i.value for i in at.info] == ["No speech found."]
-    assert "No voiced sound" in " ".join(c.value for c in at.caption)
+    assert "No voice found" in " ".join(c.value for c in at.caption)
 
 
 def test_a_clip_too_short_for_praat_says_so_in_one_sentence(tmp_path, fake_whisper):

@@ -27,7 +27,7 @@ import streamlit as st
 from analysis.errors import InputError
 from analysis.filenames import safe_stem
 from analysis.speech.languages import by_name, language_name
-from analysis.speech.voice import Voice, analyse_voice, voice_report
+from analysis.speech.voice import Voice, VoiceSettings, analyse_voice, voice_report
 from analysis.speech.whisper import (
     DEFAULT_MODEL,
     WHISPER_MODELS,
@@ -139,6 +139,8 @@ def _start_translation(clip, transcript_job: Job) -> Job:
 
 
 def _start_voice(clip, file_key: str, start_s: float, end_s: float) -> Job:
+    """Praat's pitch, intensity and formants of the range's speech (none for other sounds),
+    with the pitch range adapted to the speaker."""
     samples = _part(clip, start_s, end_s)
 
     def compute(progress: jobs.Progress) -> Voice:
@@ -148,21 +150,29 @@ def _start_voice(clip, file_key: str, start_s: float, end_s: float) -> Job:
     return jobs.start(key, "praat", "Measuring pitch and formants", "s", compute)
 
 
-def _start_report(clip, file_key: str, start_s: float, end_s: float) -> Job:
-    """The voice report of exactly the selected range; this session's previous one, whose
-    range is no longer shown, is stopped for this session."""
+def _start_report(clip, file_key: str, start_s: float, end_s: float) -> Job | None:
+    """The voice report of the speech in exactly the selected range, over the speaker's pitch
+    range that the pitch measures found; None when the range holds no voiced speech. This
+    session's previous report, whose range is no longer shown, is stopped for this session."""
     key = (file_key, "report", start_s, end_s)
     previous = st.session_state.get(REPORT_KEY)
     if previous is not None and previous != key and (job := jobs.board().get(previous)):
         jobs.stop([job])
+    voice = finished_voice(file_key, start_s, end_s)
+    part = None if voice is None else voice.between(start_s, end_s)
+    if part is None or not np.isfinite(part.f0_hz).any():
+        st.session_state[REPORT_KEY] = None
+        return None
     st.session_state[REPORT_KEY] = key
     samples = _part(clip, start_s, end_s)
+    settings = VoiceSettings().with_range(voice.pitch_floor_hz, voice.pitch_ceiling_hz)
+    speech_s = part.speech_s - start_s  # the report's times count from the range's start
     return jobs.start(
         key,
         "praat",
         "Measuring jitter, shimmer and harmonics-to-noise",
         "s",
-        lambda progress: voice_report(samples, clip.sample_rate),
+        lambda progress: voice_report(samples, clip.sample_rate, settings, speech_s),
     )
 
 

@@ -15,7 +15,7 @@ from analysis.speech.plot import render_speech_timeline
 from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
 from analysis.speech.transcript import heard_language
 from analysis.speech.trust import DOUBTFUL_WORD
-from analysis.speech.voice import Voice, VoiceReport
+from analysis.speech.voice import Voice, VoiceReport, VoiceSettings
 from analysis.speech.whisper import Transcript
 from ui.jobs import Job
 
@@ -198,17 +198,18 @@ def show_timeline(
 
 
 def show_voice(voice: Voice, report: VoiceReport | None, start_s: float, end_s: float) -> None:
-    """Praat's pitch, formants and (for at most a minute) voice report of the range."""
+    """Praat's pitch, formants and (for at most a minute) voice report of the range's voiced
+    speech; one sentence instead when there is none."""
     part = voice.between(start_s, end_s)
     summary = part.summary()
     if summary["median_hz"] is None:
-        st.caption("No voiced sound in this range: no pitch or formants to show.")
+        st.caption(_no_voice(part))
         return
     voiced = np.isfinite(part.f0_hz)
     formants = np.nanmedian(part.formants_hz[voiced], axis=0)
     measures = {
         "Median pitch": f"{summary['median_hz']:.0f} Hz",
-        "Pitch range": f"{summary['min_hz']:.0f}–{summary['max_hz']:.0f} Hz",
+        "Pitch range (5th–95th percentile)": f"{summary['p5_hz']:.0f}–{summary['p95_hz']:.0f} Hz",
         "Voiced": f"{summary['voiced_fraction']:.0%} of the range",
         **{
             f"F{k + 1} (median)": "–" if math.isnan(f) else f"{f:.0f} Hz"
@@ -225,10 +226,32 @@ def show_voice(voice: Voice, report: VoiceReport | None, start_s: float, end_s: 
         {"Measure": list(measures), "Value": list(measures.values())},
         hide_index=True,
     )
-    note = "Measured by Praat: pitch by autocorrelation, formants by Burg's method."
-    if end_s - start_s > MAX_REPORT_S:
+    st.caption(_how_measured(part, summary, end_s - start_s))
+
+
+def _no_voice(part: Voice) -> str:
+    """Why a range has no voice measures, in one sentence."""
+    if not part.has_speech:
+        return (
+            "No voice found: pitch, formants and the voice report are measured on speech "
+            "only, and the speech detector hears none here."
+        )
+    return "No voiced speech here (whispered or too short): no pitch or formants to show."
+
+
+def _how_measured(part: Voice, summary: dict, range_s: float) -> str:
+    """The caption under the measures: on what, and over which pitch range, Praat measured."""
+    first = VoiceSettings()  # the first pass's range
+    note = (
+        f"Measured by Praat on the {summary['speech_s']:.1f} s of speech in the range only. "
+        f"Pitch by autocorrelation, searched between {part.pitch_floor_hz:.0f} and "
+        f"{part.pitch_ceiling_hz:.0f} Hz: this speaker's range, found in a first pass over "
+        f"{first.pitch_floor_hz:.0f}–{first.pitch_ceiling_hz:.0f} Hz, so octave errors stay "
+        "out. Formants by Burg's method."
+    )
+    if range_s > MAX_REPORT_S:
         note += " Select at most a minute to see jitter, shimmer and harmonics-to-noise."
-    st.caption(note)
+    return note
 
 
 def _percent(value: float) -> str:
