@@ -14,7 +14,7 @@ const ZOOM_IDLE_MS = 300; // a wheel zoom is sent once the wheel rests this long
 const MINUS = "\u2212";
 const OFF_KEY = "percept.spectrogram.layersOff"; // layers turned off, kept in the browser
 const OFF_AT_FIRST = ["Formants", "Onsets"];
-const TRACK_COLOURS = { "Pitch (F0)": "#ffffff", F1: "#ff5252", F2: "#ffab40", F3: "#ffee58" };
+const TRACK_COLOURS = { "Pitch (F0)": "#76ff03", F1: "#ff5252", F2: "#ffab40", F3: "#ffee58" };
 const LANE_NAMES = { waveform: "Waveform", tags: "Sounds", words: "Words" };
 const views = new WeakMap();
 
