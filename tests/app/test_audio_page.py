@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import ui.device
 import ui.internals
 import ui.sections.sound
+import ui.sections.spectrogram_layers
 import ui.sections.speech
 import ui.sections.tags
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
@@ -601,3 +602,33 @@ def test_the_view_gets_lanes_and_peaks_and_a_zoom_its_own_hop(tags_calls):
                           "fmax_hz": 8000.0})  # fmt: skip
     caption = spectrogram_caption(at)
     assert "hop 1 = 0.062 ms fitted to this view: every sample" in caption  # 1600 samples
+
+
+def test_finished_speech_work_becomes_layers_and_a_failure_leaves_the_picture(
+    tags_calls, monkeypatch
+):
+    from analysis.speech.voice import Voice
+    from analysis.speech.whisper import Segment, Transcript, Word
+
+    times = np.arange(0.0, 2.0, 0.01)
+    f0 = np.where(times < 1.0, 220.0, np.nan)
+    voice = Voice(times, f0, np.full(times.size, -20.0), np.full((times.size, 3), 700.0))
+    words = (Word(0.2, 0.6, " hello", 0.9), Word(0.7, 1.1, " world", 0.8))
+    transcript = Transcript(
+        "whisper-tiny.en", "en", 1.0, 2.0, (Segment(0.2, 1.1, " hello world", words),),
+        np.zeros((0, 2)),
+    )  # fmt: skip
+    layers_module = ui.sections.spectrogram_layers
+    monkeypatch.setattr(layers_module, "finished_voice", lambda *args: voice)
+    monkeypatch.setattr(layers_module, "finished_transcript", lambda *args: transcript)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    layers = spectrogram(at)["layers"]
+    assert layers["words"] == [[0.2, 0.6, " hello"], [0.7, 1.1, " world"]]
+    pitch, *formants = layers["tracks"]
+    assert pitch["name"] == "Pitch (F0)" and [t["name"] for t in formants] == ["F1", "F2", "F3"]
+    assert pitch["hz"][0] == 220.0 and pitch["hz"][-1] is None  # unvoiced: no value
+
+    monkeypatch.setattr(layers_module, "finished_voice", lambda *args: 1 / 0)
+    control(at, "select_slider", "FFT size").set_value(1024).run()
+    assert not at.exception and len(images(at)) == 1  # the picture, without layers
+    assert any("layers" in c.value and "could not" in c.value for c in at.caption)

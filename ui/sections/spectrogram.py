@@ -10,6 +10,7 @@ the browser: they run nothing here.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from ui.sections.spectrogram_layers import view_layers
 from ui.spectrogram_view import Reset, ViewChange, pooled_levels, spectrogram_view
 from ui.state import remember
 
+LOG = logging.getLogger(__name__)
 # How many views were asked for on the spectrogram: each gets a time range slider of its own.
 VIEWS_ASKED = "_audio_views_asked"
 
@@ -195,15 +197,20 @@ def _show(
         picture = render_spectrogram(spec, db, image_format="jpeg", layout=layout, **options)
     shown = Shown(spec, db, options, settings, name, signal, clip.sample_rate, start_s, end_s)
     axes = plot_axes(spec, layout)
-    layers = view_layers(
-        file_key,
-        signal,
-        clip.sample_rate,
-        settings.channel,
-        (start_s, end_s),
-        spec.params,
-        layout.plot_size[0],
-    )
+    try:
+        layers = view_layers(
+            file_key,
+            signal,
+            clip.sample_rate,
+            settings.channel,
+            (start_s, end_s),
+            spec.params,
+            layout.plot_size[0],
+        )
+    except Exception:  # the picture still works without its layers
+        LOG.exception("spectrogram layers")
+        layers = None
+        st.caption("The layers over and under the spectrogram could not be drawn this time.")
     audio, audio_mime, audio_start_s = sound
     spectrogram_view(
         picture,

@@ -72,7 +72,7 @@ def view_layers(
         if transcript is None
         else tuple(
             Span(w.start, w.end, w.word)
-            for w in transcript.words()
+            for w in transcript.words
             if w.end > start_s and w.start < end_s
         )
     )

@@ -480,7 +480,8 @@ function createView(parent) {
     const [left, , plotWidth] = v.axes.plot;
     const clamped = Math.min(Math.max(x, left), left + plotWidth);
     const t = timeAt(v.axes, clamped);
-    const peaks = peaksAt(v.layers?.peaks, t);
+    const [low, high] = band(v.axes); // peaks off the picture (DC, a zoomed band) go unnamed
+    const peaks = peaksAt(v.layers?.peaks, t).filter((p) => p.hz >= low && p.hz <= high);
     drawSpectrum(v.slice, v.axes, v.levels, clamped, peaks);
     const named = peaks.slice(0, 5).map((p) => `${formatHz(p.hz)} ${noteName(p.hz)} (${formatDb(p.db)})`);
     v.peaksOut.textContent =
@@ -875,6 +876,7 @@ function drawSpectrum(canvas, axes, levels, x, peaks) {
   g.fillText(`${formatDb(top_db)}`, pad, pad + 10 * scale);
   g.fillText(`${formatDb(levels.floor_db)}`, pad, plotBottom - pad);
   g.fillStyle = "#d81b60";
+  const labelled = []; // boxes of the labels drawn: a label that would overlap one is left out
   for (const peak of peaks.slice(0, 5)) {
     const f = fractionOf(peak.hz);
     if (Number.isNaN(f)) continue;
@@ -884,7 +886,13 @@ function drawSpectrum(canvas, axes, levels, x, peaks) {
     g.arc(px, py, 3.5 * scale, 0, 2 * Math.PI);
     g.fill();
     const label = `${formatHz(peak.hz)} ${noteName(peak.hz)}`;
-    g.fillText(label, Math.min(px + 5 * scale, width - g.measureText(label).width), Math.max(py - 5 * scale, 12 * scale));
+    const lx = Math.min(px + 5 * scale, width - g.measureText(label).width);
+    const ly = Math.max(py - 5 * scale, 12 * scale);
+    const box = [lx, ly - 11 * scale, lx + g.measureText(label).width, ly];
+    const overlaps = labelled.some(([a, b, c, d]) => box[0] < c && box[2] > a && box[1] < d && box[3] > b);
+    if (overlaps) continue;
+    labelled.push(box);
+    g.fillText(label, lx, ly);
   }
 }
 
