@@ -204,7 +204,6 @@ def _show(
             clip.sample_rate,
             settings.channel,
             (start_s, end_s),
-            spec.params,
             layout.plot_size[0],
         )
     except Exception:  # the picture still works without its layers

@@ -11,8 +11,7 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.lanes import envelope, tag_spans, track_in_view
-from analysis.audio.peaks import Peaks, spectral_peaks
-from analysis.audio.stft import STFTParams
+from analysis.audio.peaks import Peaks, peak_params, spectral_peaks
 from ui.sections.speech import finished_transcript, finished_voice
 from ui.sections.tags import finished_tagging
 from ui.spectrogram_view import Layers, Span, Track
@@ -41,10 +40,9 @@ def _peaks(
     channel,
     start_s: float,
     end_s: float,
-    params: STFTParams,
 ) -> Peaks:
     times = start_s + (np.arange(PEAK_COLUMNS) + 0.5) / PEAK_COLUMNS * (end_s - start_s)
-    return spectral_peaks(_signal, rate, times, params)
+    return spectral_peaks(_signal, rate, times, peak_params(rate))
 
 
 def view_layers(
@@ -53,11 +51,11 @@ def view_layers(
     sample_rate: int,
     channel: int | None,
     view: tuple[float, float],
-    params: STFTParams,
     columns: int,
 ) -> Layers:
     """The layers of the view ``(start_s, end_s)`` of a file's ``signal`` (the channel or mix
-    shown), ``columns`` pixel columns wide, at the picture's STFT ``params``."""
+    shown), ``columns`` pixel columns wide. The spectral peaks have a window of their own
+    (:func:`~analysis.audio.peaks.peak_params`): an FFT-size step costs none."""
     start_s, end_s = view
     tracks: list[Track] = []
     voice = finished_voice(file_key, start_s, end_s)
@@ -87,5 +85,5 @@ def view_layers(
         words=words,
         tags=tags,
         waveform=_envelope(file_key, signal, sample_rate, channel, start_s, end_s, columns),
-        peaks=_peaks(file_key, signal, sample_rate, channel, start_s, end_s, params),
+        peaks=_peaks(file_key, signal, sample_rate, channel, start_s, end_s),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.audio.peaks import spectral_peaks
+from analysis.audio.peaks import peak_params, spectral_peaks
 from analysis.audio.stft import STFTParams
 from analysis.errors import InputError
 
@@ -46,3 +46,9 @@ def test_a_frame_past_the_end_is_zero_padded_and_bad_input_is_one_sentence():
     assert np.isnan(peaks.hz[1]).all()  # beyond the end: nothing
     with pytest.raises(InputError):
         spectral_peaks(np.zeros((2, 100), np.float32), rate, np.array([0.0]))
+
+
+@pytest.mark.parametrize(("rate", "n_fft"), [(8000, 512), (16000, 1024), (44100, 2048),
+                                             (192000, 8192)])  # fmt: skip
+def test_the_peaks_window_is_about_50_ms_whatever_the_picture(rate, n_fft):
+    assert peak_params(rate).n_fft == n_fft
