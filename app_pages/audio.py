@@ -7,6 +7,7 @@ import streamlit as st
 from analysis.audio.decode import AudioClip
 from analysis.errors import InputError
 from ui import device
+from ui.sections.music import show_music
 from ui.sections.sound import (
     BROWSER_PLAYABLE,
     decode,
@@ -116,5 +117,9 @@ except Exception as error:
     show_unexpected(error)
 try:
     show_speech(clip, start_s, end_s, file_key, range_key=range_key)
+except Exception as error:
+    show_unexpected(error)
+try:
+    show_music(clip, start_s, end_s, file_key)
 except Exception as error:
     show_unexpected(error)

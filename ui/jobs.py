@@ -86,6 +86,8 @@ KINDS = {
     "praat": Kind(threads=1, keep=24),  # a 30-minute Voice is ~9 MB
     "video": Kind(threads=1, keep=2),  # a video pass uses every core; its MP4 is large
     "batch": Kind(threads=2, keep=32),  # the thread only waits on Dask; tables are on disk
+    "music": Kind(threads=1, keep=16),  # librosa's features: ~4 MB for 10 minutes
+    "hpss": Kind(threads=1, keep=2),  # two WAVs of the separated parts: ~50 MB for 10 minutes
 }
 
 

@@ -1,11 +1,22 @@
-"""Command line: ``python -m analysis {spectrogram,detect,tags,transcribe,pitch,video} ...``."""
+"""Command line: ``python -m analysis COMMAND ...``: spectrogram, detect, pose, tags, transcribe,
+pitch, features, video, batch."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from analysis.commands import batch, detect, pitch, pose, spectrogram, tags, transcribe, video
+from analysis.commands import (
+    batch,
+    detect,
+    features,
+    pitch,
+    pose,
+    spectrogram,
+    tags,
+    transcribe,
+    video,
+)
 from analysis.errors import InputError
 from models.locate import MissingModelError
 
@@ -16,6 +27,7 @@ COMMANDS = {
     "tags": (tags, "tag the sound events heard in an audio file (YAMNet)"),
     "transcribe": (transcribe, "transcribe the speech in an audio file (Whisper)"),
     "pitch": (pitch, "measure pitch, intensity and formants of a voice (Praat)"),
+    "features": (features, "find tempo, beats, key, chords and notes in music (librosa)"),
     "video": (video, "detect, track and count what moves in a video"),
     "batch": (batch, "analyse a whole folder of pictures or sounds on a Dask cluster"),
 }

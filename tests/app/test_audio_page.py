@@ -621,6 +621,7 @@ def test_finished_speech_work_becomes_layers_and_a_failure_leaves_the_picture(
     layers_module = ui.sections.spectrogram_layers
     monkeypatch.setattr(layers_module, "finished_voice", lambda *args: voice)
     monkeypatch.setattr(layers_module, "finished_transcript", lambda *args: transcript)
+    monkeypatch.setattr(layers_module, "finished_music", lambda *args: None)
     at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
     layers = spectrogram(at)["layers"]
     assert layers["words"] == [[0.2, 0.6, " hello"], [0.7, 1.1, " world"]]
@@ -632,3 +633,28 @@ def test_finished_speech_work_becomes_layers_and_a_failure_leaves_the_picture(
     control(at, "select_slider", "FFT size").set_value(1024).run()
     assert not at.exception and len(images(at)) == 1  # the picture, without layers
     assert any("layers" in c.value and "could not" in c.value for c in at.caption)
+
+
+def test_finished_music_becomes_beats_chords_chroma_and_notes(tags_calls, monkeypatch):
+    from types import SimpleNamespace
+
+    from analysis.audio.harmony import Chord
+
+    times = np.arange(0.0, 2.0, 0.05)
+    music = SimpleNamespace(
+        beats_s=np.array([0.5, 1.0, 1.5, 2.5]),  # the last one after the view
+        onsets_s=np.array([0.5, 1.0]),
+        chords=[Chord(0.0, 1.0, "C"), Chord(1.0, 2.0, "G")],
+        chroma=np.eye(12, dtype=np.float32)[:, [0] * times.size],
+        chroma_times_s=times,
+        pitch=SimpleNamespace(times_s=times, f0_hz=np.full(times.size, 440.0)),
+    )
+    layers_module = ui.sections.spectrogram_layers
+    monkeypatch.setattr(layers_module, "finished_music", lambda *args: music)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    layers = spectrogram(at)["layers"]
+    assert layers["beats"] == [0.5, 1.0, 1.5] and layers["onsets"] == [0.5, 1.0]
+    assert layers["chords"] == [[0.0, 1.0, "C"], [1.0, 2.0, "G"]]
+    assert len(layers["chroma"]["values"]) == 12 and layers["chroma"]["values"][0][0] == 1.0
+    notes = next(t for t in layers["tracks"] if t["name"] == "Notes (pYIN)")
+    assert set(notes["hz"]) == {440.0}

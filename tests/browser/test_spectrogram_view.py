@@ -453,4 +453,13 @@ def test_a_click_on_a_lane_seeks_and_hover_names_the_word(layered):
     tags_box = tags.bounding_box()
     layered.mouse.move(tags_box["x"] + 10, tags_box["y"] + tags_box["height"] / 2)
     assert "sound “Sine wave”" in layered.locator(".sv-readout").inner_text()
+    chords = layered.locator(".sv-lane[data-lane='chords'] .sv-track").bounding_box()
+    layered.mouse.move(chords["x"] + chords["width"] * 0.75, chords["y"] + 5)
+    assert "chord “G”" in layered.locator(".sv-readout").inner_text()
+    chroma = layered.locator(".sv-lane[data-lane='chroma'] .sv-track").bounding_box()
+    layered.mouse.move(chroma["x"] + 20, chroma["y"] + chroma["height"] - 1)  # the lowest row
+    assert "note C 100%" in layered.locator(".sv-readout").inner_text()
+    beat = overlay_pixel(layered, PLOT[0] + PLOT[2] / 8, PLOT[1] + 5)  # a beat at 0.5 s
+    assert beat[3] > 200 and beat[2] > 200  # cyan, at the top of the plot
+    screenshot(layered, "spectrogram-view-lanes")
     expect_runs(layered, 1, 1)  # none of it ran the script

@@ -12,6 +12,7 @@ import streamlit as st
 
 from analysis.audio.lanes import envelope, tag_spans, track_in_view
 from analysis.audio.peaks import Peaks, peak_params, spectral_peaks
+from ui.sections.music import finished_music
 from ui.sections.speech import finished_transcript, finished_voice
 from ui.sections.tags import finished_tagging
 from ui.spectrogram_view import Layers, Span, Track
@@ -80,10 +81,33 @@ def view_layers(
         if tagging is None
         else tuple(Span(a, b, label) for a, b, label, _score in tag_spans(tagging, start_s, end_s))
     )
+    music = finished_music(file_key, start_s, end_s)
+    chords, beats, onsets, chroma = (), (), (), None
+    if music is not None:
+        if music.pitch is not None:
+            times, f0 = track_in_view(
+                music.pitch.times_s, music.pitch.f0_hz, start_s, end_s, max_points=2 * columns
+            )
+            tracks.append(Track("Notes (pYIN)", times, f0))
+        chords = tuple(
+            Span(c.start_s, c.end_s, c.name)
+            for c in music.chords
+            if c.end_s > start_s and c.start_s < end_s
+        )
+        inside = lambda times: tuple(float(t) for t in times if start_s <= t <= end_s)  # noqa: E731
+        beats, onsets = inside(music.beats_s), inside(music.onsets_s)
+        times, values = track_in_view(
+            music.chroma_times_s, music.chroma.T, start_s, end_s, max_points=columns
+        )
+        chroma = (times, values.T)
     return Layers(
         tracks=tuple(tracks),
         words=words,
         tags=tags,
+        chords=chords,
+        beats_s=beats,
+        onsets_s=onsets,
+        chroma=chroma,
         waveform=_envelope(file_key, signal, sample_rate, channel, start_s, end_s, columns),
         peaks=_peaks(file_key, signal, sample_rate, channel, start_s, end_s),
     )

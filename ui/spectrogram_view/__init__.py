@@ -84,16 +84,19 @@ class Layers:
     browser) and in lanes under it (waveform, tags, words), on the picture's time axis.
 
     ``waveform`` is the minimum and maximum of the sound in each plot column (values in
-    [-1, 1]); ``peaks`` the spectral peaks at moments across the view, which the spectrum
-    slice names and the measure tool snaps to.
+    [-1, 1]); ``chroma`` frame times (s) and their 12 pitch-class strengths (0–1, C first,
+    shape ``(12, frames)``); ``peaks`` the spectral peaks at moments across the view, which
+    the spectrum slice names and the measure tool snaps to.
     """
 
     tracks: tuple[Track, ...] = ()
     words: tuple[Span, ...] = ()
     tags: tuple[Span, ...] = ()
+    chords: tuple[Span, ...] = ()
     beats_s: tuple[float, ...] = ()
     onsets_s: tuple[float, ...] = ()
     waveform: tuple[np.ndarray, np.ndarray] | None = None
+    chroma: tuple[np.ndarray, np.ndarray] | None = None
     peaks: Peaks | None = None
 
 
@@ -180,6 +183,13 @@ def browser_layers(layers: Layers) -> dict[str, Any]:
         ],
         "words": spans(layers.words),
         "tags": spans(layers.tags),
+        "chords": spans(layers.chords),
+        "chroma": None
+        if layers.chroma is None
+        else {
+            "times": _numbers(layers.chroma[0], 3),
+            "values": [_numbers(row, 2) for row in layers.chroma[1]],
+        },
         "beats": [round(t, 3) for t in layers.beats_s],
         "onsets": [round(t, 3) for t in layers.onsets_s],
         "waveform": None

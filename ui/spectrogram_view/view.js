@@ -14,8 +14,13 @@ const ZOOM_IDLE_MS = 300; // a wheel zoom is sent once the wheel rests this long
 const MINUS = "\u2212";
 const OFF_KEY = "percept.spectrogram.layersOff"; // layers turned off, kept in the browser
 const OFF_AT_FIRST = ["Formants", "Onsets"];
-const TRACK_COLOURS = { "Pitch (F0)": "#76ff03", F1: "#ff5252", F2: "#ffab40", F3: "#ffee58" };
-const LANE_NAMES = { waveform: "Waveform", tags: "Sounds", words: "Words" };
+const TRACK_COLOURS = {
+  "Pitch (F0)": "#76ff03", "Notes (pYIN)": "#18ffff", F1: "#ff5252", F2: "#ffab40", F3: "#ffee58",
+};
+const LINE_TRACKS = ["Pitch (F0)", "Notes (pYIN)"]; // drawn as lines; formants as dots
+const LANE_NAMES = {
+  waveform: "Waveform", tags: "Sounds", words: "Words", chords: "Chords", chroma: "Chroma",
+};
 const views = new WeakMap();
 
 // --- the picture's axes, as Python sends them ----------------------------------------------
@@ -327,7 +332,7 @@ function createView(parent) {
     g.setLineDash([]);
     for (const track of v.layers.tracks) {
       if (v.off.has(groupOf(track.name))) continue;
-      const pitch = track.name === "Pitch (F0)";
+      const pitch = LINE_TRACKS.includes(track.name);
       const points = track.times.map((t, i) => [xOf(v.axes, t), track.hz[i] === null ? NaN : yOf(v.axes, track.hz[i])]);
       if (pitch) drawLine(g, points, "rgba(0,0,0,0.8)", 5);
       if (pitch) drawLine(g, points, TRACK_COLOURS[track.name], 2.5);
@@ -393,6 +398,8 @@ function createView(parent) {
     };
     if (v.layers.waveform) drawWaveform(lane("waveform"), v.layers.waveform);
     if (v.layers.tags.length) spans("tags", v.layers.tags);
+    if (v.layers.chords.length) spans("chords", v.layers.chords);
+    if (v.layers.chroma) drawChroma(lane("chroma"), v.layers.chroma, v.axes);
     if (v.layers.words.length) spans("words", v.layers.words);
   };
   const buildWordStrip = () => {
@@ -447,9 +454,16 @@ function createView(parent) {
     if (t === null) return;
     const lane = event.target.closest(".sv-lane").dataset.lane;
     const parts = [`t = ${t.toFixed(decimals())} s`];
-    const items = lane === "words" ? v.layers.words : lane === "tags" ? v.layers.tags : null;
+    const named = { words: "word", tags: "sound", chords: "chord" };
+    const items = { words: v.layers.words, tags: v.layers.tags, chords: v.layers.chords }[lane];
     const index = items ? spanAt(items, t) : -1;
-    if (index >= 0) parts.push(`${lane === "words" ? "word" : "sound"} “${items[index][2].trim()}”`);
+    if (index >= 0) parts.push(`${named[lane]} “${items[index][2].trim()}”`);
+    if (lane === "chroma") {
+      const rect = event.target.closest(".sv-lane").querySelector(".sv-track").getBoundingClientRect();
+      const pc = Math.min(11, Math.max(0, Math.floor((12 * (rect.bottom - event.clientY)) / rect.height)));
+      const strength = chromaAt(v.layers.chroma, t, pc);
+      parts.push(`note ${NOTES[pc]}${Number.isNaN(strength) ? "" : ` ${Math.round(100 * strength)}%`}`);
+    }
     v.readout.textContent = parts.join(" · ");
   });
   v.lanes.addEventListener("pointerleave", () => (v.readout.textContent = ""));
@@ -530,9 +544,10 @@ function createView(parent) {
     // What the shown layers have there: the pitch and its note, the word.
     const pixelSeconds = (4 * span()) / v.axes.plot[2];
     for (const track of v.layers?.tracks ?? []) {
-      if (track.name !== "Pitch (F0)" || v.off.has(track.name)) continue;
+      if (!LINE_TRACKS.includes(track.name) || v.off.has(track.name)) continue;
       const f0 = trackAt(track, t, pixelSeconds);
-      if (!Number.isNaN(f0)) parts.push(`pitch ${Math.round(f0)} Hz ${noteName(f0)}`);
+      const what = track.name === "Pitch (F0)" ? "pitch" : "note";
+      if (!Number.isNaN(f0)) parts.push(`${what} ${Math.round(f0)} Hz ${noteName(f0)}`);
     }
     const word = v.layers ? spanAt(v.layers.words, t) : -1;
     if (word >= 0) parts.push(`word “${v.layers.words[word][2].trim()}”`);
@@ -810,6 +825,38 @@ function drawWaveform(track, [low, high]) {
   low.forEach((a, i) => {
     const top = y(high[i]);
     g.fillRect(i, top, 1, Math.max(y(a) - top, 1));
+  });
+  track.append(canvas);
+}
+
+/** Strength (0–1) of pitch class `pc` in the chroma frame nearest time `t`; NaN if none. */
+function chromaAt(chroma, t, pc) {
+  let best = -1;
+  chroma.times.forEach((time, i) => {
+    if (best < 0 || Math.abs(time - t) < Math.abs(chroma.times[best] - t)) best = i;
+  });
+  return best < 0 || chroma.values[pc][best] === null ? NaN : chroma.values[pc][best];
+}
+
+/** The chroma lane: 12 rows (C at the bottom), each frame a column at its time, darker when
+ * stronger. */
+function drawChroma(track, chroma, axes) {
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(Math.round(axes.plot[2]), 1);
+  canvas.height = 12;
+  canvas.style.imageRendering = "pixelated";
+  const g = canvas.getContext("2d");
+  const span = axes.end_s - axes.start_s;
+  const { times, values } = chroma;
+  times.forEach((time, i) => {
+    const half = i + 1 < times.length ? (times[i + 1] - time) / 2 : i > 0 ? (time - times[i - 1]) / 2 : span / 2;
+    const x0 = ((time - half - axes.start_s) / span) * canvas.width;
+    const x1 = ((time + half - axes.start_s) / span) * canvas.width;
+    for (let pc = 0; pc < 12; pc++) {
+      const value = values[pc][i] ?? 0;
+      g.fillStyle = `rgba(94, 53, 177, ${value.toFixed(2)})`;
+      g.fillRect(x0, 11 - pc, Math.max(x1 - x0, 1), 1);
+    }
   });
   track.append(canvas);
 }

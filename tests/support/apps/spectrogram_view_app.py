@@ -5,7 +5,7 @@ Run by the tests and bench/bench_spectrogram_view.py only:
 ``?scale=linear`` (or mel) picks the frequency scale, ``?seconds=1800`` the tone's length,
 ``?tones=1000,1500`` the tones (Hz, each at 0.3 of full scale instead of the one at 0.5), and
 ``?layers=1`` adds layers: a pitch track on the first tone, words "one" to "four" (a second
-each) and a sound tag.
+each), a sound tag, chords C then G, a beat every half second and a chroma all C.
 The spectrogram is a fragment whose callback asks for a full run, as on the Audio page, and
 the page counts its runs and the fragment's.
 """
@@ -87,6 +87,9 @@ def layers(seconds: float, tones: tuple[float, ...], start_s: float, end_s: floa
         tracks=(Track("Pitch (F0)", times, pitch), Track("F1", times, pitch * 2)),
         words=tuple(Span(i, i + 0.9, f" {w}") for i, w in enumerate(WORDS) if i < seconds),
         tags=(Span(0.0, seconds, "Sine wave"),),
+        chords=(Span(0.0, seconds / 2, "C"), Span(seconds / 2, seconds, "G")),
+        beats_s=tuple(np.arange(0.0, seconds, 0.5)),
+        chroma=(times[::10], np.eye(12)[:, [0] * (times.size // 10 + (times.size % 10 > 0))]),
         waveform=envelope(signal, RATE, start_s=start_s, end_s=end_s, columns=columns),
         peaks=spectral_peaks(signal, RATE, peak_times, STFTParams(2048)),
     )
