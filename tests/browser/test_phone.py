@@ -97,8 +97,7 @@ def test_on_a_phone_the_tag_timeline_text_is_readable(phone, app_url, speech_wav
     timelines = [
         w
         for w, nw, nh in phone.evaluate(PICTURES_JS)
-        if nw == PHONE_SPECTROGRAM_LAYOUT.width
-        and nh != PHONE_SPECTROGRAM_LAYOUT.height
+        if nw == PHONE_SPECTROGRAM_LAYOUT.width and nh != PHONE_SPECTROGRAM_LAYOUT.height
     ]
     assert timelines
     assert smallest_text_css_px(PHONE_SPECTROGRAM_LAYOUT, timelines[0]) >= MIN_TEXT_CSS_PX

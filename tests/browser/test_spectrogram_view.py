@@ -424,12 +424,21 @@ def test_the_slice_names_the_peaks_under_the_pointer(layered):
 @pytest.mark.browser
 def test_the_word_said_is_highlighted_as_it_plays_and_a_word_plays_from_it(layered):
     layered.locator(".sv-play").click()
-    wait_for_audio(layered, "audio.currentTime > 1.2")
     now = layered.locator(".sv-words .sv-now")
-    expect(now).to_have_text("two")  # said from 1.0 to 1.9 s
-    expect(layered.locator(".sv-lane[data-lane='words'] .sv-now")).to_have_text("two")
-    wait_for_audio(layered, "audio.currentTime > 2.2")
-    expect(now).to_have_text("three")
+    lane_now = layered.locator(".sv-lane[data-lane='words'] .sv-now")
+    words = ("one", "two", "three", "four")  # each said from i to i + 0.9 s
+    for after in (1.2, 2.2):
+        wait_for_audio(layered, f"audio.currentTime > {after}")
+        layered.locator(".sv").press(" ")  # pause, and read the word said at that moment
+        layered.locator(".sv-play", has_text="▶ Play").wait_for()
+        said = audio_time(layered)
+        if said % 1 < 0.9:
+            expect(now).to_have_text(words[int(said)])
+            assert lane_now.inner_text() == words[int(said)]
+        else:  # between two words: none is highlighted
+            expect(now).to_have_count(0)
+        layered.locator(".sv").press(" ")  # play on
+    wait_for_audio(layered, "audio.currentTime > 2.3")
     screenshot(layered, "spectrogram-view-follow-along")
     layered.locator(".sv").press(" ")  # pause
     layered.locator(".sv-words span", has_text="four").click()  # plays from "four"

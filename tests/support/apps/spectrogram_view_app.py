@@ -17,11 +17,11 @@ import streamlit as st
 
 from analysis.audio.axes import PlotAxes, plot_axes
 from analysis.audio.decode import to_wav_bytes
-from analysis.audio.lanes import envelope
+from analysis.audio.lanes import envelope, track_in_view
 from analysis.audio.peaks import spectral_peaks
 from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import spectrogram, to_db
-from analysis.audio.stft import STFTParams
+from analysis.audio.stft import STFTParams, view_hop
 from analysis.figures import SPECTROGRAM_LAYOUT
 from ui.spectrogram_view import (
     Layers,
@@ -60,8 +60,9 @@ def view(
     """Picture, sound, axes and levels of a time range, cached as the Audio page caches them."""
     tone = half_scale_tone(seconds, tones)
     columns, rows = SPECTROGRAM_LAYOUT.plot_size
+    hop = view_hop(2048, round((end_s - start_s) * RATE), columns)  # sharp, as on the page
     spec = spectrogram(
-        tone, RATE, STFTParams(2048), scale=scale, start_s=start_s, end_s=end_s,
+        tone, RATE, STFTParams(2048, hop), scale=scale, start_s=start_s, end_s=end_s,
         max_columns=columns, max_rows=rows,
     )  # fmt: skip
     db, peak_db = to_db(spec.power, db_range=DB_RANGE)
@@ -82,6 +83,7 @@ def layers(seconds: float, tones: tuple[float, ...], start_s: float, end_s: floa
     pitch = np.full(times.size, tones[0] if tones else TONE_HZ)
     pitch[(times > 1.9) & (times < 2.1)] = np.nan  # an unvoiced gap
     columns = SPECTROGRAM_LAYOUT.plot_size[0]
+    times, pitch = track_in_view(times, pitch, start_s, end_s, max_points=2 * columns)
     peak_times = start_s + (np.arange(120) + 0.5) / 120 * (end_s - start_s)
     return Layers(
         tracks=(Track("Pitch (F0)", times, pitch), Track("F1", times, pitch * 2)),
