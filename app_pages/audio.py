@@ -6,11 +6,13 @@ import streamlit as st
 
 from analysis.audio.decode import AudioClip
 from analysis.errors import InputError
+from ui import device
 from ui.sections.music import show_music
 from ui.sections.sound import (
     BROWSER_PLAYABLE,
     decode,
     encoding_name,
+    facts_line,
     format_duration,
     playable,
     sample_clip,
@@ -44,10 +46,12 @@ try:
         kept = kept_file(
             "audio_upload",
             lambda key: st.file_uploader(
-                "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF",
+                "Drop an audio file here: WAV, FLAC, OGG, Opus, MP3 or AIFF, or a video for "
+                "its soundtrack",
                 # No type filter: Streamlit would drop a wrong file without a word, where the
                 # decoder says what is wrong with it.
-                help="Any sample rate and number of channels; other kinds of file are refused.",
+                help="Any sample rate and number of channels; a video (MP4, MOV, WebM, AVI…) "
+                "is analysed by its sound; other kinds of file are refused.",
                 key=key,
             ),
         )
@@ -84,12 +88,20 @@ if clip is None:
     st.stop()
 
 st.text(name)  # text, not markdown: a user's file name
-facts = st.columns(5)
-facts[0].metric("Duration", format_duration(clip.duration))
-facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
-facts[2].metric("Channels", clip.channels)
-facts[3].metric("Format", clip.format)
-facts[4].metric("Encoding", encoding_name(clip.subtype))
+if device.is_phone():  # one line, so the spectrogram starts on the first screen
+    st.caption(facts_line(clip))
+else:
+    facts = st.columns(5)
+    facts[0].metric("Duration", format_duration(clip.duration))
+    facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
+    facts[2].metric("Channels", clip.channels)
+    facts[3].metric("Format", clip.format)
+    facts[4].metric("Encoding", encoding_name(clip.subtype))
+if clip.from_video:
+    st.info(
+        "This is a video: the page analyses its soundtrack. Its pictures are on the Video page.",
+        icon=":material/movie:",
+    )
 for warning in clip.warnings:
     st.warning(warning)
 

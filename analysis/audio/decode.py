@@ -50,6 +50,8 @@ class AudioClip:
         Encoding, e.g. ``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ``"VORBIS"``, ``"OPUS"``.
     warnings : tuple of str
         One-sentence notes for the user (e.g. non-finite samples replaced by 0).
+    from_video : bool
+        The soundtrack of a video (:func:`analysis.audio.soundtrack.load_soundtrack`).
     """
 
     samples: np.ndarray
@@ -57,6 +59,7 @@ class AudioClip:
     format: str
     subtype: str
     warnings: tuple[str, ...] = ()
+    from_video: bool = False
 
     @property
     def duration(self) -> float:

@@ -94,6 +94,13 @@ def frame_count(n_samples: int, hop_length: int) -> int:
     return 1 + n_samples // hop_length
 
 
+def view_hop(win_length: int, n_samples: int, columns: int) -> int:
+    """The hop (samples) that gives each of ``columns`` pixel columns a frame of its own over
+    ``n_samples``: a quarter of the window (the usual overlap) on long views, less on
+    zoomed ones, down to one sample (the signal's own resolution)."""
+    return max(1, min(win_length // 4, n_samples // max(columns, 1)))
+
+
 def fft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:
     """Centre frequency of each FFT bin, Hz, shape ``(n_fft // 2 + 1,)``."""
     return np.fft.rfftfreq(n_fft, 1.0 / sample_rate)

@@ -16,9 +16,10 @@ from streamlit.testing.v1 import AppTest
 import ui.device
 import ui.internals
 import ui.sections.sound
+import ui.sections.spectrogram_layers
 import ui.sections.speech
 import ui.sections.tags
-from analysis.figures import PHONE_SPECTROGRAM_LAYOUT
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 
 PAGE = "../../app_pages/audio.py"
 TIMEOUT = 60
@@ -83,7 +84,8 @@ def facts(at: AppTest) -> dict[str, str]:
 
 
 def images(at: AppTest) -> list:
-    """The pictures shown: the interactive spectrogram, then st.image's (the waveform...)."""
+    """The pictures shown: the interactive spectrogram (its waveform a lane in it), then
+    st.image's."""
     return [*at.get("bidi_component"), *at.get("image")]
 
 
@@ -120,7 +122,7 @@ def control(at: AppTest, kind: str, label: str):
 
 
 def shows_result(at: AppTest) -> bool:
-    return not at.exception and not at.error and len(images(at)) == 2  # spectrogram + waveform
+    return not at.exception and not at.error and len(images(at)) == 1  # the spectrogram
 
 
 def test_empty_page_invites_a_file(tags_calls):
@@ -176,10 +178,10 @@ def test_fft_size_and_other_controls_change_the_picture(tags_calls):
     first = spectrogram(at)["picture"]
     control(at, "select_slider", "FFT size").set_value(512).run()
     assert "frames of 512 samples" in spectrogram_caption(at)
-    assert "hop 128" in spectrogram_caption(at) and "31.2 Hz per bin" in spectrogram_caption(at)
+    assert "hop 64" in spectrogram_caption(at) and "31.2 Hz per bin" in spectrogram_caption(at)
     assert spectrogram(at)["picture"] != first
-    control(at, "select_slider", "Hop length").set_value(64).run()
-    assert "hop 64" in spectrogram_caption(at)
+    control(at, "select_slider", "Hop length").set_value(32).run()
+    assert "hop 32" in spectrogram_caption(at) and "fitted" not in spectrogram_caption(at)
     control(at, "select_slider", "Window length").set_value(256).run()
     assert "window of 256" in spectrogram_caption(at)
     control(at, "selectbox", "Window shape").set_value("blackman").run()
@@ -354,10 +356,10 @@ def test_file_names_are_shown_literally_never_as_markup(tags_calls):
 def test_the_decoder_gets_the_plain_file_name(tags_calls, monkeypatch):
     """Markdown escaping is the page's, where it shows the name (show_input_error)."""
     names = []
-    load = ui.sections.sound.load_audio
+    load = ui.sections.sound.load_media
     monkeypatch.setattr(
         ui.sections.sound,
-        "load_audio",
+        "load_media",
         lambda data, name: names.append(name) or load(data, name=name),
     )
     at = upload(open_page(), "[a]_b*.wav", wav(tone(hz=1234.5), 16000))  # in no cache yet
@@ -550,4 +552,109 @@ def test_a_zoom_survives_a_run_the_browser_asked_for_before_it(tags_calls):
     assert not at.exception
     at.run()
     assert control(at, "slider", "Time range").value == (1.0, 2.0)
-    assert spectrogram_caption(at).endswith("over 1.00 s, showing 100 Hz – 3 kHz")
+    assert "over 1.00 s, showing 100 Hz – 3 kHz" in spectrogram_caption(at)
+
+
+def test_on_a_phone_the_facts_are_one_line(tags_calls, monkeypatch):
+    monkeypatch.setattr(ui.device, "is_phone", lambda: True)
+    at = upload(open_page(), "stereo.wav", wav(tone(seconds=2.0, channels=2), 16000))
+    assert shows_result(at) and not at.metric  # no stack of five tiles above the picture
+    assert "2.0 s · 16,000 Hz · stereo · WAV, 16-bit PCM" in [c.value for c in at.caption]
+
+
+def test_the_channel_selector_names_the_mix(tags_calls):
+    at = upload(open_page(), "stereo.wav", wav(tone(seconds=1.0, channels=2), 16000))
+    channel = control(at, "selectbox", "Channel")
+    assert channel.value == "mix" and channel.format_func(channel.value) == "mix of all channels"
+    channel.set_value(1).run()
+    assert shows_result(at)
+
+
+def test_a_video_is_analysed_by_its_soundtrack_and_says_so(tags_calls):
+    from tests.support.corpus import VIDEO_CASES
+
+    case = next(c for c in VIDEO_CASES if c.id == "video-mp4")
+    at = upload(open_page(), case.name, case.make(), case.mime)
+    assert shows_result(at), [e.value for e in at.error]
+    assert any("analyses its soundtrack" in i.value for i in at.info)
+    assert facts(at)["Format"] == "MP4" and facts(at)["Encoding"] == "AAC"
+
+
+def test_a_video_without_sound_is_one_sentence(tags_calls):
+    from tests.support.corpus import VIDEO_CASES
+
+    case = next(c for c in VIDEO_CASES if c.id == "video-avi")
+    at = upload(open_page(), case.name, case.make(), case.mime)
+    assert not images(at) and len(at.error) == 1
+    assert at.error[0].value == "“clip.avi” is a video without sound: there is nothing to hear."
+
+
+def test_the_view_gets_lanes_and_peaks_and_a_zoom_its_own_hop(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    layers = spectrogram(at)["layers"]
+    low, high = layers["waveform"]
+    assert len(low) == SPECTROGRAM_LAYOUT.plot_size[0]  # a value a pixel column
+    assert max(high) == pytest.approx(0.5, abs=0.01)  # the tone's amplitude
+    assert layers["peaks"]["hz"][10][0] == pytest.approx(1000.0, abs=0.5)
+    # 4 s at 16 kHz over 996 columns: a hop of 64 samples, not the quarter window's 512.
+    assert "hop 64 = 4 ms fitted to this view: a frame per column" in spectrogram_caption(at)
+    send_view_change(at, {"kind": "zoom", "start_s": 1.0, "end_s": 1.1, "fmin_hz": 20.0,
+                          "fmax_hz": 8000.0})  # fmt: skip
+    caption = spectrogram_caption(at)
+    assert "hop 1 = 0.062 ms fitted to this view: every sample" in caption  # 1600 samples
+
+
+def test_finished_speech_work_becomes_layers_and_a_failure_leaves_the_picture(
+    tags_calls, monkeypatch
+):
+    from analysis.speech.voice import Voice
+    from analysis.speech.whisper import Segment, Transcript, Word
+
+    times = np.arange(0.0, 2.0, 0.01)
+    f0 = np.where(times < 1.0, 220.0, np.nan)
+    voice = Voice(times, f0, np.full(times.size, -20.0), np.full((times.size, 3), 700.0))
+    words = (Word(0.2, 0.6, " hello", 0.9), Word(0.7, 1.1, " world", 0.8))
+    transcript = Transcript(
+        "whisper-tiny.en", "en", 1.0, 2.0, (Segment(0.2, 1.1, " hello world", words),),
+        np.zeros((0, 2)),
+    )  # fmt: skip
+    layers_module = ui.sections.spectrogram_layers
+    monkeypatch.setattr(layers_module, "finished_voice", lambda *args: voice)
+    monkeypatch.setattr(layers_module, "finished_transcript", lambda *args: transcript)
+    monkeypatch.setattr(layers_module, "finished_music", lambda *args: None)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    layers = spectrogram(at)["layers"]
+    assert layers["words"] == [[0.2, 0.6, " hello"], [0.7, 1.1, " world"]]
+    pitch, *formants = layers["tracks"]
+    assert pitch["name"] == "Pitch (F0)" and [t["name"] for t in formants] == ["F1", "F2", "F3"]
+    assert pitch["hz"][0] == 220.0 and pitch["hz"][-1] is None  # unvoiced: no value
+
+    monkeypatch.setattr(layers_module, "finished_voice", lambda *args: 1 / 0)
+    control(at, "select_slider", "FFT size").set_value(1024).run()
+    assert not at.exception and len(images(at)) == 1  # the picture, without layers
+    assert any("layers" in c.value and "could not" in c.value for c in at.caption)
+
+
+def test_finished_music_becomes_beats_chords_chroma_and_notes(tags_calls, monkeypatch):
+    from types import SimpleNamespace
+
+    from analysis.audio.harmony import Chord
+
+    times = np.arange(0.0, 2.0, 0.05)
+    music = SimpleNamespace(
+        beats_s=np.array([0.5, 1.0, 1.5, 2.5]),  # the last one after the view
+        onsets_s=np.array([0.5, 1.0]),
+        chords=[Chord(0.0, 1.0, "C"), Chord(1.0, 2.0, "G")],
+        chroma=np.eye(12, dtype=np.float32)[:, [0] * times.size],
+        chroma_times_s=times,
+        pitch=SimpleNamespace(times_s=times, f0_hz=np.full(times.size, 440.0)),
+    )
+    layers_module = ui.sections.spectrogram_layers
+    monkeypatch.setattr(layers_module, "finished_music", lambda *args: music)
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=2.0), 16000))
+    layers = spectrogram(at)["layers"]
+    assert layers["beats"] == [0.5, 1.0, 1.5] and layers["onsets"] == [0.5, 1.0]
+    assert layers["chords"] == [[0.0, 1.0, "C"], [1.0, 2.0, "G"]]
+    assert len(layers["chroma"]["values"]) == 12 and layers["chroma"]["values"][0][0] == 1.0
+    notes = next(t for t in layers["tracks"] if t["name"] == "Notes (pYIN)")
+    assert set(notes["hz"]) == {440.0}

@@ -330,3 +330,145 @@ def test_hovering_the_tone_reads_about_1000_hz(browser, harness_url, scale):
     assert seconds == pytest.approx(SECONDS / 2, abs=0.01)
     screenshot(page, f"spectrogram-view-hover-{scale}")
     page.close()
+
+
+# --- layers, lanes, measure, slice, follow-along (the harness with ?layers=1) ---------------
+
+PAIR = "?tones=1000,1500&layers=1"  # 1 kHz and 1.5 kHz, a perfect fifth apart
+
+
+@pytest.fixture
+def layered(browser, harness_url: str):
+    """A fresh tab on the harness with the tone pair and its layers."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(harness_url + PAIR)
+    wait_for_picture(page)
+    page.locator(".sv-lane[data-lane='words']").wait_for()
+    yield page
+    context.close()
+
+
+def y_of(hz: float) -> float:
+    """Picture y of a frequency on the harness's log scale (20 Hz to 11025 Hz)."""
+    view = PlotAxes(0.0, SECONDS, 20.0, RATE_HZ / 2, "log", PLOT, IMAGE)
+    return float(view.y_of(hz))
+
+
+RATE_HZ = 22050
+
+
+def overlay_pixel(page, x: float, y: float) -> list[int]:
+    """RGBA of the layers' canvas at picture pixel (x, y)."""
+    return page.locator(".sv-overlay").evaluate(
+        f"c => Array.from(c.getContext('2d').getImageData({round(x)}, {round(y)}, 1, 1).data)"
+    )
+
+
+@pytest.mark.browser
+def test_the_measure_tool_reads_a_fifth_as_702_cents(layered):
+    layered.locator(".sv-measure").click()
+    x0, x1 = PLOT[0] + PLOT[2] / 4, PLOT[0] + PLOT[2] / 2  # 1 s to 2 s
+    layered.mouse.move(*to_screen(layered, x0, y_of(1000) + 2))  # a little off the lines:
+    layered.mouse.down()  # the edges snap to the peaks
+    layered.mouse.move(*to_screen(layered, x1, y_of(1500) - 2), steps=6)
+    layered.mouse.up()
+    text = layered.locator(".sv-measured").inner_text()
+    screenshot(layered, "spectrogram-view-measure")
+    assert "Δt 1.000 s (1000.0 ms)" in text and "1/Δt 1.00 Hz = 60.0 BPM" in text
+    assert "f1 1000 Hz B5 (peak)" in text and "f2 1500 Hz F♯6 (peak)" in text
+    assert "Δf 500 Hz" in text and "7.02 semitones = 702 cents: a perfect fifth" in text
+    assert not layered.get_by_text(re.compile(r"^Received zoom")).count()  # nothing was sent
+    assert layered.locator(".sv-box").is_visible()  # the measured box stays
+    layered.locator(".sv").press("Escape")
+    assert layered.locator(".sv-measured").is_hidden()
+
+
+@pytest.mark.browser
+def test_the_pitch_layer_is_drawn_and_toggles_in_the_browser(layered):
+    x = PLOT[0] + PLOT[2] / 8  # 0.5 s, on the pitch track at 1 kHz
+    on = overlay_pixel(layered, x, y_of(1000))
+    assert on[3] > 200 and on[1] > 200 and on[2] < 100  # lime green, opaque
+    screenshot(layered, "spectrogram-view-pitch-on")
+    toggle = layered.locator("input[data-layer='Pitch (F0)']")
+    toggle.uncheck()
+    assert overlay_pixel(layered, x, y_of(1000))[3] == 0  # gone, no server run
+    screenshot(layered, "spectrogram-view-pitch-off")
+    formants = layered.locator("input[data-layer='Formants']")
+    assert not formants.is_checked()  # off at first
+    formants.check()
+    assert overlay_pixel(layered, x, y_of(2000))[3] > 200  # F1 drawn at twice the pitch
+    layered.reload()  # the choice is remembered in the browser
+    wait_for_picture(layered)
+    layered.locator("input[data-layer='Pitch (F0)']").wait_for()
+    assert not layered.locator("input[data-layer='Pitch (F0)']").is_checked()
+    expect_runs(layered, 1, 1)
+
+
+@pytest.mark.browser
+def test_the_slice_names_the_peaks_under_the_pointer(layered):
+    layered.locator(".sv-slice-toggle").click()
+    assert "(playhead)" in layered.locator(".sv-peaks").inner_text()
+    layered.mouse.move(*to_screen(layered, PLOT[0] + PLOT[2] * 0.6, PLOT[1] + 100))
+    text = layered.locator(".sv-peaks").inner_text()
+    screenshot(layered, "spectrogram-view-slice")
+    assert text.startswith("Spectrum at 2.4") and "(pointer)" in text
+    assert "1000 Hz B5 (−10 dB)" in text and "1500 Hz F♯6 (−10 dB)" in text
+    drawn = layered.locator(".sv-slice").evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v > 0)"
+    )
+    assert drawn
+
+
+@pytest.mark.browser
+def test_the_word_said_is_highlighted_as_it_plays_and_a_word_plays_from_it(layered):
+    layered.locator(".sv-play").click()
+    now = layered.locator(".sv-words .sv-now")
+    lane_now = layered.locator(".sv-lane[data-lane='words'] .sv-now")
+    words = ("one", "two", "three", "four")  # each said from i to i + 0.9 s
+    for after in (1.2, 2.2):
+        wait_for_audio(layered, f"audio.currentTime > {after}")
+        layered.locator(".sv").press(" ")  # pause, and read the word said at that moment
+        layered.locator(".sv-play", has_text="▶ Play").wait_for()
+        said = audio_time(layered)
+        if said % 1 < 0.9:
+            expect(now).to_have_text(words[int(said)])
+            assert lane_now.inner_text() == words[int(said)]
+        else:  # between two words: none is highlighted
+            expect(now).to_have_count(0)
+        layered.locator(".sv").press(" ")  # play on
+    wait_for_audio(layered, "audio.currentTime > 2.3")
+    screenshot(layered, "spectrogram-view-follow-along")
+    layered.locator(".sv").press(" ")  # pause
+    layered.locator(".sv-words span", has_text="four").click()  # plays from "four"
+    wait_for_audio(layered, "!audio.paused && audio.currentTime >= 3.0")
+    expect(now).to_have_text("four")
+    # The playhead crosses the lanes: at the same x as over the picture.
+    lane_left = layered.locator(".sv-lanehead").evaluate("e => parseFloat(e.style.left)")
+    picture_left = layered.locator(".sv-playhead").evaluate("e => parseFloat(e.style.left)")
+    assert lane_left == pytest.approx(picture_left, abs=0.5)
+
+
+@pytest.mark.browser
+def test_a_click_on_a_lane_seeks_and_hover_names_the_word(layered):
+    lane = layered.locator(".sv-lane[data-lane='words'] .sv-track")
+    box = lane.bounding_box()
+    layered.mouse.move(box["x"] + box["width"] * 0.625, box["y"] + box["height"] / 2)
+    assert "word “three”" in layered.locator(".sv-readout").inner_text()
+    layered.mouse.click(box["x"] + box["width"] * 0.625, box["y"] + box["height"] / 2)
+    assert audio_time(layered) == pytest.approx(2.5, abs=0.02)
+    tags = layered.locator(".sv-lane[data-lane='tags'] .sv-track")
+    tags_box = tags.bounding_box()
+    layered.mouse.move(tags_box["x"] + 10, tags_box["y"] + tags_box["height"] / 2)
+    assert "sound “Sine wave”" in layered.locator(".sv-readout").inner_text()
+    chords = layered.locator(".sv-lane[data-lane='chords'] .sv-track").bounding_box()
+    layered.mouse.move(chords["x"] + chords["width"] * 0.75, chords["y"] + 5)
+    assert "chord “G”" in layered.locator(".sv-readout").inner_text()
+    chroma = layered.locator(".sv-lane[data-lane='chroma'] .sv-track").bounding_box()
+    layered.mouse.move(chroma["x"] + 20, chroma["y"] + chroma["height"] - 1)  # the lowest row
+    assert "note C 100%" in layered.locator(".sv-readout").inner_text()
+    beat = overlay_pixel(layered, PLOT[0] + PLOT[2] / 8, PLOT[1] + 5)  # a beat at 0.5 s
+    assert beat[3] > 200 and beat[2] > 200  # cyan, at the top of the plot
+    screenshot(layered, "spectrogram-view-lanes")
+    expect_runs(layered, 1, 1)  # none of it ran the script

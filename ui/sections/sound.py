@@ -13,7 +13,8 @@ import re
 import numpy as np
 import streamlit as st
 
-from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.decode import AudioClip, demo_clip, to_wav_bytes
+from analysis.audio.soundtrack import load_media
 
 LOG = logging.getLogger(__name__)
 # Containers a browser's <audio> element plays as they are; others are converted to WAV.
@@ -43,8 +44,9 @@ UNEXPECTED = "Something went wrong while analysing this audio; try another file 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
-    """The decoded clip, shared by every session that opens the same content."""
-    return load_audio(_data, name=name)
+    """The decoded clip (a sound, or a video's soundtrack), shared by every session that opens
+    the same content."""
+    return load_media(_data, name=name)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -92,6 +94,15 @@ def format_duration(seconds: float) -> str:
         return f"{seconds:.3g} s" if seconds < 1 else f"{seconds:.1f} s"
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes)}:{rest:04.1f} min"
+
+
+def facts_line(clip: AudioClip) -> str:
+    """The facts in one line, for a phone: "12.3 s · 44,100 Hz · stereo · WAV, 16-bit PCM"."""
+    channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
+    return (
+        f"{format_duration(clip.duration)} · {clip.sample_rate:,} Hz · {channels} · "
+        f"{clip.format}, {encoding_name(clip.subtype)}"
+    )
 
 
 def encoding_name(subtype: str) -> str:

@@ -10,6 +10,7 @@ the browser: they run nothing here.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -19,23 +20,20 @@ import streamlit as st
 
 from analysis.audio.axes import PlotAxes, plot_axes
 from analysis.audio.decode import AudioClip
-from analysis.audio.render import render_spectrogram, render_waveform
+from analysis.audio.render import render_spectrogram
 from analysis.audio.spectrogram import Cancelled, Spectrogram, is_silent, spectrogram, to_db
-from analysis.audio.stft import STFTParams
+from analysis.audio.stft import STFTParams, view_hop
 from analysis.errors import InputError
-from analysis.figures import (
-    PHONE_SPECTROGRAM_LAYOUT,
-    PHONE_WAVEFORM_LAYOUT,
-    SPECTROGRAM_LAYOUT,
-    WAVEFORM_LAYOUT,
-)
+from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from ui import device, internals
 from ui.sections.sound import show_unexpected
 from ui.sections.spectrogram_controls import REFERENCES, Settings, spectrogram_controls
 from ui.sections.spectrogram_downloads import Shown, show_downloads
+from ui.sections.spectrogram_layers import view_layers
 from ui.spectrogram_view import Reset, ViewChange, pooled_levels, spectrogram_view
 from ui.state import remember
 
+LOG = logging.getLogger(__name__)
 # How many views were asked for on the spectrogram: each gets a time range slider of its own.
 VIEWS_ASKED = "_audio_views_asked"
 
@@ -88,23 +86,6 @@ def compute_spectrogram(
         cancelled=_cancelled,
         fmin_hz=fmin_hz,
         fmax_hz=fmax_hz,
-    )
-
-
-@st.cache_data(max_entries=24, show_spinner=False)
-def waveform_picture(
-    file_key: str,
-    _signal: np.ndarray,
-    sample_rate: int,
-    channel: int | None,
-    start_s: float,
-    end_s: float,
-    phone: bool,
-) -> bytes:
-    first, last = round(start_s * sample_rate), round(end_s * sample_rate)
-    layout = PHONE_WAVEFORM_LAYOUT if phone else WAVEFORM_LAYOUT
-    return render_waveform(
-        _signal[first:last], sample_rate, start_s=start_s, layout=layout, image_format="jpeg"
     )
 
 
@@ -216,6 +197,19 @@ def _show(
         picture = render_spectrogram(spec, db, image_format="jpeg", layout=layout, **options)
     shown = Shown(spec, db, options, settings, name, signal, clip.sample_rate, start_s, end_s)
     axes = plot_axes(spec, layout)
+    try:
+        layers = view_layers(
+            file_key,
+            signal,
+            clip.sample_rate,
+            settings.channel,
+            (start_s, end_s),
+            layout.plot_size[0],
+        )
+    except Exception:  # the picture still works without its layers
+        LOG.exception("spectrogram layers")
+        layers = None
+        st.caption("The layers over and under the spectrogram could not be drawn this time.")
     audio, audio_mime, audio_start_s = sound
     spectrogram_view(
         picture,
@@ -226,11 +220,16 @@ def _show(
         audio_mime=audio_mime,
         audio_start_s=audio_start_s,
         levels=pooled_levels(spec, db),
+        layers=layers,
         on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
     )
     zoomed = st.session_state.get(_band_key(file_key)) is not None
     shown_band = (axes.fmin_hz, axes.fmax_hz) if zoomed else None
-    st.caption(spectrogram_caption(spec, clip.sample_rate, end_s - start_s, shown_band))
+    st.caption(
+        spectrogram_caption(
+            spec, clip.sample_rate, end_s - start_s, shown_band, auto_hop=settings.hop == "auto"
+        )
+    )
     if is_silent(spec.power):
         st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
@@ -238,8 +237,6 @@ def _show(
             f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
             "past it, into the sound around it or zero padding beyond the file's ends."
         )
-    channel = settings.channel
-    st.image(waveform_picture(file_key, signal, clip.sample_rate, channel, start_s, end_s, phone))
     show_downloads(shown)
 
 
@@ -257,6 +254,11 @@ def _in_db(
     band_key = _band_key(file_key)
     band = st.session_state.get(band_key)  # a box's frequency band, Hz; None: all of it
     s = settings
+    hop = s.hop_length
+    if hop is None:  # auto: a frame for every pixel column of this view (sharp zooms)
+        columns = (PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT).plot_size[0]
+        samples = round((end_s - start_s) * clip.sample_rate)
+        hop = view_hop(s.win_length or s.n_fft, samples, columns)
     try:
         spec = compute_spectrogram(
             file_key,
@@ -266,7 +268,7 @@ def _in_db(
             start_s,
             end_s,
             s.n_fft,
-            s.hop_length,
+            hop,
             s.win_length,
             s.window,
             s.scale,
@@ -296,16 +298,28 @@ def format_hz(hz: float) -> str:
 
 
 def spectrogram_caption(
-    spec: Spectrogram, sample_rate: int, seconds: float, band: tuple[float, float] | None = None
+    spec: Spectrogram,
+    sample_rate: int,
+    seconds: float,
+    band: tuple[float, float] | None = None,
+    *,
+    auto_hop: bool = False,
 ) -> str:
-    """What the picture shows and how it was computed; ``band``: the zoomed band (Hz)."""
+    """What the picture shows and how it was computed; ``band``: the zoomed band (Hz);
+    ``auto_hop``: the hop was chosen for the view (:func:`analysis.audio.stft.view_hop`)."""
     p = spec.params
     hop_ms = 1000 * p.hop_length / sample_rate
     rows, columns = spec.power.shape
+    overlap = max(0.0, 1 - p.hop_length / p.win_length)
+    fitted = ""
+    if auto_hop and p.hop_length < p.win_length // 4:  # a zoom: sharp, not stretched
+        fitted = " fitted to this view: a frame per column"
+        if p.hop_length == 1:
+            fitted = " fitted to this view: every sample, the signal's own resolution"
     caption = (
         f"{spec.frames:,} frames of {p.n_fft} samples ({sample_rate / p.n_fft:.1f} Hz per bin, "
-        f"{p.window} window of {p.win_length}, hop {p.hop_length} = {hop_ms:.1f} ms), "
-        f"shown as {columns} columns × {rows} rows over {seconds:.2f} s"
+        f"{p.window} window of {p.win_length}, hop {p.hop_length} = {hop_ms:.2g} ms{fitted}, "
+        f"{overlap:.0%} overlap), shown as {columns} columns × {rows} rows over {seconds:.2f} s"
     )
     if band is not None:
         caption += f", showing {format_hz(band[0])} – {format_hz(band[1])}"

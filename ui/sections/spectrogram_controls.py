@@ -91,12 +91,14 @@ def _channel(clip: AudioClip) -> int | None:
     """The channel to show (None: their mix), chosen when there are several."""
     if clip.channels == 1:
         return None
-    return st.selectbox(
+    # "mix", not None: a select box shows None as "Choose an option", as if nothing were chosen.
+    chosen = st.selectbox(
         "Channel",
-        [None, *range(clip.channels)],
-        format_func=lambda c: "mix of all channels" if c is None else f"channel {c + 1}",
-        key=remember(f"audio_channel_{clip.channels}", None),
+        ["mix", *range(clip.channels)],
+        format_func=lambda c: "mix of all channels" if c == "mix" else f"channel {c + 1}",
+        key=remember(f"audio_channel_{clip.channels}", "mix"),
     )
+    return None if chosen == "mix" else chosen
 
 
 def _advanced(scale: str) -> tuple[int | str, int | str, str, int, str]:

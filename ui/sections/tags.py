@@ -50,6 +50,12 @@ def timeline_picture(
     return render_tag_timeline(_tagging, start_s, end_s, layout)
 
 
+def finished_tagging(file_key: str) -> Tagging | None:
+    """The tags this session has already seen of ``file_key``, for other views of the page
+    (the spectrogram's lane); None if there are none yet. Starts nothing."""
+    return st.session_state.get(f"_tagging_{file_key}")
+
+
 def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
     """Render the tags for ``clip`` (an ``analysis.audio.decode.AudioClip``) between two times (s).
 
@@ -70,6 +76,7 @@ def show_tags(clip, start_s: float, end_s: float, file_key: str) -> None:
         st.error("Sound-event tagging failed on this file; the rest of the page still works.")
         return
 
+    st.session_state[f"_tagging_{file_key}"] = tagging  # for finished_tagging
     in_range = tagging.between(start_s, end_s)
     top = in_range.top(TOP_LABELS)
     where = (

@@ -27,6 +27,7 @@ import numpy as np
 import streamlit as st
 
 from analysis.audio.axes import PlotAxes, rows_bottom
+from analysis.audio.peaks import Peaks
 from analysis.audio.spectrogram import Spectrogram
 from ui.internals import media_url
 
@@ -56,6 +57,47 @@ class Levels:
     floor_db: float
     step_db: float
     bottom: float = 0.0
+
+
+@dataclass(frozen=True)
+class Track:
+    """A frequency over time drawn over the picture (pitch, a formant): ``times`` (s) and
+    ``hz``, NaN where there is none."""
+
+    name: str
+    times: np.ndarray
+    hz: np.ndarray
+
+
+@dataclass(frozen=True)
+class Span:
+    """Something named between two times (s): a word, a sound tag, a chord."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Layers:
+    """What the view draws over its picture (tracks, markers; each one toggled in the
+    browser) and in lanes under it (waveform, tags, words), on the picture's time axis.
+
+    ``waveform`` is the minimum and maximum of the sound in each plot column (values in
+    [-1, 1]); ``chroma`` frame times (s) and their 12 pitch-class strengths (0–1, C first,
+    shape ``(12, frames)``); ``peaks`` the spectral peaks at moments across the view, which
+    the spectrum slice names and the measure tool snaps to.
+    """
+
+    tracks: tuple[Track, ...] = ()
+    words: tuple[Span, ...] = ()
+    tags: tuple[Span, ...] = ()
+    chords: tuple[Span, ...] = ()
+    beats_s: tuple[float, ...] = ()
+    onsets_s: tuple[float, ...] = ()
+    waveform: tuple[np.ndarray, np.ndarray] | None = None
+    chroma: tuple[np.ndarray, np.ndarray] | None = None
+    peaks: Peaks | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +166,45 @@ def browser_levels(levels: Levels) -> dict[str, Any]:
     }
 
 
+def _numbers(values: np.ndarray, decimals: int) -> list[float | None]:
+    """Rounded numbers for JSON, None for NaN (JSON has no NaN)."""
+    rounded = np.round(np.asarray(values, dtype=np.float64), decimals)
+    return [None if np.isnan(x) else float(x) for x in rounded.ravel()]
+
+
+def browser_layers(layers: Layers) -> dict[str, Any]:
+    """The layers as view.js reads them: plain lists, None for NaN."""
+    spans = lambda items: [[round(x.start_s, 3), round(x.end_s, 3), x.text] for x in items]  # noqa: E731
+    peaks = layers.peaks
+    return {
+        "tracks": [
+            {"name": t.name, "times": _numbers(t.times, 3), "hz": _numbers(t.hz, 1)}
+            for t in layers.tracks
+        ],
+        "words": spans(layers.words),
+        "tags": spans(layers.tags),
+        "chords": spans(layers.chords),
+        "chroma": None
+        if layers.chroma is None
+        else {
+            "times": _numbers(layers.chroma[0], 3),
+            "values": [_numbers(row, 2) for row in layers.chroma[1]],
+        },
+        "beats": [round(t, 3) for t in layers.beats_s],
+        "onsets": [round(t, 3) for t in layers.onsets_s],
+        "waveform": None
+        if layers.waveform is None
+        else [_numbers(layers.waveform[0], 3), _numbers(layers.waveform[1], 3)],
+        "peaks": None
+        if peaks is None
+        else {
+            "times": _numbers(peaks.times_s, 4),
+            "hz": [_numbers(row, 2) for row in peaks.hz],
+            "db": [_numbers(row, 1) for row in peaks.db],
+        },
+    }
+
+
 def _change(value: Any) -> ViewChange | None:
     """The component's trigger value as a ViewChange (None for anything malformed)."""
     if not isinstance(value, dict):
@@ -151,6 +232,7 @@ def spectrogram_view(
     audio_mime: str = "audio/wav",
     audio_start_s: float | None = None,
     levels: Levels | None = None,
+    layers: Layers | None = None,
     on_change: Callable[[ViewChange], None] | None = None,
 ) -> ViewChange | None:
     """Show the spectrogram ``picture`` with its playback, playhead, zoom box and readout.
@@ -173,7 +255,10 @@ def spectrogram_view(
         Time in the file of the audio's first sample, seconds; default ``view.start_s``
         (the audio is the view's time range).
     levels : Levels, optional
-        dB values for the readout (see :func:`pooled_levels`); without them it omits dB.
+        dB values for the readout and the spectrum slice (see :func:`pooled_levels`);
+        without them both omit dB.
+    layers : Layers, optional
+        Tracks and markers over the picture and lanes under it.
     on_change : callable, optional
         Called with the change before the run it causes, as a widget's callback is: set the
         state the new view comes from there, and that run draws it (no second run).
@@ -189,6 +274,7 @@ def spectrogram_view(
         "audio_start_s": view.start_s if audio_start_s is None else audio_start_s,
         "axes": browser_axes(view),
         "levels": None if levels is None else browser_levels(levels),
+        "layers": browser_layers(layers or Layers()),
     }
 
     def report() -> None:  # the trigger is only reported with a callback, so always one
