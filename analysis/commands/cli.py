@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {spectrogram,detect,tags,transcribe,pitch,video} ...``."""
+"""Command line: ``python -m analysis COMMAND ...``, one command per analysis (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,16 @@ COMMANDS = {
 }
 
 
+def heading() -> str:
+    """The ``--help`` heading, made from the registered commands so it never leaves one out."""
+    return (
+        f"Percept on the command line, {len(COMMANDS)} commands: {', '.join(COMMANDS)}. "
+        "Run `python -m analysis COMMAND --help` for one command's options."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=heading())
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():
         module.add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
