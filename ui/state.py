@@ -5,8 +5,8 @@ widget: going Audio → Vision → Audio, or switching the sound source to "Try 
 back, would reset everything. A presenter must never have to upload again, so each page
 keeps its own copy in the session:
 
-- ``remember(key, default)`` for a control: pass the returned key to the widget, without
-  ``value=`` / ``index=``, and its value comes back when the widget is drawn again.
+- ``remember(key, default)`` for a control: pass the returned key to the widget, and the
+  same default as its ``value=`` / ``index=``; its value comes back when it is drawn again.
 - ``kept_file(slot, draw)`` for a file from an uploader, camera or microphone:
   the last one stays loaded until the person removes it or drops another.
 """
@@ -27,8 +27,10 @@ _FILES = "_kept_files"
 def remember(key: str, default: Any) -> str:
     """The widget key ``key``, its value restored from earlier runs (else ``default``).
 
-    Call it just before drawing the widget, every run; the widget must not also get a
-    ``value=`` or ``index=``.
+    Call it just before drawing the widget, every run, and give the widget ``default`` as
+    its own ``value=`` / ``index=`` too: a browser that draws the widget before it hears the
+    remembered value (a click during the page's first run) shows the widget's own default
+    and sends it back, so a slider left without one would start at its minimum.
     """
     values = st.session_state.setdefault(_VALUES, {})
     if key in st.session_state:  # the widget was drawn last run: its value is the truth
