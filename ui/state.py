@@ -91,8 +91,16 @@ def hand_over_file(
     digest = hashlib.sha256(data).hexdigest()[:24]
     st.session_state.setdefault(_FILES, {})[slot] = KeptFile(name, data, digest, f"given-{digest}")
     if source is not None:
-        key, value = source
-        st.session_state.setdefault(_VALUES, {})[key] = value
+        preset(*source)
+
+
+def preset(key: str, value: Any) -> None:
+    """Set the remembered control ``key`` of another page: it shows ``value`` when drawn next.
+
+    Call it from a page where that control is not drawn (Home's "Try it").
+    """
+    st.session_state.setdefault(_VALUES, {})[key] = value
+    st.session_state[key] = value  # wins over whatever the widget held when last drawn
 
 
 def forget_file(slot: str) -> None:

@@ -183,9 +183,7 @@ def missing_model_note(spec: ModelSpec) -> None:
     that fetches them (wrapped, so a narrow column never cuts it)."""
     absent = [f.names[0] for f in spec.files if find_file(f) is None]
     present = [f.names[0] for f in spec.files if find_file(f) is not None]
-    st.markdown(
-        f"**{spec.title}** would add {ADDS.get(spec.task, spec.task)}. {spec.description}"
-    )
+    st.markdown(f"**{spec.title}** would add {ADDS.get(spec.task, spec.task)}. {spec.description}")
     st.caption(
         f"Missing: {', '.join(absent)}"
         + (f" ({', '.join(present)} is already here)." if present else ".")
