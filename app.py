@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.state import open_link
+
 # An emoji favicon is drawn in the browser; a Material one would be fetched from Google.
 st.set_page_config(page_title="Percept", page_icon="🔍", layout="wide")
 
@@ -20,4 +22,5 @@ navigation = st.navigation(
         page("batch", "Batch", "folder_open", url_path="batch"),
     ]
 )
+open_link()  # ?w=<id>: this session's work, kept on the server (see README, "Links")
 navigation.run()
