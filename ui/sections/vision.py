@@ -82,8 +82,9 @@ def prepare(load: Callable[[], np.ndarray]) -> Picture:
 
 
 # cache_resource, not cache_data: sharing avoids pickling and copying a decoded photo on every
-# slider move. Few entries: a 50 MP photo takes 150 MB.
-@st.cache_resource(max_entries=8, ttl="1h", show_spinner="Decoding the picture…")
+# slider move. Few entries, and not for long: a 50 MP photo takes 150 MB, and a picture comes
+# back in a second from its kept bytes (the runs on it stay cached apart, small).
+@st.cache_resource(max_entries=3, ttl="15m", show_spinner="Decoding the picture…")
 def uploaded_picture(key: str, _data: bytes) -> Picture:
     """The picture for content hash ``key`` (``_data`` is not hashed again)."""
     return prepare(lambda: decode_image(_data))
