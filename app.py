@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui.memory import return_freed_memory
+from ui.memory import release_closed_sessions_every, return_freed_memory
 from ui.state import open_link
 
 return_freed_memory()  # once per process is enough; cheap to repeat
+release_closed_sessions_every(30.0)  # one thread per server
 
 # An emoji favicon is drawn in the browser; a Material one would be fetched from Google.
 st.set_page_config(page_title="Percept", page_icon="🔍", layout="wide")

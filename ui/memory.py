@@ -5,6 +5,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import threading
+import time
+
+import streamlit as st
+
+from ui.internals import release_closed_sessions
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +31,27 @@ def return_freed_memory() -> bool:
     except (OSError, AttributeError, TypeError):
         log.info("mallopt is not available: memory is returned as the allocator decides")
         return False
+
+
+def release_closed_sessions_every(seconds: float = 30.0) -> threading.Thread:
+    """Start, once per server, a thread that frees closed sessions' data every ``seconds``
+    (see :func:`ui.internals.release_closed_sessions`): an idle server gives it back too."""
+    return _janitor(seconds)
+
+
+@st.cache_resource(show_spinner=False)
+def _janitor(seconds: float) -> threading.Thread:
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                released = release_closed_sessions()
+            except Exception:  # never let the thread die: the next round may work
+                log.exception("releasing closed sessions failed")
+                continue
+            if released:
+                log.info("released %d closed session(s)", released)
+
+    thread = threading.Thread(target=loop, name="percept-release-sessions", daemon=True)
+    thread.start()
+    return thread
