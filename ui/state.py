@@ -24,7 +24,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.store import StoreSettings, WorkStore, new_id
+from ui.store import StoreSettings, WorkStore, digest_of, new_id
 
 _VALUES = "_remembered_values"
 _FILES = "_kept_files"
@@ -66,7 +66,7 @@ def open_link() -> str | None:
             values.update(saved.values)
             files = st.session_state.setdefault(_FILES, {})
             for slot, (name, data) in saved.files.items():
-                digest = hashlib.sha256(data).hexdigest()[:24]
+                digest = digest_of(data)
                 files[slot] = KeptFile(name, data, digest, f"link-{digest}")
             st.session_state[_SAVED] = _snapshot()
     if st.query_params.get("w") != link:
@@ -88,7 +88,8 @@ def _save() -> None:
     snapshot = _snapshot()
     if st.session_state.get(_SAVED) == snapshot:
         return
-    files = {slot: (f.name, f.data) for slot, f in st.session_state.get(_FILES, {}).items()}
+    kept = st.session_state.get(_FILES, {})
+    files = {slot: (f.name, f.digest, f.data) for slot, f in kept.items()}
     store.save(link, snapshot[0], files)
     st.session_state[_SAVED] = snapshot
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 128 random bits
+DIGEST = re.compile(r"[0-9a-f]{24}")  # a kept file's name: the start of its sha256, hex
 STATE = "state.json"
 FILES = "files"
 
@@ -62,7 +63,8 @@ def new_id() -> str:
 
 
 def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    """What names a kept file: the start of its sha256 (as ``ui.state.KeptFile.digest``)."""
+    return hashlib.sha256(data).hexdigest()[:24]
 
 
 def encode_value(value: Any) -> Any:
@@ -89,10 +91,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
+            out.write(data)  # no fsync: a server's restart keeps the page cache, and an
+        os.replace(temporary, path)  # fsync of a long recording would hold its page up
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -130,8 +130,12 @@ class WorkStore:
         os.utime(folder / STATE)  # used now: its age counts from here
         return saved
 
-    def save(self, link: str, values: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> None:
-        """Keep ``values`` (those JSON can hold) and ``files`` as ``link``'s work."""
+    def save(
+        self, link: str, values: dict[str, Any], files: dict[str, tuple[str, str, bytes]]
+    ) -> None:
+        """Keep ``values`` (those JSON can hold) and ``files`` (slot → name, digest of the
+        bytes as :func:`digest_of` gives it, bytes) as ``link``'s work; a file already kept
+        is not written again."""
         folder = self.folder(link)
         if folder is None:
             raise ValueError("not a link id")
@@ -142,10 +146,9 @@ class WorkStore:
                 encoded[key] = encode_value(value)
             except TypeError:
                 continue  # not kept: the control starts at its default after a reload
-        for slot, (name, data) in files.items():
-            if len(data) > self.settings.budget_bytes // 4:
+        for slot, (name, digest, data) in files.items():
+            if len(data) > self.settings.budget_bytes // 4 or not DIGEST.fullmatch(digest):
                 continue  # too large to keep: a reload asks for the file again
-            digest = digest_of(data)
             if not (folder / FILES / digest).is_file():
                 write_atomically(folder / FILES / digest, data)
             named[slot] = (name, digest)

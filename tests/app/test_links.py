@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.support.corpus import png
 from ui.state import LINK_GONE
-from ui.store import ID, STATE, StoreSettings, WorkStore, new_id
+from ui.store import ID, STATE, StoreSettings, WorkStore, digest_of, new_id
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 VISION = "../../app_pages/vision.py"
@@ -25,6 +25,10 @@ def store(tmp_path, monkeypatch) -> WorkStore:
     return WorkStore(StoreSettings(tmp_path, budget_bytes=10 * 2**20))
 
 
+def kept(name: str, data: bytes) -> tuple[str, str, bytes]:
+    return name, digest_of(data), data
+
+
 def test_ids_are_128_random_bits_and_nothing_else_names_a_folder(store):
     ids = {new_id() for _ in range(1000)}
     assert len(ids) == 1000 and all(ID.fullmatch(i) for i in ids)
@@ -35,7 +39,7 @@ def test_ids_are_128_random_bits_and_nothing_else_names_a_folder(store):
 def test_a_link_keeps_values_and_files_and_another_id_sees_none_of_them(store):
     first, second = new_id(), new_id()
     store.save(first, {"zoom": (1.5, 3.0), "model": "haar", "classes": ["face"]}, {
-        "upload": ("my photo.png", b"secret bytes"),
+        "upload": ("my photo.png", digest_of(b"secret bytes"), b"secret bytes"),
     })  # fmt: skip
     saved = store.load(first)
     assert saved.values == {"zoom": (1.5, 3.0), "model": "haar", "classes": ["face"]}
@@ -56,7 +60,7 @@ def test_values_json_cannot_hold_are_left_out_not_fatal(store):
 def test_expired_links_are_gone_and_the_budget_drops_the_oldest_first(store, tmp_path):
     old, mid, new = new_id(), new_id(), new_id()
     for age, link in ((3000, old), (2000, mid), (1000, new)):
-        store.save(link, {}, {"f": ("f.bin", os.urandom(2 * 2**20))})
+        store.save(link, {}, {"f": kept("f.bin", os.urandom(2 * 2**20))})
         stamp = time.time() - age
         os.utime(tmp_path / link / STATE, (stamp, stamp))
     expiring = WorkStore(StoreSettings(tmp_path, 10 * 2**20, max_age_s=2500))
@@ -65,17 +69,19 @@ def test_expired_links_are_gone_and_the_budget_drops_the_oldest_first(store, tmp
     tight.prune()  # two links of 2 MB do not fit in 2.5 MB: the older goes
     assert not (tmp_path / mid).exists() and tight.load(new) is not None
     # A file larger than a quarter of the budget is not kept at all: the disk never fills.
-    tight.save(new, {}, {"f": ("big.bin", os.urandom(2**20))})
+    tight.save(new, {}, {"f": kept("big.bin", os.urandom(2**20))})
     assert tight.load(new).files == {}
 
 
 def test_a_write_cut_short_is_never_half_read(store, tmp_path):
     link = new_id()
-    store.save(link, {"a": 1}, {"f": ("f.bin", b"complete")})
+    store.save(link, {"a": 1}, {"f": kept("f.bin", b"complete")})
     (tmp_path / link / ".partial-x").write_bytes(b"half of a newer state")  # killed mid-write
     assert store.load(link).values == {"a": 1}
     damaged = next((tmp_path / link / "files").iterdir())
     damaged.write_bytes(b"compl")  # a disk that lost the end of a file
+    assert store.load(link).files == {}
+    store.save(link, {}, {"f": ("evil", "../../" + new_id(), b"x")})  # no path from a digest
     assert store.load(link).files == {}
     (tmp_path / link / STATE).write_text('{"values": {"a"')  # a torn state file
     assert store.load(link) is None
