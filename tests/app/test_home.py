@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.support.webrtc_apptest import webrtc_without_server
 from ui.sections.home import SPEECH, STREET_VIDEO
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
@@ -69,6 +70,13 @@ def test_try_it_opens_audio_with_a_speech_clip(no_model_files):
     else:
         assert at.radio(key="audio_source").value == "Try a sample"
     assert at.metric[0].value.endswith("s")  # the clip's duration: it was decoded
+
+
+def test_try_it_opens_live_where_the_camera_starts(no_model_files, monkeypatch):
+    webrtc_without_server(monkeypatch)
+    at = app()
+    at.button(key="home_try_live").click().run()
+    assert not at.exception and at.title[0].value == "Live"
 
 
 @pytest.mark.slow

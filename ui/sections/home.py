@@ -47,7 +47,7 @@ class Card:
     page: str  # "audio", "vision", …: the file app_pages/<page>.py and its URL path
     title: str
     text: str
-    try_label: str | None  # None: the page needs the person's own input (camera, folder)
+    try_label: str | None  # None: the page needs the person's own files (Batch)
 
 
 CARDS = (
@@ -79,7 +79,7 @@ CARDS = (
         ":material/videocam: Live",
         "Turn on the camera to see objects detected as they move, or the microphone for a "
         "scrolling spectrogram, a level meter and live sound tags.",
-        None,
+        "Try it with your camera",  # the browser asks for the camera when it starts
     ),
     Card(
         "batch",
