@@ -18,6 +18,7 @@ and files back, and with them the results the server's caches hold for them.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from typing import Any
 import streamlit as st
 
 from ui.store import StoreSettings, WorkStore, digest_of, new_id
+
+log = logging.getLogger(__name__)
 
 _VALUES = "_remembered_values"
 _FILES = "_kept_files"
@@ -90,7 +93,10 @@ def _save() -> None:
         return
     kept = st.session_state.get(_FILES, {})
     files = {slot: (f.name, f.digest, f.data) for slot, f in kept.items()}
-    store.save(link, snapshot[0], files)
+    try:
+        store.save(link, snapshot[0], files)
+    except OSError as error:  # a full or read-only disk: the page works on, unsaved
+        log.warning("could not keep the work of a link: %s", error)
     st.session_state[_SAVED] = snapshot
 
 

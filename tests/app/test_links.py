@@ -126,3 +126,11 @@ def test_an_unknown_or_malformed_link_is_an_empty_page_with_one_sentence(store):
         assert "cat.png" not in " ".join(t.value for t in at.text)
         assert at.slider(key="vision_confidence").value == pytest.approx(0.25)
         assert link_of(at) != asked and ID.fullmatch(link_of(at))  # a fresh link of its own
+
+
+def test_a_disk_that_refuses_writes_leaves_the_page_working(tmp_path, monkeypatch):
+    (tmp_path / "a file").write_text("not a folder")
+    monkeypatch.setenv("PERCEPT_LINKS_DIR", str(tmp_path / "a file" / "links"))
+    at = page_with_a_picture()  # every save fails: no folder can be made there
+    assert not at.exception and not at.error
+    assert at.slider(key="vision_confidence").value == pytest.approx(0.6)
