@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import skimage.data
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.support.corpus import png
@@ -101,10 +102,11 @@ def page_with_a_picture() -> AppTest:
     return at
 
 
-def test_the_link_in_a_new_session_shows_the_same_file_and_settings(store):
+def test_the_link_in_a_new_session_after_a_restart_shows_the_same_file_and_settings(store):
     first = page_with_a_picture()
     link = link_of(first)
     assert ID.fullmatch(link)
+    st.cache_resource.clear()  # as after a server restart: only the disk remembers
     again = AppTest.from_file(VISION, default_timeout=60)
     again.query_params["w"] = link
     again.run()
