@@ -139,8 +139,9 @@ class WorkStore:
         folder = self.folder(link)
         if folder is None:
             raise ValueError("not a link id")
+        new = not (folder / STATE).is_file()
         (folder / FILES).mkdir(parents=True, exist_ok=True)
-        encoded, named = {}, {}
+        encoded, named, wrote = {}, {}, False
         for key, value in values.items():
             try:
                 encoded[key] = encode_value(value)
@@ -151,6 +152,7 @@ class WorkStore:
                 continue  # too large to keep: a reload asks for the file again
             if not (folder / FILES / digest).is_file():
                 write_atomically(folder / FILES / digest, data)
+                wrote = True
             named[slot] = (name, digest)
         state = json.dumps({"values": encoded, "files": named}).encode()
         write_atomically(folder / STATE, state)
@@ -158,7 +160,8 @@ class WorkStore:
         for stale in (folder / FILES).iterdir():
             if stale.name not in used:
                 stale.unlink(missing_ok=True)
-        self.prune()
+        if wrote or new:  # not on a control change: that must stay cheap
+            self.prune()
 
     def prune(self) -> None:
         """Drop expired links, then the least recently used until under the byte budget."""
