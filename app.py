@@ -2,6 +2,12 @@
 
 import streamlit as st
 
+from ui.memory import release_closed_sessions_every, return_freed_memory
+from ui.state import open_link
+
+return_freed_memory()  # once per process is enough; cheap to repeat
+release_closed_sessions_every(30.0)  # one thread per server
+
 # An emoji favicon is drawn in the browser; a Material one would be fetched from Google.
 st.set_page_config(page_title="Percept", page_icon="🔍", layout="wide")
 
@@ -20,4 +26,5 @@ navigation = st.navigation(
         page("batch", "Batch", "folder_open", url_path="batch"),
     ]
 )
+open_link()  # ?w=<id>: this session's work, kept on the server (see README, "Links")
 navigation.run()

@@ -1,66 +1,50 @@
-"""Home: what Percept does and where to start."""
+"""Home: what each page does, a picture of it at work, and a one-click example."""
 
 import streamlit as st
-from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
+
+from ui.sections.home import CARDS, Card, load_sample, picture, what_more_shows
 
 
-def link(page: str, url_path: str, label: str) -> None:
-    """Link to another page; run on its own (no st.navigation) the page is a plain URL."""
+def link(card: Card) -> None:
+    """Link to the card's page; run on its own (no st.navigation) the page is a plain URL."""
+    label = f"Open the {card.page} page"
     try:
-        st.page_link(page, label=label, icon=":material/arrow_forward:")
+        st.page_link(f"app_pages/{card.page}.py", label=label, icon=":material/arrow_forward:")
     except StreamlitPageNotFoundError:
-        st.markdown(f"[{label}](/{url_path})")
+        st.markdown(f"[{label}](/{card.page})")
+
+
+def try_it(card: Card) -> None:
+    """The button that opens the card's page with its sample loaded and analysed."""
+    if st.button(card.try_label, key=f"home_try_{card.page}", type="primary"):
+        load_sample(card.page)
+        try:
+            st.switch_page(f"app_pages/{card.page}.py")
+        except StreamlitAPIException:  # the page run on its own, without the app's navigation
+            st.markdown(f"Sample loaded: [open the {card.page} page](/{card.page})")
 
 
 st.title("Percept")
 st.write(
     "Drop in a sound, a picture or a video, or turn on a camera or microphone, and see what "
-    "deep learning and signal processing find in it."
+    "deep learning and signal processing find in it. Each picture below was made by this app "
+    "just now, from samples that need no download."
 )
 
-CARDS = [
-    (
-        ":material/graphic_eq: Audio",
-        "Upload or record a sound and explore its spectrogram: play it with a moving playhead, "
-        "drag a box to zoom, hover to read time, pitch and level. YAMNet tags what is heard, "
-        "and when; Whisper writes down what is said and Praat measures the voice.",
-        "app_pages/audio.py",
-        "audio",
-    ),
-    (
-        ":material/image_search: Vision",
-        "Upload a photo, take a snapshot or bring your own ONNX or Caffe model, and move the "
-        "confidence slider: boxes, masks and skeletons follow at once. Download the picture "
-        "and the detections as a table (CSV) or JSON.",
-        "app_pages/vision.py",
-        "vision",
-    ),
-    (
-        ":material/movie: Video",
-        "Drop a video: every object is detected and tracked, crossings of a line are counted, "
-        "and the soundtrack's spectrogram and sound tags sit on the same timeline.",
-        "app_pages/video.py",
-        "video",
-    ),
-    (
-        ":material/videocam: Live",
-        "Turn on the camera to see objects detected as they move, or the microphone for a "
-        "scrolling spectrogram, a level meter and live sound tags.",
-        "app_pages/live.py",
-        "live",
-    ),
-    (
-        ":material/folder_open: Batch",
-        "Point at a whole folder of pictures or sounds: it is analysed on every core (or a "
-        "Dask cluster) into tables, charts and a report; it resumes where it stopped.",
-        "app_pages/batch.py",
-        "batch",
-    ),
-]
-
 for row in (CARDS[:3], CARDS[3:]):
-    for column, (title, text, page, url_path) in zip(st.columns(3), row, strict=False):
+    for column, card in zip(st.columns(3), row, strict=False):
         with column, st.container(border=True):
-            st.subheader(title)
-            st.write(text)
-            link(page, url_path, f"Open the {url_path} page")
+            st.subheader(card.title)
+            with st.spinner("Making an example…"):
+                shown = picture(card.page)
+            if shown is not None:
+                jpeg, caption = shown
+                st.image(jpeg, caption=caption, width="stretch")
+            st.write(card.text)
+            more = what_more_shows(card.page)
+            if more:
+                st.caption(more)
+            if card.try_label and shown is not None:
+                try_it(card)
+            link(card)

@@ -53,6 +53,7 @@ with picture_col if is_phone() else settings_col:
         min_value=MIN_CANDIDATE_SCORE,
         max_value=1.0,
         step=0.05,
+        value=DEFAULT_CONFIDENCE,
         key=remember("vision_confidence", DEFAULT_CONFIDENCE),
         help="How sure the model must be to show a box: higher shows fewer, surer boxes.",
     )
@@ -69,6 +70,7 @@ with settings_col:
     )
     show_masks = raw.masks is not None and st.toggle(
         "Show masks",
+        value=True,
         key=remember("vision_masks", True),
         help="Colour each object's own pixels, as the segmentation model outlines them.",
     )
@@ -78,6 +80,7 @@ with settings_col:
             min_value=0.1,
             max_value=1.0,
             step=0.05,
+            value=DEFAULT_IOU,
             key=remember("vision_iou", DEFAULT_IOU),
             help="Two boxes of the same kind that overlap more than this share are taken for "
             "one thing and only the surer stays. 1 keeps every box.",

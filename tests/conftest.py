@@ -152,3 +152,9 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def links_in_a_temporary_folder(tmp_path_factory) -> None:
+    """Links' work (ui.store) goes to a folder of this test run, never the user's cache."""
+    os.environ.setdefault("PERCEPT_LINKS_DIR", str(tmp_path_factory.mktemp("links")))

@@ -38,3 +38,34 @@ def media_url(data: bytes, mime: str, coordinates: str) -> str:
     if runtime.exists():
         return runtime.get_instance().media_file_mgr.add(data, mime, coordinates)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def release_closed_sessions() -> int:
+    """Free what closed browser sessions still hold; returns how many were released.
+
+    Streamlit keeps a closed tab's session two minutes for a reconnect, but reaps that store
+    only when another session connects, and never drops the session's uploaded files: on an
+    idle server every closed tab's uploads stay in memory. This shuts down the sessions whose
+    two minutes are over (which drops their uploads) and drops the uploads of any session
+    that is neither open nor kept. There is no public API for either.
+    """
+    if not runtime.exists():
+        return 0
+    instance = runtime.get_instance()
+    manager = instance._session_mgr
+    storage = getattr(manager, "_session_storage", None)
+    cache, lock = getattr(storage, "_cache", None), getattr(manager, "_storage_lock", None)
+    released = 0
+    if cache is not None and lock is not None and hasattr(cache, "expire"):
+        with lock:
+            expired = cache.expire()
+        for _, info in expired:
+            info.session.shutdown()
+            released += 1
+    files = getattr(instance.uploaded_file_mgr, "file_storage", {})
+    for session_id in list(files):
+        kept = storage is not None and storage.get(session_id) is not None
+        if not manager.is_active_session(session_id) and not kept:
+            instance.uploaded_file_mgr.remove_session_files(session_id)
+            released += 1
+    return released

@@ -5,36 +5,116 @@ widget: going Audio → Vision → Audio, or switching the sound source to "Try 
 back, would reset everything. A presenter must never have to upload again, so each page
 keeps its own copy in the session:
 
-- ``remember(key, default)`` for a control: pass the returned key to the widget, without
-  ``value=`` / ``index=``, and its value comes back when the widget is drawn again.
+- ``remember(key, default)`` for a control: pass the returned key to the widget, and the
+  same default as its ``value=`` / ``index=``; its value comes back when it is drawn again.
 - ``kept_file(slot, draw)`` for a file from an uploader, camera or microphone:
   the last one stays loaded until the person removes it or drops another.
+
+Both are also kept on the server under the session's link (``?w=<id>`` in the address, see
+``ui.store``): a reload, or the link opened in another browser, brings the same controls
+and files back, and with them the results the server's caches hold for them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
+from ui.store import StoreSettings, WorkStore, digest_of, new_id
+
+log = logging.getLogger(__name__)
+
 _VALUES = "_remembered_values"
 _FILES = "_kept_files"
+_LINK = "_link_id"  # this session's link id
+_SAVED = "_link_saved"  # what was last written under it: (values, {slot: digest})
+LINK_GONE = (
+    "This link's work is no longer kept (it is unknown here, or older than links are kept), "
+    "so the page starts empty."
+)
+
+
+@st.cache_resource(show_spinner=False)
+def work_store() -> WorkStore | None:
+    """The server's store of links, or None when links are turned off."""
+    settings = StoreSettings.from_environment()
+    return None if settings is None else WorkStore(settings)
+
+
+def open_link() -> str | None:
+    """This session's link id, in the address as ``?w=``; on a session's first run, the
+    work of the link it was opened with is brought back (else one sentence says it is gone).
+
+    Called by app.py before each page, and by remember() and kept_file() for a page run on
+    its own; cheap after the first call.
+    """
+    store = work_store()
+    if store is None:
+        return None
+    link = st.session_state.get(_LINK)
+    if link is None:
+        asked = st.query_params.get("w")
+        saved = None if asked is None else store.load(asked)
+        if asked is not None and saved is None:
+            st.info(LINK_GONE, icon=":material/link_off:")
+        link = asked if saved is not None else new_id()
+        st.session_state[_LINK] = link
+        if saved is not None:
+            values = st.session_state.setdefault(_VALUES, {})
+            values.update(saved.values)
+            files = st.session_state.setdefault(_FILES, {})
+            for slot, (name, data) in saved.files.items():
+                digest = digest_of(data)
+                files[slot] = KeptFile(name, data, digest, f"link-{digest}")
+            st.session_state[_SAVED] = _snapshot()
+    if st.query_params.get("w") != link:
+        st.query_params["w"] = link
+    return link
+
+
+def _snapshot() -> tuple[dict[str, Any], dict[str, str]]:
+    values = dict(st.session_state.get(_VALUES, {}))
+    files = {slot: f.digest for slot, f in st.session_state.get(_FILES, {}).items()}
+    return values, files
+
+
+def _save() -> None:
+    """Write the session's controls and files under its link, when they changed."""
+    store, link = work_store(), st.session_state.get(_LINK)
+    if store is None or link is None:
+        return
+    snapshot = _snapshot()
+    if st.session_state.get(_SAVED) == snapshot:
+        return
+    kept = st.session_state.get(_FILES, {})
+    files = {slot: (f.name, f.digest, f.data) for slot, f in kept.items()}
+    try:
+        store.save(link, snapshot[0], files)
+    except OSError as error:  # a full or read-only disk: the page works on, unsaved
+        log.warning("could not keep the work of a link: %s", error)
+    st.session_state[_SAVED] = snapshot
 
 
 def remember(key: str, default: Any) -> str:
     """The widget key ``key``, its value restored from earlier runs (else ``default``).
 
-    Call it just before drawing the widget, every run; the widget must not also get a
-    ``value=`` or ``index=``.
+    Call it just before drawing the widget, every run, and give the widget ``default`` as
+    its own ``value=`` / ``index=`` too: a browser that draws the widget before it hears the
+    remembered value (a click during the page's first run) shows the widget's own default
+    and sends it back, so a slider left without one would start at its minimum.
     """
+    open_link()
     values = st.session_state.setdefault(_VALUES, {})
     if key in st.session_state:  # the widget was drawn last run: its value is the truth
         values[key] = st.session_state[key]
     else:  # first run, or the widget was away (another page, another source)
         st.session_state[key] = values.get(key, default)
+    _save()
     return key
 
 
@@ -57,6 +137,7 @@ def kept_file(slot: str, draw: Callable[[str], Any]) -> KeptFile | None:
     afresh (back from another page or source) is empty too, but then the kept file stays,
     named under the widget with a "Remove" button.
     """
+    open_link()
     files: dict[str, KeptFile] = st.session_state.setdefault(_FILES, {})
     key, holding = f"{slot}_widget", f"_{slot}_widget_holds_a_file"
     drawn_last_run = key in st.session_state  # Streamlit drops the state of undrawn widgets
@@ -71,6 +152,7 @@ def kept_file(slot: str, draw: Callable[[str], Any]) -> KeptFile | None:
         files.pop(slot, None)  # the person removed the file from the widget
         kept = None
     st.session_state[holding] = new is not None
+    _save()
     if kept is not None and new is None:  # the widget looks empty: say what is still loaded
         note, remove = st.columns([4, 1], vertical_alignment="center")
         note.text(f"Still loaded: {kept.name}")  # text, not markdown: a user's file name
@@ -89,8 +171,16 @@ def hand_over_file(
     digest = hashlib.sha256(data).hexdigest()[:24]
     st.session_state.setdefault(_FILES, {})[slot] = KeptFile(name, data, digest, f"given-{digest}")
     if source is not None:
-        key, value = source
-        st.session_state.setdefault(_VALUES, {})[key] = value
+        preset(*source)
+
+
+def preset(key: str, value: Any) -> None:
+    """Set the remembered control ``key`` of another page: it shows ``value`` when drawn next.
+
+    Call it from a page where that control is not drawn (Home's "Try it").
+    """
+    st.session_state.setdefault(_VALUES, {})[key] = value
+    st.session_state[key] = value  # wins over whatever the widget held when last drawn
 
 
 def forget_file(slot: str) -> None:

@@ -1,5 +1,4 @@
-"""Command line: ``python -m analysis COMMAND ...``: spectrogram, detect, pose, tags, transcribe,
-pitch, features, video, batch."""
+"""Command line: ``python -m analysis COMMAND ...``, one command per analysis (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -25,6 +24,14 @@ COMMANDS = {
 """Each command, the module of ``analysis.commands`` of the same name, and its help."""
 
 
+def heading() -> str:
+    """The ``--help`` heading, made from the registered commands so it never leaves one out."""
+    return (
+        f"Percept on the command line, {len(COMMANDS)} commands: {', '.join(COMMANDS)}. "
+        "Run `python -m analysis COMMAND --help` for one command's options."
+    )
+
+
 def command_module(name: str) -> ModuleType:
     return importlib.import_module(f"analysis.commands.{name}")
 
@@ -33,7 +40,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or with ``only`` the options of that command alone: a
     command's module imports its libraries (Dask, supervision, matplotlib...), about a second
     each, which the other commands need not pay."""
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=heading())
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, help_text in COMMANDS.items():
         subparser = subparsers.add_parser(name, help=help_text, description=help_text)

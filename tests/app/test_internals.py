@@ -1,6 +1,7 @@
 """ui.internals uses Streamlit's private APIs: check each still means what we rely on."""
 
 import base64
+import threading
 from types import SimpleNamespace
 
 from streamlit import runtime
@@ -63,3 +64,44 @@ def test_under_a_server_media_goes_through_its_media_file_manager():
     assert audio.startswith("/") and audio.endswith(".wav") and picture.endswith(".jpg")
     again = AppTest.from_function(_show_media_urls).run()
     assert again.text[0].value == audio  # the URL names the content: same bytes, same URL
+
+
+def test_closed_sessions_past_their_reconnect_time_are_shut_down_and_their_uploads_dropped(
+    monkeypatch,
+):
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.session_manager import SessionInfo
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    class Session:
+        def __init__(self, session_id: str) -> None:
+            self.id, self.closed = session_id, False
+
+        def shutdown(self) -> None:  # what AppSession.shutdown does to its uploads
+            self.closed = True
+            uploads.remove_session_files(self.id)
+
+    uploads = MemoryUploadedFileManager("/upload")
+    for session_id in ("open", "closed now", "closed long ago", "gone"):
+        uploads.add_file(session_id, UploadedFileRec("f", "a.wav", "audio/wav", b"x" * 1000))
+    clock = [0.0]
+    kept = MemorySessionStorage(ttl_seconds=120)
+    kept._cache._timer = lambda: clock[0]  # Streamlit's TTL cache, on a clock of our own
+    old, recent = Session("closed long ago"), Session("closed now")
+    kept.save(SessionInfo(client=None, session=old))
+    clock[0] = 100.0
+    kept.save(SessionInfo(client=None, session=recent))
+    clock[0] = 150.0  # the first closed 150 s ago: past Streamlit's 120 s; the other 50 s
+    manager = SimpleNamespace(
+        _session_storage=kept,
+        _storage_lock=threading.Lock(),
+        is_active_session=lambda session_id: session_id == "open",
+    )
+    instance = SimpleNamespace(_session_mgr=manager, uploaded_file_mgr=uploads)
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: instance)
+    assert ui.internals.release_closed_sessions() == 2  # the old session, the gone one's files
+    assert old.closed and not recent.closed
+    assert sorted(uploads.file_storage) == ["closed now", "open"]
+    assert ui.internals.release_closed_sessions() == 0

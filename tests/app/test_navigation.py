@@ -11,7 +11,7 @@ from tests.support.webrtc_apptest import webrtc_without_server
 
 
 def test_home_page_describes_and_links_every_page():
-    at = AppTest.from_file("../../app_pages/home.py").run()
+    at = AppTest.from_file("../../app_pages/home.py").run(timeout=120)  # it makes its pictures
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "spectrogram" in text and "confidence slider" in text
@@ -20,7 +20,7 @@ def test_home_page_describes_and_links_every_page():
 
 
 def test_app_entry_point_runs_the_home_page():
-    at = AppTest.from_file("../../app.py").run()
+    at = AppTest.from_file("../../app.py").run(timeout=120)
     assert not at.exception
     assert at.title[0].value == "Percept"
 

@@ -178,6 +178,25 @@ def test_a_garbage_model_is_one_sentence_and_the_page_keeps_working(runs, own_ru
     assert shown_labels(at) == ["bird"]
 
 
+def test_a_second_model_replaces_the_first(runs, own_runs):
+    at = start("haar-faces", source="Sample photo")
+    use_own_model(at, [("first.onnx", tiny_model())])
+    assert shown_labels(at) == ["bird", "cat"]
+    assert model_uploader(at).value in (None, [])  # emptied: the next drop replaces it
+    assert "Loaded: first.onnx" in [t.value for t in at.text]
+    plain = tiny_onnx({"output0": ultralytics_output(3)})
+    use_own_model(at, [("second.onnx", plain)])
+    assert not at.error and shown_labels(at) == ["class 2", "class 0"]
+    texts = [t.value for t in at.text]
+    assert "Loaded: second.onnx" in texts and not any("first.onnx" in t for t in texts)
+    assert len([u for u in at.file_uploader if u.label == "Drop your model here"]) == 1
+    held = at.session_state[ui.sections.own_model.OWN_MODEL]
+    assert held.detector.spec.name == "second.onnx"  # the first one is gone from the session
+    at.button(key="vision_own_model_remove").click().run()
+    assert ui.sections.own_model.OWN_MODEL not in at.session_state
+    assert at.info[-1].value.startswith("Until your model is loaded")
+
+
 def test_an_uploaded_model_is_private_to_its_session(runs, own_runs):
     first = start("haar-faces")
     use_own_model(first, [("secret.onnx", tiny_model())])

@@ -20,6 +20,7 @@ from analysis.filenames import safe_stem
 from tests.analysis.vision.test_detectors import write_tiny_ssd
 from tests.conftest import require_model
 from tests.support.corpus import jpeg, png, png_header, truncated, wav
+from tests.support.defaults import own_default, started_elsewhere
 
 PAGE = "../../app_pages/vision.py"
 WARM_RUNS = 3  # the page times up to this many runs after the first
@@ -319,6 +320,39 @@ def test_defaults_show_the_sample_objects_and_every_control_says_what_it_does(ru
     assert len(controls) == 6  # source, model, sample, confidence, IoU, classes
     for control in controls:
         assert control.help and control.help.endswith("."), control.label
+
+
+def test_every_control_starts_at_its_stated_default_whatever_the_timing_of_the_first_click(runs):
+    # A click during the first run can make the browser draw a control before it hears the
+    # remembered value: it then shows the control's own default and sends that back.
+    assert started_elsewhere(start()) == []
+    at = start(model="own", source="Sample photo")
+    assert [s.value for s in at.slider] == [own_default(s) for s in at.slider]
+    confidence = slider(at, "Confidence")
+    confidence.set_value(own_default(confidence)).run()  # what such a browser sends
+    assert slider(at, "Confidence").value == pytest.approx(0.25)
+    assert len(at.dataframe[0].value) == len(start(source="Sample photo").dataframe[0].value)
+
+
+def test_a_missing_model_says_what_it_would_add_and_which_file_is_missing(
+    runs, tmp_path, monkeypatch
+):
+    (tmp_path / "MobileNetSSD_deploy.prototxt").write_text("name: 'x'")
+    monkeypatch.setenv("PERCEPT_MODELS_DIR", str(tmp_path))
+    monkeypatch.setattr("models.locate.PROJECT_MODELS_DIR", tmp_path / "project")
+    monkeypatch.setattr("models.locate.SHARED_MODELS_DIR", tmp_path / "shared")
+    at = start()
+    notes = [m.value for m in at.markdown]
+    assert any(
+        n.startswith("**MobileNet-SSD (Caffe, PASCAL VOC)** would add boxes around everyday")
+        for n in notes
+    )
+    assert (
+        "Missing: MobileNetSSD_deploy.caffemodel (MobileNetSSD_deploy.prototxt is already "
+        "here). To get it, run:" in [c.value for c in at.caption]
+    )
+    fetch = next(c for c in at.code if c.value == "python -m models fetch mobilenet-ssd")
+    assert fetch.proto.wrap_lines  # a narrow column wraps it, never cuts it
 
 
 def test_the_command_line_default_confidence_is_the_pages(runs, tmp_path, capsys):

@@ -10,6 +10,8 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from analysis.vision.detectors import is_available
+from models.catalog import CATALOG
 from tests.conftest import drop_file, screenshot
 
 pytestmark = pytest.mark.browser
@@ -90,3 +92,52 @@ def test_using_the_app_sends_no_request_to_any_other_host(browser, app_url, spee
     own = urlsplit(app_url).netloc
     assert hosts and own in hosts
     assert sorted({host for host in hosts if host and host != own}) == []
+
+
+def test_a_reload_and_the_link_in_another_browser_show_the_same_work(
+    browser, page, app_url, speech_wav
+):
+    main = page.get_by_test_id("stMain")
+    page.goto(app_url)
+    go_to(page, "Audio")
+    drop_file(page, speech_wav, "audio/wav")
+    page.locator(SPECTROGRAM).wait_for()
+    scale = page.get_by_role("radiogroup", name=re.compile("Frequency scale"))
+    scale.get_by_text("Mel", exact=True).click()
+    expect(main).to_contain_text("× 128 rows", timeout=WAIT_MS)
+    whisper = is_available(CATALOG["whisper-base"])
+    if whisper:  # a short clip is transcribed at once
+        expect(main).to_contain_text("to the demonstration", timeout=120_000)
+    page.wait_for_url(re.compile(r"/audio\?w=[A-Za-z0-9_-]{22}$"))
+    link = page.url
+
+    def same_view(tab) -> None:
+        tab_main = tab.get_by_test_id("stMain")
+        expect(tab_main).to_contain_text("HELLO.WAV", timeout=WAIT_MS)
+        expect(tab_main).to_contain_text("× 128 rows", timeout=WAIT_MS)
+        tab_scale = tab.get_by_role("radiogroup", name=re.compile("Frequency scale"))
+        expect(tab_scale.get_by_role("radio", name="Mel")).to_be_checked(timeout=WAIT_MS)
+        tab.locator(SPECTROGRAM).wait_for()
+        if whisper:  # the server still holds the transcript: no new run
+            expect(tab_main).to_contain_text("to the demonstration", timeout=WAIT_MS)
+        assert not tab.get_by_test_id("stException").count()
+
+    page.reload()
+    same_view(page)
+    assert page.url == link
+    screenshot(page, "session-after-reload")
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        tab = other.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(link)
+        same_view(tab)
+        screenshot(tab, "session-link-in-another-browser")
+        tab.goto(f"{app_url}/audio?w=AAAAAAAAAAAAAAAAAAAAAA")  # unknown: one sentence
+        expect(tab.get_by_test_id("stMain")).to_contain_text(
+            "This link's work is no longer kept", timeout=WAIT_MS
+        )
+        assert "HELLO.WAV" not in tab.get_by_test_id("stMain").inner_text()
+    finally:
+        other.close()

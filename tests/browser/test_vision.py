@@ -135,3 +135,30 @@ def test_upload_your_own_model_and_see_its_detections(page, app_url, tmp_path):
     wait_for_result(page, "astronaut.png — 512×512 px")
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     screenshot(page, "vision_own_model")
+
+    # A second model replaces the first: one uploader, empty again, no chip of the first.
+    second = tmp_path / "second.onnx"
+    second.write_bytes(tiny_onnx({"output0": output}, metadata={"names": "['a', 'b', 'c']"}))
+    uploader = page.get_by_test_id("stFileUploader").filter(has_text="Drop your model here")
+    uploader.locator('input[type="file"]').set_input_files(second)
+    page.get_by_text("Loaded: second.onnx").wait_for()
+    expect(page.get_by_text("c: 1, a: 1")).to_be_visible()
+    expect(page.get_by_text("my detector.onnx")).to_have_count(0)
+    expect(page.get_by_test_id("stFileUploaderFile")).to_have_count(0)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    screenshot(page, "vision_own_model_replaced")
+
+
+def test_the_fetch_command_of_a_missing_model_is_shown_whole(page, app_url):
+    open_vision(page, app_url)
+    wait_for_result(page, "astronaut.png — 512×512 px")
+    missing = page.get_by_text("more model(s) not installed")
+    if not missing.count():
+        pytest.skip("every model is installed: nothing to fetch")
+    missing.click()
+    code = page.get_by_test_id("stCode").filter(has_text="python -m models fetch").first
+    code.wait_for()
+    text = code.locator("code")
+    assert text.evaluate("el => el.scrollWidth <= el.clientWidth + 1")  # wrapped, not cut
+    expect(page.get_by_text("would add")).not_to_have_count(0)
+    screenshot(page, "vision_missing_model")

@@ -17,6 +17,7 @@ OWN = "own"
 """The model list's entry for a model the person uploads."""
 
 OWN_MODEL = "_vision_own_model"  # session key: the uploaded model, never shared between sessions
+OWN_UPLOADS = "_vision_own_model_uploads"  # how many models were loaded: the uploader's key
 OWN_RUNS = 4  # pictures whose results are kept per uploaded model (in the session's memory)
 
 
@@ -39,22 +40,27 @@ def files_digest(files: dict[str, bytes]) -> str:
 def own_model_uploader() -> OwnModel | None:
     """The uploader for the person's own model; returns the model loaded last in this session.
 
-    A file that does not load gets one sentence and leaves the earlier model in place; the
-    model lives in this session's state, never in a cache another session could read.
+    A model that loads replaces the one before (its results go with it) and empties the
+    uploader, so the next drop replaces it again instead of stacking under it. A file that
+    does not load gets one sentence and leaves the earlier model in place; the model lives in
+    this session's state, never in a cache another session could read.
     """
     held: OwnModel | None = st.session_state.get(OWN_MODEL)
+    generation = st.session_state.get(OWN_UPLOADS, 0)
     uploads = st.file_uploader(
         "Drop your model here",
         type=[suffix[1:] for suffix in MODEL_SUFFIXES + LABEL_SUFFIXES],
         accept_multiple_files=True,
-        key="vision_own_model_files",
+        key=f"vision_own_model_files_{generation}",
         help="A .onnx detector (Ultralytics YOLOv5/v8/11 detection or segmentation, YOLOX, "
         "SSD), or a Caffe .prototxt with its .caffemodel; add a .txt of class names, one per "
-        "line, if the model does not name its classes.",
+        "line, if the model does not name its classes. Dropping another model replaces it.",
     )
     if not uploads:
         if held is not None:
-            st.text(f"Still loaded: {held.detector.spec.name}")  # text: a user's file name
+            note, remove = st.columns([4, 1], vertical_alignment="center")
+            note.text(f"Loaded: {held.detector.spec.name}")  # text: a user's file name
+            remove.button("Remove", key="vision_own_model_remove", on_click=forget_own_model)
         return held
     files = {upload.name: upload.getvalue() for upload in uploads}
     digest = files_digest(files)
@@ -62,7 +68,7 @@ def own_model_uploader() -> OwnModel | None:
     if held is not None and held.digest == digest:
         return held
     if failed is not None and failed[0] == digest:  # do not load the same bad files again
-        st.error(failed[1])
+        refused(failed[1], held)
         return held
     try:
         with st.spinner("Loading your model…"):
@@ -70,10 +76,22 @@ def own_model_uploader() -> OwnModel | None:
             warm_up(detector.detect)  # as for catalog models
     except InputError as error:
         st.session_state[f"{OWN_MODEL}_error"] = (digest, str(error))
-        st.error(str(error))
+        refused(str(error), held)
         return held
-    held = st.session_state[OWN_MODEL] = OwnModel(digest, detector)
-    return held
+    st.session_state[OWN_MODEL] = OwnModel(digest, detector)  # the old model and its runs go
+    st.session_state[OWN_UPLOADS] = generation + 1  # a fresh, empty uploader from now on
+    st.rerun()  # draw that uploader now, not the chips of the files just loaded
+
+
+def refused(message: str, held: OwnModel | None) -> None:
+    st.error(message)
+    if held is not None:
+        st.text(f"Still loaded: {held.detector.spec.name}")  # text: a user's file name
+
+
+def forget_own_model() -> None:
+    """Drop the person's model and its results (the "Remove" button)."""
+    st.session_state.pop(OWN_MODEL, None)
 
 
 def own_run(own: OwnModel, key: str, rgb: np.ndarray) -> Run:

@@ -39,7 +39,7 @@ from analysis.vision.pose import (
 )
 from analysis.vision.timings import PoseTimings, Run, Timings, ms_since, timed_run, warm_up
 from models.catalog import CATALOG, ModelSpec
-from models.locate import MissingModelError
+from models.locate import MissingModelError, find_file
 from ui.counts import show_counts
 from ui.sections.own_model import OWN, OwnModel, own_model_uploader, own_run
 from ui.state import kept_file, remember
@@ -82,8 +82,9 @@ def prepare(load: Callable[[], np.ndarray]) -> Picture:
 
 
 # cache_resource, not cache_data: sharing avoids pickling and copying a decoded photo on every
-# slider move. Few entries: a 50 MP photo takes 150 MB.
-@st.cache_resource(max_entries=8, ttl="1h", show_spinner="Decoding the picture…")
+# slider move. Few entries, and not for long: a 50 MP photo takes 150 MB, and a picture comes
+# back in a second from its kept bytes (the runs on it stay cached apart, small).
+@st.cache_resource(max_entries=3, ttl="15m", show_spinner="Decoding the picture…")
 def uploaded_picture(key: str, _data: bytes) -> Picture:
     """The picture for content hash ``key`` (``_data`` is not hashed again)."""
     return prepare(lambda: decode_image(_data))
@@ -167,9 +168,29 @@ def choose_model() -> ModelChoice:
     if missing:
         with st.expander(f"{len(missing)} more model(s) not installed"):
             for absent in missing:
-                st.markdown(f"**{absent.title}** — {absent.description}")
-                st.code(f"python -m models fetch {absent.name}", language="bash")
+                missing_model_note(absent)
     return ModelChoice(spec, own)
+
+
+ADDS = {  # what a model of each task would show that the built-in detectors do not
+    "objects": "boxes around everyday objects (people, cars, animals, furniture…)",
+    "faces": "faces found by a neural network, turned or small ones too",
+    "poses": "each person's skeleton: 33 body keypoints",
+}
+
+
+def missing_model_note(spec: ModelSpec) -> None:
+    """What a model not installed would add, which of its files are absent, and the command
+    that fetches them (wrapped, so a narrow column never cuts it)."""
+    absent = [f.names[0] for f in spec.files if find_file(f) is None]
+    present = [f.names[0] for f in spec.files if find_file(f) is not None]
+    st.markdown(f"**{spec.title}** would add {ADDS.get(spec.task, spec.task)}. {spec.description}")
+    st.caption(
+        f"Missing: {', '.join(absent)}"
+        + (f" ({', '.join(present)} is already here)." if present else ".")
+        + " To get it, run:"
+    )
+    st.code(f"python -m models fetch {spec.name}", language="bash", wrap_lines=True)
 
 
 @dataclass(frozen=True)
