@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests use: Chromium and a font (browser tests), espeak-ng
-# (speech), sox, opencv-doc (OpenCV's sample photos and videos) and the French telephone
-# prompts of asterisk-core-sounds-fr(-wav) (real French speech, with its text).
+# (speech), sox, opencv-doc (OpenCV's sample photos and videos), real speech recorded by
+# people (codec2-examples and alsa-utils in English; the French telephone prompts of
+# asterisk-core-sounds-fr(-wav), with their text) and real instrumental music (asc-music).
 # Skips apt when they are all present already; needs root (or sudo) otherwise.
-# The voice tests: real English and French speech, and instrumental music.
-voice_packages=(codec2-examples alsa-utils asterisk-core-sounds-fr-wav asc-music)
 set -euo pipefail
 packages=(chromium fonts-liberation espeak-ng sox libsox-fmt-all opencv-doc
-    asterisk-core-sounds-fr asterisk-core-sounds-fr-wav)
+    codec2-examples alsa-utils asterisk-core-sounds-fr asterisk-core-sounds-fr-wav asc-music)
 missing=()
-for package in "${packages[@]}" "${voice_packages[@]}"; do
+for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$package")
 done
