@@ -15,7 +15,7 @@ from analysis.audio.spectrogram import to_db
 from analysis.errors import InputError
 from analysis.live.camera import LiveSettings, LiveVideo
 from analysis.live.microphone import LiveAudio, rolling_spectrogram, tag_last_second
-from analysis.vision.detections import DetectionFilter
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE, is_available, vision_models
 from analysis.vision.image import encode_png
 from models.catalog import CATALOG
@@ -56,7 +56,9 @@ if source == "Camera":
     with settings_col:
         available = [spec.name for spec in vision_models() if is_available(spec)]
         model = st.selectbox("Model", available, format_func=lambda name: CATALOG[name].title)
-        confidence = st.slider("Confidence threshold", MIN_CANDIDATE_SCORE, 1.0, 0.5, 0.05)
+        confidence = st.slider(
+            "Confidence threshold", MIN_CANDIDATE_SCORE, 1.0, DEFAULT_CONFIDENCE, 0.05
+        )
         iou = st.slider("Overlap (IoU) for merging boxes", 0.1, 1.0, 0.45, 0.05)
         try:
             detector = live_detector(model)

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from analysis.vision.detections import DetectionFilter
+from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from analysis.vision.detectors import MIN_CANDIDATE_SCORE
 from analysis.vision.image import encode_jpeg
 from analysis.vision.pose import Poses
@@ -23,7 +23,6 @@ from ui.sections.vision import (
 )
 from ui.state import remember
 
-DEFAULT_CONFIDENCE = 0.25  # Ultralytics' default: the sample photos show their objects
 DEFAULT_IOU = 0.45
 
 st.title("Vision")

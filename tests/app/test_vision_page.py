@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 import ui.sections.vision
 from analysis.commands.cli import main as cli_main
 from analysis.filenames import safe_stem
+from analysis.vision.detections import DEFAULT_CONFIDENCE
 from tests.analysis.vision.test_detectors import write_tiny_ssd
 from tests.conftest import require_model
 from tests.support.corpus import jpeg, png, png_header, truncated, wav
@@ -313,7 +314,7 @@ def test_the_upload_and_the_settings_survive_a_source_switch(runs):
 
 def test_defaults_show_the_sample_objects_and_every_control_says_what_it_does(runs):
     at = start(source="Sample photo")
-    assert slider(at, "Confidence").value == pytest.approx(0.25)  # Ultralytics' default
+    assert slider(at, "Confidence").value == pytest.approx(DEFAULT_CONFIDENCE)  # as every page
     advanced = next(e for e in at.expander if e.label == "Advanced")
     assert [s.label for s in advanced.slider] == ["Overlap (IoU) for merging boxes"]
     controls = [*at.radio, *at.selectbox, *at.slider, *at.multiselect]
@@ -330,7 +331,7 @@ def test_every_control_starts_at_its_stated_default_whatever_the_timing_of_the_f
     assert [s.value for s in at.slider] == [own_default(s) for s in at.slider]
     confidence = slider(at, "Confidence")
     confidence.set_value(own_default(confidence)).run()  # what such a browser sends
-    assert slider(at, "Confidence").value == pytest.approx(0.25)
+    assert slider(at, "Confidence").value == pytest.approx(DEFAULT_CONFIDENCE)
     assert len(at.dataframe[0].value) == len(start(source="Sample photo").dataframe[0].value)
 
 
