@@ -31,8 +31,8 @@ from ui.state import forget_file, hand_over_file, preset
 SPEECH = Path("/usr/share/codec2/raw/speech_orig_16k.wav")
 STREET_VIDEO = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # opencv-doc
 SIDE = 480  # the pictures' longest side, px
-# Surer than the Vision page's default 0.25, at which Haar also boxes a helmet and a cat's
-# ear as faces: the examples show only what a person can check is right. "Try it" opens
+# Surer than the pages' default, 0.5 (at 0.25 Haar also boxes a helmet and a cat's ear as
+# faces): the examples show only what a person can check is right. "Try it" opens
 # Vision at this threshold, so the page shows what its picture showed.
 CONFIDENCE = 0.6
 FILTER = DetectionFilter(CONFIDENCE, 0.45)
