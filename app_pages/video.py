@@ -128,5 +128,5 @@ with settings_col:
 
 # -- What is said, and downloads -------------------------------------------------------------
 if clip is not None:
-    show_speech(clip, 0.0, clip.duration, speech_key)
+    show_speech(clip, 0.0, clip.duration, speech_key, source_name=source.name)
 show_downloads(source, result, shown, shapes, safe_stem(source.name, default="video"))
