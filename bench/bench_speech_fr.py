@@ -9,8 +9,9 @@ Each prompt with a spoken text is transcribed with the language left to the mode
 person dropping it in would. Prints the pooled WER (accents, punctuation and digits
 normalised, see ``speech_text.py``) against the 20 % target, the share of files whose
 detected language is French against the 90 % target (also for prompts of three words or
-more: a lone "activé" is a hard guess for any detector), the WER of the files detected as
-French, and the real-time factor.
+more: a lone "activé" is a hard guess for any detector), the share where it is French or
+the page says the detection is unsure, the WER of the files detected as French, and the
+real-time factor.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     whisper = load_whisper(args.model)
     cases = list(prompts().items())[: args.limit]
-    errors = words = french = long_files = long_french = 0
+    errors = words = french = long_files = long_french = said_unsure = 0
     french_errors = french_words = 0
     audio_s = busy_s = 0.0
     for path, text in cases:
@@ -74,6 +75,7 @@ def main() -> None:
         errors, words = errors + wrong, words + len(reference)
         right_language = transcript.language == "fr"
         french += right_language
+        said_unsure += right_language or transcript.unsure_language
         if right_language:
             french_errors, french_words = french_errors + wrong, french_words + len(reference)
         if len(reference) >= 3:
@@ -91,6 +93,7 @@ def main() -> None:
     verdict = "OK" if detected >= TARGET_LANGUAGE else "BELOW TARGET"
     print(f"French detected in {detected:.1%} of files (target ≥ {TARGET_LANGUAGE:.0%}): {verdict}")
     print(f"  in {long_french / max(long_files, 1):.1%} of the {long_files} of 3 words or more")
+    print(f"French, or a language said to be unsure, in {said_unsure / len(cases):.1%} of files")
     print(f"speed {audio_s / busy_s:.1f}x real time")
 
 

@@ -205,9 +205,8 @@ def transcribe_audio(
     task : {"transcribe", "translate"}
         The text in the language spoken, or Whisper's English translation of it.
     detector : Whisper, optional
-        A multilingual model that tells the language when ``whisper`` is English-only, so
-        that an English-only model never writes English guesses over another language.
-        Without one, an English-only model takes the speech to be English.
+        A multilingual model that tells the language when ``whisper`` is English-only, so it
+        never writes English guesses over another language (without one: English is taken).
     vad : VadSettings
         Voice-activity detection parameters.
     progress : callable, optional
@@ -235,8 +234,8 @@ def transcribe_audio(
             parts.append(regions)
             spans = windows(regions)
             if spans and not decided:  # the first speech tells the language
-                language, confidence = _spoken(waveform, spans, whisper, language, task, detector)
-                decided = True
+                spoken = _spoken(waveform, spans, whisper, language, task, detector)
+                (language, confidence, told), decided = spoken, True
             for segment in _phrases(whisper, waveform, spans, language, task, segments):
                 segments.append(segment)
                 if heard is not None:
@@ -246,7 +245,7 @@ def transcribe_audio(
             if progress is not None:
                 progress(part_end, duration)
     if not decided:  # no speech: the language given, or none heard
-        language, confidence = _spoken(waveform, [], whisper, language, task, detector)
+        language, confidence, told = _spoken(waveform, [], whisper, language, task, detector)
     return Transcript(
         whisper.name,
         language,
@@ -256,6 +255,7 @@ def transcribe_audio(
         np.concatenate(parts) if parts else np.zeros((0, 2)),
         time.perf_counter() - began,
         task,
+        told,
     )
 
 
@@ -291,18 +291,21 @@ def _spoken(
     language: str | None,
     task: str,
     detector: Whisper | None,
-) -> tuple[str, float]:
-    """The language to decode and how sure it is (1 when given); raises WrongLanguageError
-    rather than let an English-only model guess English words over another language."""
+) -> tuple[str, float, float | None]:
+    """The language to decode, how sure it is (1 when given) and the seconds of speech it
+    was told from (None when given); raises WrongLanguageError rather than let an
+    English-only model guess English words over another language."""
+    told = None
     if language is not None:
         confidence = 1.0
     elif whisper.multilingual or detector is not None:
         language, confidence = detect_language(waveform, spans, detector or whisper)
+        told = min(WINDOW_S, sum(end - start for start, end in spans))
     else:
         language, confidence = "en", 1.0
     if not whisper.multilingual and (language != "en" or task == "translate"):
         _refuse_english_only(whisper, language, confidence, task)
-    return language, confidence
+    return language, confidence, told
 
 
 def _refuse_english_only(whisper: Whisper, language: str, confidence: float, task: str) -> None:

@@ -30,6 +30,7 @@ from analysis.speech.whisper import Segment, Transcript, Word
 from models.catalog import get_spec
 from tests.analysis.speech.test_whisper import make_transcript
 from tests.conftest import require_model
+from tests.support.prompts import french_prompt
 from tests.support.voices import syllables
 
 TIMEOUT = 120
@@ -477,3 +478,17 @@ def test_a_stopped_translation_waits_for_a_click_to_start_again(voiced_wav, fake
     at = settle(at.button(key="speech_translate_again").click().run())
     assert fake_whisper.asked[-1] == ("fr", "translate") and len(fake_whisper.asked) == 3
     assert "Hello there. Good morning." in shown(at)
+
+
+@pytest.mark.slow
+def test_an_english_only_model_on_french_names_the_language_and_writes_nothing():
+    require_model("whisper-tiny.en")
+    require_model("whisper-base")  # tells the language for the English-only model
+    path, _ = french_prompt("conf-onlyone")
+    at = run_section(path)
+    at = settle(at.selectbox(key="speech_model").set_value("whisper-tiny.en").run())
+    assert not at.exception and not at.error
+    sentences = [i.value for i in at.info]
+    assert any("seems to be" in s and "in French" in s and "Whisper base" in s for s in sentences)
+    assert "Whisper heard" not in shown(at)  # no English guess on the page
+    assert not at.dataframe or "Said" not in at.dataframe[0].value

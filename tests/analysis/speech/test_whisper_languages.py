@@ -53,6 +53,7 @@ def test_french_prompts_are_heard_as_french_with_their_words(french):
     for name, (text, transcript) in french.items():
         assert transcript.language == "fr", f"{name}: {transcript.language}"
         assert transcript.language_probability > 0.5 and not transcript.unsure_language
+        assert 1.25 <= transcript.language_speech_s <= 30
         reference = normalise(text, "fr")
         errors += word_errors(reference, normalise(transcript.text, "fr"))
         words += len(reference)

@@ -64,6 +64,18 @@ def test_the_language_sentence_says_how_sure_and_when_unsure():
     assert heard_language(english_only) == "Language: English (English only)."
 
 
+def test_a_language_told_from_a_second_of_speech_is_unsure_however_probable():
+    from dataclasses import replace
+
+    short = replace(transcript("pl", 0.71), language_speech_s=0.9)  # "neuf", heard as Polish
+    assert short.unsure_language
+    assert heard_language(short) == (
+        "Language: perhaps Polish (71%), but told from only 0.9 s of speech: "
+        "choose the language if that is wrong."
+    )
+    assert not replace(short, language_speech_s=2.5).unsure_language
+
+
 def test_the_json_has_the_iso_language_the_task_and_each_phrases_confidence():
     said = Segment(0.0, 1.0, "Sugeng enjing", (), -0.25, 0.02)
     result = Transcript(
