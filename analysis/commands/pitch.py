@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from analysis.commands.media import read_media
+from analysis.audio.soundtrack import load_media
 from analysis.speech.subtitles import voice_csv
 from analysis.speech.voice import VoiceSettings, analyse_voice
 
@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    samples, sample_rate = read_media(args.media)
+    clip = load_media(args.media)
+    samples, sample_rate = clip.samples, clip.sample_rate
     settings = VoiceSettings()
     if args.floor is not None or args.ceiling is not None:  # a range given is kept as it is
         settings = settings.with_range(

@@ -8,15 +8,12 @@ import json
 import sys
 import time
 
-import numpy as np
-
-from analysis.errors import InputError
+from analysis.audio.soundtrack import load_media
 from analysis.speech.languages import whisper_code
 from analysis.speech.subtitles import to_srt, to_txt, to_vtt
 from analysis.speech.transcript import heard_language
 from analysis.speech.whisper import (
     DEFAULT_MODEL,
-    SAMPLE_RATE,
     TASKS,
     WHISPER_MODELS,
     load_detector,
@@ -65,51 +62,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_media(path: str) -> tuple[np.ndarray, int]:
-    """A sound file's samples and rate; for a video, its soundtrack (mono, 16 kHz)."""
-    from analysis.audio.decode import load_audio  # decoding stack, only needed here
-
-    try:
-        clip = load_audio(path)
-    except InputError as error:
-        samples = _soundtrack(path)
-        if samples is None:
-            raise error from None
-        return samples, SAMPLE_RATE
-    return clip.samples, clip.sample_rate
-
-
-def _soundtrack(path: str) -> np.ndarray | None:
-    """The first audio stream of a video, mono at Whisper's rate; None if it is no video."""
-    import av
-
-    try:
-        with av.open(path) as container:
-            if not container.streams.video:
-                return None
-            if not container.streams.audio:
-                raise InputError("This video has no sound, so nothing is said in it.")
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            chunks = [
-                out.to_ndarray().reshape(-1)
-                for frame in container.decode(container.streams.audio[0])
-                for out in resampler.resample(frame)
-            ]
-            chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
-    except (av.FFmpegError, EOFError, ValueError):
-        return None
-    if not chunks:
-        raise InputError("This video's sound could not be decoded.")
-    return np.concatenate(chunks)
-
-
 def run(args: argparse.Namespace) -> int:
     language = None if args.language.lower() == "auto" else whisper_code(args.language)
     began = time.perf_counter()
     whisper = load_whisper(args.model)
     detector = None if whisper.multilingual or language else load_detector()
     decode_start = time.perf_counter()
-    samples, sample_rate = read_media(args.media)
+    clip = load_media(args.media)
+    samples, sample_rate = clip.samples, clip.sample_rate
     decoded = time.perf_counter()
     transcript = transcribe_audio(
         samples, sample_rate, whisper, language=language, task=args.task, detector=detector

@@ -100,7 +100,7 @@ def test_a_video_without_sound_is_one_sentence(tmp_path, capsys):
     assert main(["pitch", str(path)]) == 2
     assert (
         capsys.readouterr().err
-        == "error: “clip.mov” is a video without sound: there is no voice in it.\n"
+        == "error: “clip.mov” is a video without sound: there is nothing to hear.\n"
     )
 
 
