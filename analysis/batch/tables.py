@@ -43,7 +43,7 @@ TASK_TABLES = {
 }
 TRACKS_SCHEMA = pa.schema(
     {"path": _TEXT, "id": pa.int64(), "label": _TEXT, "first_s": _NUMBER, "last_s": _NUMBER,
-     "frames": pa.int64(), "best_score": _NUMBER}
+     "frames": pa.int64(), "best_score": _NUMBER, "mean_score": _NUMBER}
 )  # fmt: skip
 TRACKS_TABLE = "tracks.parquet"
 FILES_TABLE = "files.parquet"
