@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import av
 
@@ -103,7 +104,7 @@ def webrtc_frame(page):
 def start_camera(page, url: str, reload: bool = True):
     """Open the Live page (unless ``reload`` is False and it is open), press Start and wait
     until the annotated video plays."""
-    if reload or not page.url.endswith("/live"):
+    if reload or not urlsplit(page.url).path.endswith("/live"):
         page.goto(f"{url}/live")
     page.get_by_role("heading", name="Live").first.wait_for()
     # A run still going (a fresh server's first visit reruns) would replace the component
