@@ -256,6 +256,27 @@ def stopped_here(job: Job) -> bool:
     return session_id() in job.left and job.result is None and job.failure is None
 
 
+def covering(head: tuple, start_s: float, end_s: float) -> Job | None:
+    """The job keyed ``(*head, start, end)`` whose range covers ``[start_s, end_s]`` (s) that
+    this session should see: one with a result first (a range of an analysed file needs no
+    new job), then one it watches, one that failed, one it stopped, one that runs for
+    another session; None if there is none (a job others stopped is not this session's)."""
+    found = board().find(
+        lambda key: key[:-2] == head and key[-2] <= start_s + 1e-3 and key[-1] >= end_s - 1e-3
+    )
+    for wanted in (
+        lambda job: job.result is not None,
+        lambda job: job.running and watching(job),
+        lambda job: job.failure is not None,
+        stopped_here,
+        lambda job: job.running,
+    ):
+        matching = [job for job in found if wanted(job)]
+        if matching:
+            return matching[-1]
+    return None
+
+
 def stop(jobs: Sequence[Job]) -> None:
     """Stop ``jobs`` for this session (they go on for any other session that watches them)."""
     for job in jobs:

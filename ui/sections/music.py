@@ -69,32 +69,12 @@ def _start_separation(clip, file_key: str, start_s: float, end_s: float) -> Job:
     return jobs.start(key, "hpss", "Separating harmonic and percussive parts", "blocks", compute)
 
 
-def _covering(head: tuple, start_s: float, end_s: float) -> Job | None:
-    """The job keyed ``(*head, start, end)`` covering ``[start_s, end_s]`` that this session
-    should see: one with a result first, then one it watches, one that failed, one it
-    stopped, one running for another session; None if there is none."""
-    found = jobs.board().find(
-        lambda key: key[:-2] == head and key[-2] <= start_s + 1e-3 and key[-1] >= end_s - 1e-3
-    )
-    for wanted in (
-        lambda job: job.result is not None,
-        lambda job: job.running and jobs.watching(job),
-        lambda job: job.failure is not None,
-        jobs.stopped_here,
-        lambda job: job.running,
-    ):
-        matching = [job for job in found if wanted(job)]
-        if matching:
-            return matching[-1]
-    return None
-
-
 def finished_music(file_key: str, start_s: float, end_s: float) -> Music | None:
     """The musical features already found of ``file_key`` over a range covering
     ``[start_s, end_s]`` (s), for other views of the page; None if there are none yet.
     Starts nothing. The result may cover more than the range asked for (its ``start_s`` and
     ``end_s`` say which); its times are from the file's start."""
-    job = _covering((file_key, "music"), round(start_s, 3), round(end_s, 3))
+    job = jobs.covering((file_key, "music"), round(start_s, 3), round(end_s, 3))
     return None if job is None else job.result
 
 
@@ -117,10 +97,10 @@ def show_music(clip, start_s: float, end_s: float, file_key: str) -> None:
     """
     st.subheader("Music")
     start_s, end_s = round(start_s, 3), round(end_s, 3)
-    finding = _covering((file_key, "music"), start_s, end_s)
+    finding = jobs.covering((file_key, "music"), start_s, end_s)
     if clip.duration <= AUTO_S and _pending(finding) and not _stopped(finding):
         finding = _start_music(clip, file_key, 0.0, round(clip.duration, 3))
-    separating = _covering((file_key, "hpss"), start_s, end_s)
+    separating = jobs.covering((file_key, "hpss"), start_s, end_s)
     running = [
         job
         for job in (finding, separating)

@@ -176,39 +176,18 @@ def _start_report(clip, file_key: str, start_s: float, end_s: float) -> Job | No
     )
 
 
-def _covering(head: tuple, start_s: float, end_s: float) -> Job | None:
-    """The job keyed ``(*head, start, end)`` whose range covers ``[start_s, end_s]`` that
-    this session should see: one with a result first (a range of a transcribed file needs
-    no new job), then one it watches, one that failed, one it stopped, one that runs for
-    another session; None if there is none (a job others stopped is not this session's)."""
-    found = jobs.board().find(
-        lambda key: key[:-2] == head and key[-2] <= start_s + 1e-3 and key[-1] >= end_s - 1e-3
-    )
-    for wanted in (
-        lambda job: job.result is not None,
-        lambda job: job.running and jobs.watching(job),
-        lambda job: job.failure is not None,
-        jobs.stopped_here,
-        lambda job: job.running,
-    ):
-        matching = [job for job in found if wanted(job)]
-        if matching:
-            return matching[-1]
-    return None
-
-
 def finished_transcript(file_key: str, start_s: float, end_s: float) -> Transcript | None:
     """The transcript already made of ``file_key`` covering ``[start_s, end_s]`` with the
     chosen model and language, for other views of the page (lanes, subtitles); None if there
     is none yet. Starts nothing."""
-    job = _covering(_transcript_head(file_key), start_s, end_s)
+    job = jobs.covering(_transcript_head(file_key), start_s, end_s)
     return None if job is None else job.result
 
 
 def finished_voice(file_key: str, start_s: float, end_s: float) -> Voice | None:
     """The pitch and formant tracks already measured of ``file_key`` covering
     ``[start_s, end_s]``, for other views of the page; None if there are none yet."""
-    job = _covering((file_key, "voice"), start_s, end_s)
+    job = jobs.covering((file_key, "voice"), start_s, end_s)
     return None if job is None else job.result
 
 
@@ -325,8 +304,8 @@ def show_speech(
     head = _transcript_head(file_key)
     start_s, end_s = round(start_s, 3), round(end_s, 3)
     missing = _missing_model(model)
-    transcribing = None if missing else _covering(head, start_s, end_s)
-    measuring = _covering((file_key, "voice"), start_s, end_s)
+    transcribing = None if missing else jobs.covering(head, start_s, end_s)
+    measuring = jobs.covering((file_key, "voice"), start_s, end_s)
     if clip.duration <= AUTO_S:  # short: analyse the whole clip at once, unless stopped here
         whole = (0.0, round(clip.duration, 3))
         if missing is None and _pending(transcribing) and not _stopped(transcribing):
