@@ -16,7 +16,7 @@ from tests.conftest import drop_file, screenshot
 expect = pytest.importorskip("playwright.sync_api").expect
 
 SPECTROGRAM = ".sv-picture"  # the interactive spectrogram's picture (ui/spectrogram_view)
-WAVEFORM = '[data-testid="stImage"] img'
+WAVEFORM = ".sv-lane[data-lane='waveform'] canvas"  # the waveform lane under the spectrogram
 LAYOUT = SPECTROGRAM_LAYOUT
 PLOT = (LAYOUT.left, LAYOUT.top, *LAYOUT.plot_size)
 
