@@ -560,6 +560,10 @@ def test_on_a_phone_the_facts_are_one_line(tags_calls, monkeypatch):
     at = upload(open_page(), "stereo.wav", wav(tone(seconds=2.0, channels=2), 16000))
     assert shows_result(at) and not at.metric  # no stack of five tiles above the picture
     assert "2.0 s · 16,000 Hz · stereo · WAV, 16-bit PCM" in [c.value for c in at.caption]
+    # The controls are folded (their columns would stack above the picture); they still work.
+    assert [e.label for e in at.expander] == ["Spectrogram settings"]
+    control(at, "select_slider", "FFT size").set_value(4096).run()
+    assert shows_result(at) and "frames of 4096 samples" in spectrogram_caption(at)
 
 
 def test_the_channel_selector_names_the_mix(tags_calls):

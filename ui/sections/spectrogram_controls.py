@@ -12,6 +12,7 @@ from analysis.audio.decode import AudioClip
 from analysis.audio.render import COLORMAPS
 from analysis.audio.spectrogram import SCALES
 from analysis.audio.stft import WINDOWS
+from ui import device
 from ui.state import remember
 
 FFT_SIZES = [256, 512, 1024, 2048, 4096, 8192, 16384]
@@ -52,8 +53,10 @@ class Settings:
 
 
 def spectrogram_controls(clip: AudioClip) -> Settings:
-    """Draw the controls, in a bordered box, and return their settings."""
-    with st.container(border=True):
+    """Draw the controls, in a bordered box (on a phone, where its columns stack, folded, so
+    that the picture is on the first screen), and return their settings."""
+    phone = device.is_phone()
+    with st.expander("Spectrogram settings") if phone else st.container(border=True):
         row = st.columns([3, 2, 2, 2])
         n_fft = row[0].select_slider(
             "Frequency detail (FFT size)",
@@ -81,7 +84,8 @@ def spectrogram_controls(clip: AudioClip) -> Settings:
         )
         cmap = row[3].selectbox("Colours", COLORMAPS, key=remember("audio_cmap", COLORMAPS[0]))
         channel = _channel(clip)
-        with st.expander("Advanced"):
+        # Expanders do not nest: on a phone the advanced row sits in the folded box.
+        with st.container() if phone else st.expander("Advanced"):
             hop, win, window, n_mels, reference = _advanced(scale)
     n_mels = n_mels if scale == "mel" else 128  # other scales ignore it: keep caches warm
     return Settings(n_fft, scale, db_range, cmap, channel, hop, win, window, n_mels, reference)
