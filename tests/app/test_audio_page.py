@@ -20,6 +20,7 @@ import ui.sections.spectrogram_layers
 import ui.sections.speech
 import ui.sections.tags
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
+from tests.support.defaults import own_default, started_elsewhere
 
 PAGE = "../../app_pages/audio.py"
 TIMEOUT = 60
@@ -193,6 +194,32 @@ def test_fft_size_and_other_controls_change_the_picture(tags_calls):
     control(at, "selectbox", "Colours").set_value("viridis").run()
     control(at, "selectbox", "0 dB means").set_value("peak").run()
     assert shows_result(at)
+
+
+def own_step(widget) -> str:
+    """What the browser would show for a select slider knowing only its element."""
+    return widget.options[int(widget.proto.default[0])]
+
+
+def test_every_control_starts_at_its_stated_default_whatever_the_timing_of_the_first_click(
+    tags_calls,
+):
+    # A click during the first run can make the browser draw a control before it hears the
+    # remembered value: it then shows the control's own default and sends that back.
+    at = upload(open_page(), "stereo.wav", wav(tone(seconds=1.0, channels=2), 16000))
+    assert started_elsewhere(at) == []
+    assert [own_step(s) for s in at.select_slider] == ["2048", "auto", "= FFT size"]
+    assert [s.format_func(s.value) for s in at.select_slider] == ["2048", "auto", "= FFT size"]
+    shown, caption = spectrogram(at)["picture"], spectrogram_caption(at)
+    for slider in at.slider:  # what such a browser sends back
+        if not slider.disabled:
+            slider.set_value(own_default(slider))
+    control(at, "select_slider", "FFT size").set_value(int(own_step(at.select_slider[0])))
+    at.run()
+    assert control(at, "slider", "Loudness range").value == 80
+    assert control(at, "slider", "Mel bands").value == 128
+    assert control(at, "radio", "Frequency scale").value == "log"
+    assert spectrogram_caption(at) == caption and spectrogram(at)["picture"] == shown
 
 
 def test_window_longer_than_the_fft_is_capped_with_a_note(tags_calls):

@@ -119,6 +119,7 @@ def time_range(clip: AudioClip, file_key: str) -> tuple[float, float, str, bool]
         max_value=slider_end,
         step=step,
         format="%.3f" if clip.duration < 10 else "%.1f",
+        value=(0.0, slider_end),  # its own default too (see ui.state.remember)
         key=remember(key, (0.0, slider_end)),
     )
     if end_s <= start_s:  # both handles together: keep the step of sound before them
