@@ -457,25 +457,72 @@ def test_every_frame_exports_hold_the_selection_at_the_chosen_settings(tags_call
     assert grid[0].startswith("frequency_hz,1.0000,")  # the picture's columns, named apart
 
 
-def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls, downloads):
+def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls):
     noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
     at = upload(open_page(), "minute.wav", wav(noise, 16000))
     control(at, "select_slider", "FFT size").set_value(16384).run()
-    downloads.clear()
     control(at, "select_slider", "Hop length").set_value(32).run()
     assert shows_result(at)
     assert spectrogram_caption(at).endswith(
         "Long range: 1 frame in 4 computed for the picture; zoom in or export for every frame."
     )
-    assert "Every frame (CSV)" not in downloads and "Picture grid (CSV)" in downloads
+    assert offered(at) == {
+        "Spectrogram (PNG)": True,
+        "Every frame (CSV)": False,
+        "Every frame (NPZ)": False,
+        "Picture grid (CSV)": True,
+    }
     assert any(
         c.value == "Select at most 1.95 s to export every frame at these settings."
         for c in at.caption
     )
-    downloads.clear()
     control(at, "slider", "Time range").set_value((10.0, 11.0)).run()
     assert "Long range" not in spectrogram_caption(at)
-    assert "Every frame (CSV)" in downloads and "Every frame (NPZ)" in downloads
+    assert all(offered(at).values())
+
+
+def offered(at: AppTest) -> dict[str, bool]:
+    """Each download button's label, and whether it can be clicked."""
+    return {b.proto.label: not b.proto.disabled for b in at.get("download_button")}
+
+
+def slots(at: AppTest) -> list:
+    """The spectrogram section's element tree, down to its slots' children; the downloads'
+    row in full. (The section is a fragment: one block of the page.)"""
+
+    def tree(node):
+        kids = getattr(node, "children", None)
+        return node.type if kids is None else (node.type, [tree(k) for k in kids.values()])
+
+    section = next(
+        b for b in at.main.children.values() if hasattr(b, "children") and b.get("bidi_component")
+    )
+    _controls, *notes_and_view, downloads = section.children.values()
+    return [[k.type for k in slot.children.values()] for slot in notes_and_view] + [tree(downloads)]
+
+
+def test_the_downloads_keep_their_place_and_row_whatever_the_notes_around_them(tags_calls):
+    # A row that moved, or changed its columns, would stay greyed from the previous run,
+    # beside the new one, while the sections under the spectrogram run (seconds on a zoom).
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
+    at = upload(open_page(), "minute.wav", wav(noise, 16000))
+    control(at, "select_slider", "Hop length").set_value(32).run()
+    control(at, "select_slider", "FFT size").set_value(16384).run()
+    long_range = slots(at)
+    assert not offered(at)["Every frame (CSV)"]
+    control(at, "slider", "Time range").set_value((10.0, 10.5)).run()
+    short = slots(at)  # shorter than a frame: a note under the picture
+    assert all(offered(at).values())
+    assert any("shorter than the FFT size" in c.value for c in at.caption)
+    control(at, "select_slider", "FFT size").set_value(4096).run()
+    control(at, "select_slider", "Window length").set_value(8192).run()
+    capped = slots(at)  # a note above the picture
+    assert any("capped at the FFT size" in c.value for c in at.caption)
+    row = ("flex_container", [("column", ["download_button"])] * 4)
+    assert long_range[-1] == ("flex_container", [row, "caption"])
+    assert short[-1] == capped[-1] == ("flex_container", [row])
+    assert len(long_range) == len(short) == len(capped) == 4
+    assert long_range[1] == short[1] == capped[1]  # the picture's slot
 
 
 def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_calls, monkeypatch):

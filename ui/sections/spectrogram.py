@@ -183,14 +183,17 @@ def _show(
     sound: tuple[bytes, str, float],
 ) -> None:
     settings = spectrogram_controls(clip)
+    # The same slots every run, whichever notes appear in them: an element that moves to
+    # another place would stay there greyed from the previous run while the page below runs.
+    above, view, below, downloads = (st.container() for _ in range(4))
     n_fft = settings.n_fft
     if settings.win != "= FFT size" and int(settings.win) > n_fft:
-        st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
+        above.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
     signal = analysed_signal(file_key, clip, settings.channel)
     # Larger text and fewer ticks on a phone, where the picture is shown ~360 px wide.
     phone = device.is_phone()
     layout = PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT
-    with st.spinner("Computing the spectrogram…"):
+    with view, st.spinner("Computing the spectrogram…"):
         computed = _in_db(clip, file_key, signal, start_s, end_s, settings, phone)
         if computed is None:
             return
@@ -210,35 +213,37 @@ def _show(
     except Exception:  # the picture still works without its layers
         LOG.exception("spectrogram layers")
         layers = None
-        st.caption("The layers over and under the spectrogram could not be drawn this time.")
+        above.caption("The layers over and under the spectrogram could not be drawn this time.")
     audio, audio_mime, audio_start_s = sound
-    spectrogram_view(
-        picture,
-        "image/jpeg",
-        audio,
-        axes,
-        key=f"audio_spectrogram_{file_key}",
-        audio_mime=audio_mime,
-        audio_start_s=audio_start_s,
-        levels=pooled_levels(spec, db),
-        layers=layers,
-        on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
-    )
+    with view:
+        spectrogram_view(
+            picture,
+            "image/jpeg",
+            audio,
+            axes,
+            key=f"audio_spectrogram_{file_key}",
+            audio_mime=audio_mime,
+            audio_start_s=audio_start_s,
+            levels=pooled_levels(spec, db),
+            layers=layers,
+            on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
+        )
     zoomed = st.session_state.get(_band_key(file_key)) is not None
     shown_band = (axes.fmin_hz, axes.fmax_hz) if zoomed else None
-    st.caption(
+    below.caption(
         spectrogram_caption(
             spec, clip.sample_rate, end_s - start_s, shown_band, auto_hop=settings.hop == "auto"
         )
     )
     if is_silent(spec.power):
-        st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
+        below.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
-        st.caption(
+        below.caption(
             f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
             "past it, into the sound around it or zero padding beyond the file's ends."
         )
-    show_downloads(shown)
+    with downloads:
+        show_downloads(shown)
 
 
 def _in_db(
