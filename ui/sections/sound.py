@@ -39,10 +39,16 @@ ENCODINGS = {
 # A selection up to this long plays as a WAV of its own (exact in any format: an MP3 seeks
 # only roughly); longer ones play from the whole file, as a WAV costs ~0.1 s a minute of stereo.
 EXACT_PLAYBACK_S = 60
+# The decoded sound of the file a person works on, and of the one before (a 10-minute stereo
+# file is 210 MB of samples): more entries would keep every upload a busy server ever saw.
+# Dropped after an hour too, so that memory goes back once the work is over; the page then
+# decodes again from the kept bytes.
+CLIPS_KEPT = 2
+KEPT_FOR = "1h"
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
     """The decoded clip (a sound, or a video's soundtrack), shared by every session that opens
     the same content."""
@@ -55,14 +61,14 @@ def sample_clip() -> tuple[AudioClip, bytes]:
     return clip, to_wav_bytes(clip.samples, clip.sample_rate)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     """WAV for formats or channel counts a browser may not play as they are."""
     samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
     return to_wav_bytes(samples, _clip.sample_rate)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
     """WAV of the selected range only, for exact playback of it."""
     first, last = round(start_s * _clip.sample_rate), round(end_s * _clip.sample_rate)

@@ -26,7 +26,7 @@ from analysis.audio.stft import STFTParams, view_hop
 from analysis.errors import InputError
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from ui import device, internals
-from ui.sections.sound import show_unexpected
+from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, show_unexpected
 from ui.sections.spectrogram_controls import REFERENCES, Settings, spectrogram_controls
 from ui.sections.spectrogram_downloads import Shown, show_downloads
 from ui.sections.spectrogram_layers import view_layers
@@ -38,7 +38,9 @@ LOG = logging.getLogger(__name__)
 VIEWS_ASKED = "_audio_views_asked"
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+# A stereo file's mix and both channels, and the previous file's picture: a channel is a view
+# of its clip, and would keep a decoded clip alive after decode() let it go.
+@st.cache_resource(max_entries=CLIPS_KEPT + 2, ttl=KEPT_FOR, show_spinner=False)
 def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.ndarray:
     """The mono signal the pictures show: the channel mix (None) or one channel.
 
@@ -48,7 +50,7 @@ def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.
     return _clip.mono() if channel is None else _clip.channel(channel)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=24, ttl=KEPT_FOR, show_spinner=False)
 def compute_spectrogram(
     file_key: str,
     _signal: np.ndarray,
