@@ -42,11 +42,11 @@ def decodes(monkeypatch) -> list[str]:
     names = []
     original = sound.load_media
 
-    def counting(data, name):
+    def counting(data, name, progress):
         names.append(name)
-        return original(data, name=name)
+        return original(data, name=name, progress=progress)
 
-    monkeypatch.setattr(sound, "load_media", lambda data, name: counting(data, name))
+    monkeypatch.setattr(sound, "load_media", counting)
     return names
 
 

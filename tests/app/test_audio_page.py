@@ -387,7 +387,7 @@ def test_the_decoder_gets_the_plain_file_name(tags_calls, monkeypatch):
     monkeypatch.setattr(
         ui.sections.sound,
         "load_media",
-        lambda data, name: names.append(name) or load(data, name=name),
+        lambda data, name, progress: names.append(name) or load(data, name=name),
     )
     at = upload(open_page(), "[a]_b*.wav", wav(tone(hz=1234.5), 16000))  # in no cache yet
     assert names == ["[a]_b*.wav"] and at.text[0].value == "[a]_b*.wav"
@@ -736,3 +736,48 @@ def test_finished_music_becomes_beats_chords_chroma_and_notes(tags_calls, monkey
     assert len(layers["chroma"]["values"]) == 12 and layers["chroma"]["values"][0][0] == 1.0
     notes = next(t for t in layers["tracks"] if t["name"] == "Notes (pYIN)")
     assert set(notes["hz"]) == {440.0}
+
+
+@pytest.fixture
+def held_decode(monkeypatch):
+    """The background decode of a long file waits until the test sets the returned event."""
+    import threading
+
+    import ui.sections.reading
+
+    release, original = threading.Event(), ui.sections.reading.decode
+
+    def waiting(file_key, data, name, progress=None):
+        if progress is not None:  # the job's: the page's own calls never wait
+            assert release.wait(TIMEOUT)
+            return original(file_key, data, name, progress)
+        return original(file_key, data, name)
+
+    monkeypatch.setattr(ui.sections.reading, "decode", waiting)
+    return release
+
+
+def test_a_long_compressed_file_shows_its_first_minute_while_the_rest_decodes(
+    tags_calls, held_decode
+):
+    import hashlib
+
+    import ui.jobs
+
+    minutes = np.tile(tone(8000, 1.0, 440.0), (240, 1))  # 4 minutes
+    content = wav(minutes, 8000, "VORBIS", "OGG")
+    at = upload(open_page(), "long.ogg", content, "audio/ogg")
+    assert facts(at)["Duration"] == "4:00.0 min"  # the file's, not the part's
+    assert "over 60.00 s" in spectrogram_caption(at)
+    assert any(
+        c.value.startswith("Still reading the file: its first 1:00.0 min") for c in at.caption
+    )
+    assert tags_calls == []  # held back until the whole file is read
+    held_decode.set()
+    job = ui.jobs.board().get((hashlib.sha256(content).hexdigest()[:24], "decode"))
+    assert job.future.result(TIMEOUT) is True
+    at.run()
+    assert not at.exception and facts(at)["Duration"] == "4:00.0 min"
+    assert "over 240.00 s" in spectrogram_caption(at)
+    assert not any(c.value.startswith("Still reading") for c in at.caption)
+    assert len(tags_calls) == 1

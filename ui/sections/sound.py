@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -49,10 +50,12 @@ UNEXPECTED = "Something went wrong while analysing this audio; try another file 
 
 
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
-def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
+def decode(
+    file_key: str, _data: bytes, name: str, _progress: Callable[[int, int], None] | None = None
+) -> AudioClip:
     """The decoded clip (a sound, or a video's soundtrack), shared by every session that opens
-    the same content."""
-    return load_media(_data, name=name)
+    the same content; ``_progress(frames decoded, frames in all)`` hears how far it is."""
+    return load_media(_data, name=name, progress=_progress)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -102,11 +105,13 @@ def format_duration(seconds: float) -> str:
     return f"{int(minutes)}:{rest:04.1f} min"
 
 
-def facts_line(clip: AudioClip) -> str:
-    """The facts in one line, for a phone: "12.3 s · 44,100 Hz · stereo · WAV, 16-bit PCM"."""
+def facts_line(clip: AudioClip, duration_s: float | None = None) -> str:
+    """The facts in one line, for a phone: "12.3 s · 44,100 Hz · stereo · WAV, 16-bit PCM";
+    ``duration_s``: the file's, when ``clip`` is only its first part."""
     channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
+    duration_s = clip.duration if duration_s is None else duration_s
     return (
-        f"{format_duration(clip.duration)} · {clip.sample_rate:,} Hz · {channels} · "
+        f"{format_duration(duration_s)} · {clip.sample_rate:,} Hz · {channels} · "
         f"{clip.format}, {encoding_name(clip.subtype)}"
     )
 
