@@ -781,3 +781,24 @@ def test_a_long_compressed_file_shows_its_first_minute_while_the_rest_decodes(
     assert "over 240.00 s" in spectrogram_caption(at)
     assert not any(c.value.startswith("Still reading") for c in at.caption)
     assert len(tags_calls) == 1
+
+
+def test_reading_a_long_file_can_be_stopped_and_started_again(tags_calls, held_decode):
+    import hashlib
+
+    import ui.jobs
+
+    content = wav(np.tile(tone(8000, 1.0, 440.0), (200, 1)), 8000, "VORBIS", "OGG")
+    key = (hashlib.sha256(content).hexdigest()[:24], "decode")
+    at = upload(open_page(), "long.ogg", content, "audio/ogg")
+    at.button(key="audio_reading_stop").click().run()
+    stopped = "Reading was stopped: only the file's first 1:00.0 min is shown, of 3:20.0 min."
+    assert stopped in [c.value for c in at.caption] and tags_calls == []
+    held_decode.set()
+    assert ui.jobs.board().get(key).future.result(TIMEOUT) is None  # it stopped
+    at.run()
+    assert stopped in [c.value for c in at.caption] and "over 60.00 s" in spectrogram_caption(at)
+    next(b for b in at.button if b.label == "Read the whole file").click().run()
+    assert ui.jobs.board().get(key).future.result(TIMEOUT) is True
+    at.run()
+    assert "over 200.00 s" in spectrogram_caption(at) and len(tags_calls) == 1

@@ -79,7 +79,7 @@ def show_reading(opened: Opened, file_key: str, data: bytes, name: str) -> None:
     button to read it after all)."""
     job = opened.reading
     shown, whole = format_duration(opened.clip.duration), format_duration(opened.duration_s)
-    if job is not None and job.running:
+    if job is not None and job.running and jobs.watching(job):
         st.caption(
             f"Still reading the file: its first {shown} is shown, of {whole}. The whole "
             "file's picture, its sound tags, speech and music follow when it is read."
