@@ -27,8 +27,10 @@ _BLOCK_FRAMES = 1 << 18
 _SMALL_BLOCK_FRAMES = 1 << 12
 # libsndfile reports an unknown length as a huge count (SF_COUNT_MAX).
 _UNKNOWN_FRAMES = 1 << 40
-# Encodings that store the samples as they are: decoding them is a copy.
-_RAW = {"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "ULAW", "ALAW"}
+# Compressed containers whose header gives the exact length (Ogg's last granule position,
+# FLAC's STREAMINFO): a first part can say, truly, how long the whole is. (An MP3's length is
+# an estimate until it is decoded; WAV and AIFF decode by copying.)
+_READ_AHEAD = {"OGG", "FLAC"}
 
 READABLE_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
 
@@ -184,17 +186,22 @@ def load_audio(
 def load_audio_head(
     data: bytes, seconds: float, *, longer_than: float = 0.0
 ) -> tuple[AudioClip, float] | None:
-    """The first ``seconds`` of a compressed sound file's content, and the whole file's
+    """The first ``seconds`` of a long Ogg or FLAC file's content, and the whole file's
     duration (s) by its header: a first picture of a long file while the rest decodes.
 
-    None when there is no need: the header says the file lasts at most ``longer_than`` s
-    (or does not say), or its samples are stored as they are (PCM, float: the whole file
-    decodes in a second or two). Raises what libsndfile raises on a file it cannot read (no
-    sentence: :func:`load_audio` then says what is wrong).
+    None when there is no need, or no sure length: the header says the file lasts at most
+    ``longer_than`` s (or does not say), or it is not an Ogg or FLAC file (WAV and AIFF
+    decode in a second or two; an MP3's header only estimates its length). Raises what
+    libsndfile raises on a file it cannot read (no sentence: :func:`load_audio` then says
+    what is wrong).
     """
     with sf.SoundFile(io.BytesIO(data)) as audio:
         rate, frames = audio.samplerate, audio.frames
-        if frames >= _UNKNOWN_FRAMES or frames <= longer_than * rate or audio.subtype in _RAW:
+        if (
+            frames >= _UNKNOWN_FRAMES
+            or frames <= longer_than * rate
+            or audio.format not in _READ_AHEAD
+        ):
             return None
         block = audio.read(frames=max(1, round(seconds * rate)), dtype="float32", always_2d=True)
         container, subtype = audio.format, audio.subtype

@@ -1,4 +1,4 @@
-"""A long compressed sound shown from its first minute while the whole file decodes in the
+"""A long Ogg or FLAC sound shown from its first minute while the whole file decodes in the
 background: a first picture in a few seconds, where decoding a 28-minute OGG takes ~20 s.
 
 ``app_pages/audio.py`` opens an upload with :func:`open_sound`; while :attr:`Opened.reading`
@@ -19,7 +19,7 @@ from ui.jobs import Job
 from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, decode, format_duration
 
 HEAD_S = 60.0  # s of a long file shown while the rest decodes
-# Compressed files longer than this are read ahead (decoding 3 minutes of OGG takes ~2 s).
+# Longer files are read ahead (decoding 3 minutes of OGG takes ~2 s).
 READ_AHEAD_FROM_S = 180.0
 
 
@@ -35,7 +35,7 @@ class Opened:
 
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def first_part(file_key: str, _data: bytes) -> tuple[AudioClip, float] | None:
-    """The first :data:`HEAD_S` of a long compressed sound and its duration (s); else None."""
+    """The first :data:`HEAD_S` of a long Ogg or FLAC sound and its duration (s); else None."""
     try:
         return load_audio_head(_data, HEAD_S, longer_than=READ_AHEAD_FROM_S)
     except Exception:  # not a sound libsndfile reads (a video, damage): decode() says what
@@ -43,8 +43,8 @@ def first_part(file_key: str, _data: bytes) -> tuple[AudioClip, float] | None:
 
 
 def open_sound(file_key: str, data: bytes, name: str) -> Opened:
-    """The upload ``data`` (content hash ``file_key``): decoded whole now, or, for a long
-    compressed sound, its first part while the whole file decodes in a background job.
+    """The upload ``data`` (content hash ``file_key``): decoded whole now, or, for a long Ogg
+    or FLAC sound, its first part while the whole file decodes in a background job.
 
     Raises InputError as :func:`ui.sections.sound.decode` does, when the decode fails.
     """

@@ -376,6 +376,13 @@ def test_no_head_for_a_short_or_uncompressed_file():
         load_audio_head(b"not a sound at all" * 100, 5.0)
 
 
+def test_a_long_flac_has_a_head_too():
+    sr, buffer = 8000, io.BytesIO()
+    sf.write(buffer, tone(sr, 200.0), sr, format="FLAC")
+    clip, duration_s = load_audio_head(buffer.getvalue(), 5.0, longer_than=180.0)
+    assert (clip.duration, duration_s, clip.format) == (5.0, 200.0, "FLAC")
+
+
 def test_the_whole_decode_reports_its_progress():
     sr = 8000
     heard = []
