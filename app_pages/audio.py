@@ -8,6 +8,7 @@ from analysis.audio.decode import AudioClip
 from analysis.errors import InputError
 from ui import device
 from ui.sections.music import show_music
+from ui.sections.reading import Opened, open_sound, show_reading
 from ui.sections.sound import (
     BROWSER_PLAYABLE,
     decode,
@@ -40,6 +41,8 @@ source = st.radio(
 )
 clip: AudioClip | None = None
 file_key = name = ""
+opened: Opened | None = None  # an upload: the whole file, or its first part while it decodes
+duration_s = 0.0  # the whole file's
 playback: tuple[bytes, str] | None = None
 try:
     if source == "Upload a file":
@@ -56,9 +59,10 @@ try:
             ),
         )
         if kept is not None:
-            file_key, name = kept.digest, kept.name
+            name = kept.name
             with st.spinner("Decoding the file…"):
-                clip = decode(file_key, kept.data, name)
+                opened = open_sound(kept.digest, kept.data, name)
+            clip, file_key, duration_s = opened.clip, opened.file_key, opened.duration_s
             if clip.format in BROWSER_PLAYABLE and clip.channels <= 2:
                 playback = (kept.data, BROWSER_PLAYABLE[clip.format])
     elif source == "Record":
@@ -69,6 +73,7 @@ try:
         if kept is not None:
             file_key, name = kept.digest, "recording.wav"
             clip = decode(file_key, kept.data, name)
+            duration_s = clip.duration
             playback = (kept.data, "audio/wav")
     else:
         st.caption(
@@ -76,6 +81,7 @@ try:
             "fifth half-way, three noise bursts and a faint noise floor."
         )
         clip, sample_wav = sample_clip()
+        duration_s = clip.duration
         file_key, name, playback = "sample", "sample.wav", (sample_wav, "audio/wav")
 except InputError as error:
     show_input_error(str(error), name)  # the file's name in it, shown literally
@@ -89,10 +95,10 @@ if clip is None:
 
 st.text(name)  # text, not markdown: a user's file name
 if device.is_phone():  # one line, so the spectrogram starts on the first screen
-    st.caption(facts_line(clip))
+    st.caption(facts_line(clip, duration_s))
 else:
     facts = st.columns(5)
-    facts[0].metric("Duration", format_duration(clip.duration))
+    facts[0].metric("Duration", format_duration(duration_s))
     facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
     facts[2].metric("Channels", clip.channels)
     facts[3].metric("Format", clip.format)
@@ -111,6 +117,9 @@ start_s, end_s, range_key, whole_file = time_range(clip, file_key)
 sound = playable(clip, file_key, playback, start_s, end_s, whole_file)
 
 spectrogram_section(clip, file_key, name, start_s, end_s, sound)
+if opened is not None and opened.reading is not None:  # what follows needs the whole file
+    show_reading(opened, kept.digest, kept.data, name)
+    st.stop()
 try:
     show_tags(clip, start_s, end_s, file_key)
 except Exception as error:

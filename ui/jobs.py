@@ -88,6 +88,7 @@ KINDS = {
     "batch": Kind(threads=2, keep=32),  # the thread only waits on Dask; tables are on disk
     "music": Kind(threads=1, keep=16),  # librosa's features: ~4 MB for 10 minutes
     "hpss": Kind(threads=1, keep=2),  # two WAVs of the separated parts: ~50 MB for 10 minutes
+    "decode": Kind(threads=1, keep=4),  # a long file's whole decode: its clip is in a cache
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,10 @@ _BLOCK_FRAMES = 1 << 18
 _SMALL_BLOCK_FRAMES = 1 << 12
 # libsndfile reports an unknown length as a huge count (SF_COUNT_MAX).
 _UNKNOWN_FRAMES = 1 << 40
+# Compressed containers whose header gives the exact length (Ogg's last granule position,
+# FLAC's STREAMINFO): a first part can say, truly, how long the whole is. (An MP3's length is
+# an estimate until it is decoded; WAV and AIFF decode by copying.)
+_READ_AHEAD = {"OGG", "FLAC"}
 
 READABLE_FORMATS = "WAV, FLAC, OGG (Vorbis or Opus), MP3 or AIFF"
 
@@ -104,7 +108,12 @@ def _content(source: str | os.PathLike | bytes) -> Iterator[Bytes]:
         yield data
 
 
-def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:
+def load_audio(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AudioClip:
     """Decode an audio file (path or bytes) without resampling.
 
     Parameters
@@ -113,6 +122,8 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
         A file path, or the file's content.
     name : str, optional
         The file's name, used in messages (defaults to the path's name, or "the file").
+    progress : callable, optional
+        Called with (frames decoded, frames in all) after each block (0 in all: unknown).
 
     Returns
     -------
@@ -142,7 +153,7 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
         raise InputError(VIDEO_MESSAGE.format(label=label))
     try:
         with sf.SoundFile(handle) as audio:
-            samples, nonfinite, stopped = _read_blocks(audio)
+            samples, nonfinite, stopped = _read_blocks(audio, progress)
             sample_rate, container, subtype = audio.samplerate, audio.format, audio.subtype
             counted = audio.frames if audio.frames < _UNKNOWN_FRAMES else 0
     except (sf.LibsndfileError, RuntimeError, TypeError) as error:
@@ -172,7 +183,37 @@ def load_audio(source: str | os.PathLike | bytes, *, name: str | None = None) ->
     return AudioClip(samples, int(sample_rate), container, subtype, tuple(warnings))
 
 
-def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
+def load_audio_head(
+    data: bytes, seconds: float, *, longer_than: float = 0.0
+) -> tuple[AudioClip, float] | None:
+    """The first ``seconds`` of a long Ogg or FLAC file's content, and the whole file's
+    duration (s) by its header: a first picture of a long file while the rest decodes.
+
+    None when there is no need, or no sure length: the header says the file lasts at most
+    ``longer_than`` s (or does not say), or it is not an Ogg or FLAC file (WAV and AIFF
+    decode in a second or two; an MP3's header only estimates its length). Raises what
+    libsndfile raises on a file it cannot read (no sentence: :func:`load_audio` then says
+    what is wrong).
+    """
+    with sf.SoundFile(io.BytesIO(data)) as audio:
+        rate, frames = audio.samplerate, audio.frames
+        if (
+            frames >= _UNKNOWN_FRAMES
+            or frames <= longer_than * rate
+            or audio.format not in _READ_AHEAD
+        ):
+            return None
+        block = audio.read(frames=max(1, round(seconds * rate)), dtype="float32", always_2d=True)
+        container, subtype = audio.format, audio.subtype
+    samples = np.ascontiguousarray(block.T)
+    samples[~np.isfinite(samples)] = 0.0
+    samples.flags.writeable = False
+    return AudioClip(samples, int(rate), container, subtype), frames / rate
+
+
+def _read_blocks(
+    audio: sf.SoundFile, progress: Callable[[int, int], None] | None = None
+) -> tuple[np.ndarray, int, bool]:
     """Read every frame into a ``(channels, frames)`` array.
 
     Returns the samples, the count of non-finite samples (replaced by 0) and whether decoding
@@ -210,6 +251,8 @@ def _read_blocks(audio: sf.SoundFile) -> tuple[np.ndarray, int, bool]:
             chunk[bad] = 0.0
         out[:, position : position + count] = chunk.T
         position += count
+        if progress is not None:
+            progress(position, expected)
     if position < out.shape[1]:  # truncated or overallocated: don't keep a large unused tail
         out = out[:, :position].copy() if position < out.shape[1] // 2 else out[:, :position]
     return out, nonfinite, damaged

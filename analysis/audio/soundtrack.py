@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -23,9 +24,14 @@ from analysis.sniff import SNIFF_BYTES, file_kind
 CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2": "MP4", "matroska,webm": "Matroska/WebM", "avi": "AVI"}
 
 
-def load_media(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:
-    """Decode a sound (:func:`~analysis.audio.decode.load_audio`) or a video's soundtrack
-    (:func:`load_soundtrack`), whichever the file is."""
+def load_media(
+    source: str | os.PathLike | bytes,
+    *,
+    name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AudioClip:
+    """Decode a sound (:func:`~analysis.audio.decode.load_audio`, which reports its
+    ``progress``) or a video's soundtrack (:func:`load_soundtrack`), whichever the file is."""
     if isinstance(source, bytes | bytearray | memoryview):
         head = bytes(source[:SNIFF_BYTES])
     else:
@@ -33,7 +39,7 @@ def load_media(source: str | os.PathLike | bytes, *, name: str | None = None) ->
         head = path.open("rb").read(SNIFF_BYTES) if path.is_file() else b""
     if file_kind(head) == "video":
         return load_soundtrack(source, name=name)
-    return load_audio(source, name=name)
+    return load_audio(source, name=name, progress=progress)
 
 
 def load_soundtrack(source: str | os.PathLike | bytes, *, name: str | None = None) -> AudioClip:

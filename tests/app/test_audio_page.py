@@ -20,6 +20,7 @@ import ui.sections.spectrogram_layers
 import ui.sections.speech
 import ui.sections.tags
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
+from tests.support.defaults import own_default, started_elsewhere
 
 PAGE = "../../app_pages/audio.py"
 TIMEOUT = 60
@@ -195,6 +196,32 @@ def test_fft_size_and_other_controls_change_the_picture(tags_calls):
     assert shows_result(at)
 
 
+def own_step(widget) -> str:
+    """What the browser would show for a select slider knowing only its element."""
+    return widget.options[int(widget.proto.default[0])]
+
+
+def test_every_control_starts_at_its_stated_default_whatever_the_timing_of_the_first_click(
+    tags_calls,
+):
+    # A click during the first run can make the browser draw a control before it hears the
+    # remembered value: it then shows the control's own default and sends that back.
+    at = upload(open_page(), "stereo.wav", wav(tone(seconds=1.0, channels=2), 16000))
+    assert started_elsewhere(at) == []
+    assert [own_step(s) for s in at.select_slider] == ["2048", "auto", "= FFT size"]
+    assert [s.format_func(s.value) for s in at.select_slider] == ["2048", "auto", "= FFT size"]
+    shown, caption = spectrogram(at)["picture"], spectrogram_caption(at)
+    for slider in at.slider:  # what such a browser sends back
+        if not slider.disabled:
+            slider.set_value(own_default(slider))
+    control(at, "select_slider", "FFT size").set_value(int(own_step(at.select_slider[0])))
+    at.run()
+    assert control(at, "slider", "Loudness range").value == 80
+    assert control(at, "slider", "Mel bands").value == 128
+    assert control(at, "radio", "Frequency scale").value == "log"
+    assert spectrogram_caption(at) == caption and spectrogram(at)["picture"] == shown
+
+
 def test_window_longer_than_the_fft_is_capped_with_a_note(tags_calls):
     at = upload(open_page(), "tone.wav", wav(tone(), 16000))
     control(at, "select_slider", "FFT size").set_value(256).run()
@@ -360,7 +387,7 @@ def test_the_decoder_gets_the_plain_file_name(tags_calls, monkeypatch):
     monkeypatch.setattr(
         ui.sections.sound,
         "load_media",
-        lambda data, name: names.append(name) or load(data, name=name),
+        lambda data, name, progress: names.append(name) or load(data, name=name),
     )
     at = upload(open_page(), "[a]_b*.wav", wav(tone(hz=1234.5), 16000))  # in no cache yet
     assert names == ["[a]_b*.wav"] and at.text[0].value == "[a]_b*.wav"
@@ -430,25 +457,72 @@ def test_every_frame_exports_hold_the_selection_at_the_chosen_settings(tags_call
     assert grid[0].startswith("frequency_hz,1.0000,")  # the picture's columns, named apart
 
 
-def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls, downloads):
+def test_a_long_range_at_a_tiny_hop_is_bounded_and_says_so(tags_calls):
     noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
     at = upload(open_page(), "minute.wav", wav(noise, 16000))
     control(at, "select_slider", "FFT size").set_value(16384).run()
-    downloads.clear()
     control(at, "select_slider", "Hop length").set_value(32).run()
     assert shows_result(at)
     assert spectrogram_caption(at).endswith(
         "Long range: 1 frame in 4 computed for the picture; zoom in or export for every frame."
     )
-    assert "Every frame (CSV)" not in downloads and "Picture grid (CSV)" in downloads
+    assert offered(at) == {
+        "Spectrogram (PNG)": True,
+        "Every frame (CSV)": False,
+        "Every frame (NPZ)": False,
+        "Picture grid (CSV)": True,
+    }
     assert any(
         c.value == "Select at most 1.95 s to export every frame at these settings."
         for c in at.caption
     )
-    downloads.clear()
     control(at, "slider", "Time range").set_value((10.0, 11.0)).run()
     assert "Long range" not in spectrogram_caption(at)
-    assert "Every frame (CSV)" in downloads and "Every frame (NPZ)" in downloads
+    assert all(offered(at).values())
+
+
+def offered(at: AppTest) -> dict[str, bool]:
+    """Each download button's label, and whether it can be clicked."""
+    return {b.proto.label: not b.proto.disabled for b in at.get("download_button")}
+
+
+def slots(at: AppTest) -> list:
+    """The spectrogram section's element tree, down to its slots' children; the downloads'
+    row in full. (The section is a fragment: one block of the page.)"""
+
+    def tree(node):
+        kids = getattr(node, "children", None)
+        return node.type if kids is None else (node.type, [tree(k) for k in kids.values()])
+
+    section = next(
+        b for b in at.main.children.values() if hasattr(b, "children") and b.get("bidi_component")
+    )
+    _controls, *notes_and_view, downloads = section.children.values()
+    return [[k.type for k in slot.children.values()] for slot in notes_and_view] + [tree(downloads)]
+
+
+def test_the_downloads_keep_their_place_and_row_whatever_the_notes_around_them(tags_calls):
+    # A row that moved, or changed its columns, would stay greyed from the previous run,
+    # beside the new one, while the sections under the spectrogram run (seconds on a zoom).
+    noise = np.random.default_rng(1).uniform(-0.3, 0.3, (60 * 16000, 1)).astype(np.float32)
+    at = upload(open_page(), "minute.wav", wav(noise, 16000))
+    control(at, "select_slider", "Hop length").set_value(32).run()
+    control(at, "select_slider", "FFT size").set_value(16384).run()
+    long_range = slots(at)
+    assert not offered(at)["Every frame (CSV)"]
+    control(at, "slider", "Time range").set_value((10.0, 10.5)).run()
+    short = slots(at)  # shorter than a frame: a note under the picture
+    assert all(offered(at).values())
+    assert any("shorter than the FFT size" in c.value for c in at.caption)
+    control(at, "select_slider", "FFT size").set_value(4096).run()
+    control(at, "select_slider", "Window length").set_value(8192).run()
+    capped = slots(at)  # a note above the picture
+    assert any("capped at the FFT size" in c.value for c in at.caption)
+    row = ("flex_container", [("column", ["download_button"])] * 4)
+    assert long_range[-1] == ("flex_container", [row, "caption"])
+    assert short[-1] == capped[-1] == ("flex_container", [row])
+    assert len(long_range) == len(short) == len(capped) == 4
+    assert long_range[1] == short[1] == capped[1]  # the picture's slot
 
 
 def test_a_newer_change_waiting_stops_the_spectrogram_without_an_error(tags_calls, monkeypatch):
@@ -560,6 +634,10 @@ def test_on_a_phone_the_facts_are_one_line(tags_calls, monkeypatch):
     at = upload(open_page(), "stereo.wav", wav(tone(seconds=2.0, channels=2), 16000))
     assert shows_result(at) and not at.metric  # no stack of five tiles above the picture
     assert "2.0 s · 16,000 Hz · stereo · WAV, 16-bit PCM" in [c.value for c in at.caption]
+    # The controls are folded (their columns would stack above the picture); they still work.
+    assert [e.label for e in at.expander] == ["Spectrogram settings"]
+    control(at, "select_slider", "FFT size").set_value(4096).run()
+    assert shows_result(at) and "frames of 4096 samples" in spectrogram_caption(at)
 
 
 def test_the_channel_selector_names_the_mix(tags_calls):
@@ -658,3 +736,69 @@ def test_finished_music_becomes_beats_chords_chroma_and_notes(tags_calls, monkey
     assert len(layers["chroma"]["values"]) == 12 and layers["chroma"]["values"][0][0] == 1.0
     notes = next(t for t in layers["tracks"] if t["name"] == "Notes (pYIN)")
     assert set(notes["hz"]) == {440.0}
+
+
+@pytest.fixture
+def held_decode(monkeypatch):
+    """The background decode of a long file waits until the test sets the returned event."""
+    import threading
+
+    import ui.sections.reading
+
+    release, original = threading.Event(), ui.sections.reading.decode
+
+    def waiting(file_key, data, name, progress=None):
+        if progress is not None:  # the job's: the page's own calls never wait
+            assert release.wait(TIMEOUT)
+            return original(file_key, data, name, progress)
+        return original(file_key, data, name)
+
+    monkeypatch.setattr(ui.sections.reading, "decode", waiting)
+    return release
+
+
+def test_a_long_compressed_file_shows_its_first_minute_while_the_rest_decodes(
+    tags_calls, held_decode
+):
+    import hashlib
+
+    import ui.jobs
+
+    minutes = np.tile(tone(8000, 1.0, 440.0), (240, 1))  # 4 minutes
+    content = wav(minutes, 8000, "VORBIS", "OGG")
+    at = upload(open_page(), "long.ogg", content, "audio/ogg")
+    assert facts(at)["Duration"] == "4:00.0 min"  # the file's, not the part's
+    assert "over 60.00 s" in spectrogram_caption(at)
+    assert any(
+        c.value.startswith("Still reading the file: its first 1:00.0 min") for c in at.caption
+    )
+    assert tags_calls == []  # held back until the whole file is read
+    held_decode.set()
+    job = ui.jobs.board().get((hashlib.sha256(content).hexdigest()[:24], "decode"))
+    assert job.future.result(TIMEOUT) is True
+    at.run()
+    assert not at.exception and facts(at)["Duration"] == "4:00.0 min"
+    assert "over 240.00 s" in spectrogram_caption(at)
+    assert not any(c.value.startswith("Still reading") for c in at.caption)
+    assert len(tags_calls) == 1
+
+
+def test_reading_a_long_file_can_be_stopped_and_started_again(tags_calls, held_decode):
+    import hashlib
+
+    import ui.jobs
+
+    content = wav(np.tile(tone(8000, 1.0, 440.0), (200, 1)), 8000, "VORBIS", "OGG")
+    key = (hashlib.sha256(content).hexdigest()[:24], "decode")
+    at = upload(open_page(), "long.ogg", content, "audio/ogg")
+    at.button(key="audio_reading_stop").click().run()
+    stopped = "Reading was stopped: only the file's first 1:00.0 min is shown, of 3:20.0 min."
+    assert stopped in [c.value for c in at.caption] and tags_calls == []
+    held_decode.set()
+    assert ui.jobs.board().get(key).future.result(TIMEOUT) is None  # it stopped
+    at.run()
+    assert stopped in [c.value for c in at.caption] and "over 60.00 s" in spectrogram_caption(at)
+    next(b for b in at.button if b.label == "Read the whole file").click().run()
+    assert ui.jobs.board().get(key).future.result(TIMEOUT) is True
+    at.run()
+    assert "over 200.00 s" in spectrogram_caption(at) and len(tags_calls) == 1

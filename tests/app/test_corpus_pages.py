@@ -29,12 +29,15 @@ from tests.app.test_vision_page import runs
 from tests.app.test_vision_page import start as open_vision_page
 from tests.app.test_vision_page import upload as upload_image
 
+# Videos with sound: the Audio page analyses their soundtrack (the command line refuses them).
+SOUNDTRACKS = {"video-mp4", "video-webm"}
+
 
 @pytest.mark.parametrize("case", AUDIO_CASES + TRUNCATED_AUDIO_CASES, ids=lambda c: c.id)
 def test_audio_page(case: Case, tags_calls):
     at = open_audio_page()
     upload_audio(at, case.name, case.make(), case.mime)
-    if case.ok:
+    if case.ok or case.id in SOUNDTRACKS:
         assert shows_result(at), [e.value for e in at.error]
         assert at.text[0].value == case.name
     else:

@@ -16,7 +16,7 @@ from tests.conftest import drop_file, screenshot
 expect = pytest.importorskip("playwright.sync_api").expect
 
 SPECTROGRAM = ".sv-picture"  # the interactive spectrogram's picture (ui/spectrogram_view)
-WAVEFORM = '[data-testid="stImage"] img'
+WAVEFORM = ".sv-lane[data-lane='waveform'] canvas"  # the waveform lane under the spectrogram
 LAYOUT = SPECTROGRAM_LAYOUT
 PLOT = (LAYOUT.left, LAYOUT.top, *LAYOUT.plot_size)
 
@@ -226,3 +226,36 @@ def test_an_image_dropped_on_the_audio_page_gets_one_message(page, app_url, tmp_
     assert not page.get_by_test_id("stException").count()
     assert not page.locator('[data-testid="stImage"] img').count()
     assert not page.locator(SPECTROGRAM).count()
+
+
+COUNT_DOWNLOAD_ROWS = """() => {
+    window.mostRows = 0;
+    window.rowCounter = setInterval(() => {
+        const rows = [...document.querySelectorAll('button')]
+            .filter(b => b.innerText.includes('Spectrogram (PNG)')).length;
+        window.mostRows = Math.max(window.mostRows, rows);
+    }, 20);
+}"""
+
+
+@pytest.mark.browser
+def test_a_zoom_never_shows_a_second_row_of_downloads(page, app_url, tmp_path):
+    # Two minutes at 44.1 kHz: every frame of the whole file is too much to export, and of a
+    # quarter of it is not, so the zoom changes what the row offers (and the notes around it).
+    noise = np.random.default_rng().uniform(-0.3, 0.3, 120 * 44100).astype(np.float32)
+    path = tmp_path / "two minutes.wav"
+    sf.write(path, noise, 44100)
+    page.goto(f"{app_url}/audio")
+    drop_file(page, path, "audio/wav")
+    wait_for_spectrogram(page)
+    page.get_by_text("to export every frame at these settings").wait_for()
+    page.evaluate(COUNT_DOWNLOAD_ROWS)
+    old = page.locator(SPECTROGRAM).get_attribute("src")
+    left, top, width, height = PLOT
+    drag_box(page, left + width / 4, top + height / 4, left + width / 2, top + height * 3 / 4)
+    wait_for_spectrogram(page, old)
+    said = re.compile(r"YAMNet hears mostly|Sound-event tags are off")
+    page.get_by_text(said).first.wait_for(timeout=120_000)  # the sections below have run
+    expect(page.get_by_text("to export every frame at these settings")).to_have_count(0)
+    assert page.evaluate("window.mostRows") == 1
+    screenshot(page, "audio-zoom-downloads")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -39,14 +40,22 @@ ENCODINGS = {
 # A selection up to this long plays as a WAV of its own (exact in any format: an MP3 seeks
 # only roughly); longer ones play from the whole file, as a WAV costs ~0.1 s a minute of stereo.
 EXACT_PLAYBACK_S = 60
+# The decoded sound of the file a person works on, and of the one before (a 10-minute stereo
+# file is 210 MB of samples): more entries would keep every upload a busy server ever saw.
+# Dropped after an hour too, so that memory goes back once the work is over; the page then
+# decodes again from the kept bytes.
+CLIPS_KEPT = 2
+KEPT_FOR = "1h"
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def decode(file_key: str, _data: bytes, name: str) -> AudioClip:
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
+def decode(
+    file_key: str, _data: bytes, name: str, _progress: Callable[[int, int], None] | None = None
+) -> AudioClip:
     """The decoded clip (a sound, or a video's soundtrack), shared by every session that opens
-    the same content."""
-    return load_media(_data, name=name)
+    the same content; ``_progress(frames decoded, frames in all)`` hears how far it is."""
+    return load_media(_data, name=name, progress=_progress)
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -55,14 +64,14 @@ def sample_clip() -> tuple[AudioClip, bytes]:
     return clip, to_wav_bytes(clip.samples, clip.sample_rate)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     """WAV for formats or channel counts a browser may not play as they are."""
     samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
     return to_wav_bytes(samples, _clip.sample_rate)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
     """WAV of the selected range only, for exact playback of it."""
     first, last = round(start_s * _clip.sample_rate), round(end_s * _clip.sample_rate)
@@ -96,11 +105,13 @@ def format_duration(seconds: float) -> str:
     return f"{int(minutes)}:{rest:04.1f} min"
 
 
-def facts_line(clip: AudioClip) -> str:
-    """The facts in one line, for a phone: "12.3 s · 44,100 Hz · stereo · WAV, 16-bit PCM"."""
+def facts_line(clip: AudioClip, duration_s: float | None = None) -> str:
+    """The facts in one line, for a phone: "12.3 s · 44,100 Hz · stereo · WAV, 16-bit PCM";
+    ``duration_s``: the file's, when ``clip`` is only its first part."""
     channels = {1: "mono", 2: "stereo"}.get(clip.channels, f"{clip.channels} channels")
+    duration_s = clip.duration if duration_s is None else duration_s
     return (
-        f"{format_duration(clip.duration)} · {clip.sample_rate:,} Hz · {channels} · "
+        f"{format_duration(duration_s)} · {clip.sample_rate:,} Hz · {channels} · "
         f"{clip.format}, {encoding_name(clip.subtype)}"
     )
 

@@ -26,7 +26,7 @@ from analysis.audio.stft import STFTParams, view_hop
 from analysis.errors import InputError
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from ui import device, internals
-from ui.sections.sound import show_unexpected
+from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, show_unexpected
 from ui.sections.spectrogram_controls import REFERENCES, Settings, spectrogram_controls
 from ui.sections.spectrogram_downloads import Shown, show_downloads
 from ui.sections.spectrogram_layers import view_layers
@@ -38,7 +38,9 @@ LOG = logging.getLogger(__name__)
 VIEWS_ASKED = "_audio_views_asked"
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+# A stereo file's mix and both channels, and the previous file's picture: a channel is a view
+# of its clip, and would keep a decoded clip alive after decode() let it go.
+@st.cache_resource(max_entries=CLIPS_KEPT + 2, ttl=KEPT_FOR, show_spinner=False)
 def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.ndarray:
     """The mono signal the pictures show: the channel mix (None) or one channel.
 
@@ -48,7 +50,7 @@ def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.
     return _clip.mono() if channel is None else _clip.channel(channel)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@st.cache_data(max_entries=24, ttl=KEPT_FOR, show_spinner=False)
 def compute_spectrogram(
     file_key: str,
     _signal: np.ndarray,
@@ -119,6 +121,7 @@ def time_range(clip: AudioClip, file_key: str) -> tuple[float, float, str, bool]
         max_value=slider_end,
         step=step,
         format="%.3f" if clip.duration < 10 else "%.1f",
+        value=(0.0, slider_end),  # its own default too (see ui.state.remember)
         key=remember(key, (0.0, slider_end)),
     )
     if end_s <= start_s:  # both handles together: keep the step of sound before them
@@ -182,14 +185,17 @@ def _show(
     sound: tuple[bytes, str, float],
 ) -> None:
     settings = spectrogram_controls(clip)
+    # The same slots every run, whichever notes appear in them: an element that moves to
+    # another place would stay there greyed from the previous run while the page below runs.
+    above, view, below, downloads = (st.container() for _ in range(4))
     n_fft = settings.n_fft
     if settings.win != "= FFT size" and int(settings.win) > n_fft:
-        st.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
+        above.caption(f"The window length is capped at the FFT size ({n_fft} samples).")
     signal = analysed_signal(file_key, clip, settings.channel)
     # Larger text and fewer ticks on a phone, where the picture is shown ~360 px wide.
     phone = device.is_phone()
     layout = PHONE_SPECTROGRAM_LAYOUT if phone else SPECTROGRAM_LAYOUT
-    with st.spinner("Computing the spectrogram…"):
+    with view, st.spinner("Computing the spectrogram…"):
         computed = _in_db(clip, file_key, signal, start_s, end_s, settings, phone)
         if computed is None:
             return
@@ -209,35 +215,37 @@ def _show(
     except Exception:  # the picture still works without its layers
         LOG.exception("spectrogram layers")
         layers = None
-        st.caption("The layers over and under the spectrogram could not be drawn this time.")
+        above.caption("The layers over and under the spectrogram could not be drawn this time.")
     audio, audio_mime, audio_start_s = sound
-    spectrogram_view(
-        picture,
-        "image/jpeg",
-        audio,
-        axes,
-        key=f"audio_spectrogram_{file_key}",
-        audio_mime=audio_mime,
-        audio_start_s=audio_start_s,
-        levels=pooled_levels(spec, db),
-        layers=layers,
-        on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
-    )
+    with view:
+        spectrogram_view(
+            picture,
+            "image/jpeg",
+            audio,
+            axes,
+            key=f"audio_spectrogram_{file_key}",
+            audio_mime=audio_mime,
+            audio_start_s=audio_start_s,
+            levels=pooled_levels(spec, db),
+            layers=layers,
+            on_change=functools.partial(_ask_for_view, shown=axes, clip=clip, file_key=file_key),
+        )
     zoomed = st.session_state.get(_band_key(file_key)) is not None
     shown_band = (axes.fmin_hz, axes.fmax_hz) if zoomed else None
-    st.caption(
+    below.caption(
         spectrogram_caption(
             spec, clip.sample_rate, end_s - start_s, shown_band, auto_hop=settings.hop == "auto"
         )
     )
     if is_silent(spec.power):
-        st.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
+        below.info("This selection is silent (nothing above −120 dB), so the spectrogram is flat.")
     if (end_s - start_s) * clip.sample_rate < n_fft:
-        st.caption(
+        below.caption(
             f"The selection is shorter than the FFT size ({n_fft} samples): each frame reaches "
             "past it, into the sound around it or zero padding beyond the file's ends."
         )
-    show_downloads(shown)
+    with downloads:
+        show_downloads(shown)
 
 
 def _in_db(

@@ -4,7 +4,9 @@ the advanced STFT settings. Each remembers its value across pages (:func:`ui.sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -12,6 +14,7 @@ from analysis.audio.decode import AudioClip
 from analysis.audio.render import COLORMAPS
 from analysis.audio.spectrogram import SCALES
 from analysis.audio.stft import WINDOWS
+from ui import device
 from ui.state import remember
 
 FFT_SIZES = [256, 512, 1024, 2048, 4096, 8192, 16384]
@@ -51,14 +54,25 @@ class Settings:
         return "dB re full scale" if REFERENCES[self.reference] == 1.0 else "dB re peak"
 
 
+def _remembered(key: str, default: Any, options: Sequence | None = None) -> dict[str, Any]:
+    """A remembered control's keyword arguments: its key, and ``default`` as its own default
+    too (``value=``, or ``index=`` among ``options``), as :func:`ui.state.remember` asks: a
+    browser that draws the control before it hears the remembered value (a click during the
+    page's first run) shows the control's own default and sends it back."""
+    own = {"value": default} if options is None else {"index": list(options).index(default)}
+    return {"key": remember(key, default), **own}
+
+
 def spectrogram_controls(clip: AudioClip) -> Settings:
-    """Draw the controls, in a bordered box, and return their settings."""
-    with st.container(border=True):
+    """Draw the controls, in a bordered box (on a phone, where its columns stack, folded, so
+    that the picture is on the first screen), and return their settings."""
+    phone = device.is_phone()
+    with st.expander("Spectrogram settings") if phone else st.container(border=True):
         row = st.columns([3, 2, 2, 2])
         n_fft = row[0].select_slider(
             "Frequency detail (FFT size)",
             FFT_SIZES,
-            key=remember("audio_n_fft", 2048),
+            **_remembered("audio_n_fft", 2048),
             help="Samples in each analysis frame. More: finer detail in pitch, blurrier in "
             "time. Fewer: sharp in time, coarse in pitch.",
         )
@@ -67,7 +81,7 @@ def spectrogram_controls(clip: AudioClip) -> Settings:
             SCALES,
             format_func=SCALE_LABELS.get,
             horizontal=True,
-            key=remember("audio_scale", "log"),
+            **_remembered("audio_scale", "log", SCALES),
             help="Log spreads the low notes out, as hearing does; linear is even in Hz; mel "
             "follows perceived pitch.",
         )
@@ -76,12 +90,15 @@ def spectrogram_controls(clip: AudioClip) -> Settings:
             20,
             140,
             step=5,
-            key=remember("audio_db_range", 80),
+            **_remembered("audio_db_range", 80),
             help="How far below the loudest sound still gets a colour; quieter is drawn dark.",
         )
-        cmap = row[3].selectbox("Colours", COLORMAPS, key=remember("audio_cmap", COLORMAPS[0]))
+        cmap = row[3].selectbox(
+            "Colours", COLORMAPS, **_remembered("audio_cmap", COLORMAPS[0], COLORMAPS)
+        )
         channel = _channel(clip)
-        with st.expander("Advanced"):
+        # Expanders do not nest: on a phone the advanced row sits in the folded box.
+        with st.container() if phone else st.expander("Advanced"):
             hop, win, window, n_mels, reference = _advanced(scale)
     n_mels = n_mels if scale == "mel" else 128  # other scales ignore it: keep caches warm
     return Settings(n_fft, scale, db_range, cmap, channel, hop, win, window, n_mels, reference)
@@ -92,11 +109,12 @@ def _channel(clip: AudioClip) -> int | None:
     if clip.channels == 1:
         return None
     # "mix", not None: a select box shows None as "Choose an option", as if nothing were chosen.
+    choices = ["mix", *range(clip.channels)]
     chosen = st.selectbox(
         "Channel",
-        ["mix", *range(clip.channels)],
+        choices,
         format_func=lambda c: "mix of all channels" if c == "mix" else f"channel {c + 1}",
-        key=remember(f"audio_channel_{clip.channels}", "mix"),
+        **_remembered(f"audio_channel_{clip.channels}", "mix", choices),
     )
     return None if chosen == "mix" else chosen
 
@@ -107,20 +125,20 @@ def _advanced(scale: str) -> tuple[int | str, int | str, str, int, str]:
     hop = row[0].select_slider(
         "Hop length",
         HOP_CHOICES,
-        key=remember("audio_hop", "auto"),
+        **_remembered("audio_hop", "auto"),
         help="Samples from one frame to the next; auto is a quarter of the window.",
     )
     win = row[1].select_slider(
         "Window length",
         WIN_CHOICES,
-        key=remember("audio_win", "= FFT size"),
+        **_remembered("audio_win", "= FFT size"),
         help="Samples inside the window; a shorter window is zero-padded to the FFT "
         "size (sharper in time, same number of frequency bins).",
     )
     window = row[2].selectbox(
         "Window shape",
         list(WINDOWS),
-        key=remember("audio_window", "hann"),
+        **_remembered("audio_window", "hann", list(WINDOWS)),
         help="How each frame fades in and out: hann suits most sounds; flat-top "
         "measures levels; rectangular is sharpest and leaks most.",
     )
@@ -129,14 +147,14 @@ def _advanced(scale: str) -> tuple[int | str, int | str, str, int, str]:
         16,
         256,
         step=8,
-        key=remember("audio_n_mels", 128),
+        **_remembered("audio_n_mels", 128),
         disabled=scale != "mel",
         help="Rows of the mel scale (used when the frequency scale is mel).",
     )
     reference = row[4].selectbox(
         "0 dB means",
         list(REFERENCES),
-        key=remember("audio_reference", "full scale"),
+        **_remembered("audio_reference", "full scale", list(REFERENCES)),
         help="Full scale: 0 dB is a full-scale sine, so levels compare between files. "
         "Peak: 0 dB is the loudest point shown.",
     )

@@ -44,12 +44,15 @@ class Shown:
 
 
 def show_downloads(shown: Shown) -> None:
-    """A row of download buttons; every frame only when the selection fits the export's cap."""
+    """A row of four download buttons, the same row every run (so that Streamlit never leaves
+    the previous run's row greyed beside the new one while the page below runs): every frame
+    is offered when the selection fits the export's cap, else its buttons are greyed and a
+    caption under the row says how short a selection can be exported."""
     spec, settings = shown.spec, shown.settings
     stem = safe_stem(shown.name, default="audio")
     p = spec.params
     exportable = spec.frames * (p.n_fft // 2 + 1) <= MAX_EXPORT_VALUES
-    downloads = st.columns(4 if exportable else [1, 2, 1], vertical_alignment="center")
+    downloads = st.columns(4, vertical_alignment="center")
     title = spectrogram_title(shown.name, spec, settings.db_range)
     downloads[0].download_button(
         "Spectrogram (PNG)",
@@ -60,12 +63,8 @@ def show_downloads(shown: Shown) -> None:
         "image/png",
         on_click="ignore",
     )
-    if exportable:
-        _every_frame(downloads[1], downloads[2], shown, stem)
-    else:
-        limit = export_limit_s(p, shown.sample_rate, MAX_EXPORT_VALUES)
-        downloads[1].caption(f"Select at most {limit:g} s to export every frame at these settings.")
-    downloads[-1].download_button(
+    _every_frame(downloads[1], downloads[2], shown, stem, exportable)
+    downloads[3].download_button(
         "Picture grid (CSV)",
         lambda: grid_csv(spec, shown.db),
         f"{stem}-spectrogram-grid-db.csv",
@@ -74,10 +73,13 @@ def show_downloads(shown: Shown) -> None:
         help=f"The values the picture shows, in {settings.db_label}: one column per pixel "
         "column, one row per pixel row (frames and bins pooled by maximum).",
     )
+    if not exportable:  # last in the row's slot: its coming and going moves nothing
+        limit = export_limit_s(p, shown.sample_rate, MAX_EXPORT_VALUES)
+        st.caption(f"Select at most {limit:g} s to export every frame at these settings.")
 
 
-def _every_frame(csv_place, npz_place, shown: Shown, stem: str) -> None:
-    """Every frame and bin of the selection as CSV and as NPZ."""
+def _every_frame(csv_place, npz_place, shown: Shown, stem: str, exportable: bool) -> None:
+    """Every frame and bin of the selection as CSV and as NPZ (greyed when not ``exportable``)."""
     settings = shown.settings
     frames_db = _frames_db(shown)
     every_frame = f"Every frame and FFT bin of the selection, in {settings.db_label}"
@@ -87,6 +89,7 @@ def _every_frame(csv_place, npz_place, shown: Shown, stem: str) -> None:
         f"{stem}-stft-db.csv",
         "text/csv",
         on_click="ignore",
+        disabled=not exportable,
         help=f"{every_frame}: one row per frame, its time in s, then one column per bin.",
     )
     channel = settings.channel
@@ -103,6 +106,7 @@ def _every_frame(csv_place, npz_place, shown: Shown, stem: str) -> None:
         f"{stem}-stft-db.npz",
         "application/octet-stream",
         on_click="ignore",
+        disabled=not exportable,
         help=f"{every_frame}, for NumPy: db, times_s, freqs_hz and the settings.",
     )
 

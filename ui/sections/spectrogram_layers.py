@@ -13,6 +13,7 @@ import streamlit as st
 from analysis.audio.lanes import envelope, tag_spans, track_in_view
 from analysis.audio.peaks import Peaks, peak_params, spectral_peaks
 from ui.sections.music import finished_music
+from ui.sections.sound import KEPT_FOR
 from ui.sections.speech import finished_transcript, finished_voice
 from ui.sections.tags import finished_tagging
 from ui.spectrogram_view import Layers, Span, Track
@@ -20,7 +21,7 @@ from ui.spectrogram_view import Layers, Span, Track
 PEAK_COLUMNS = 120  # moments across the view whose spectral peaks are named
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=KEPT_FOR, show_spinner=False)
 def _envelope(
     file_key: str,
     _signal: np.ndarray,
@@ -33,7 +34,7 @@ def _envelope(
     return envelope(_signal, rate, start_s=start_s, end_s=end_s, columns=columns)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=KEPT_FOR, show_spinner=False)
 def _peaks(
     file_key: str,
     _signal: np.ndarray,

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from analysis.audio.decode import AudioClip, demo_clip, load_audio, to_wav_bytes
+from analysis.audio.decode import (
+    AudioClip,
+    demo_clip,
+    load_audio,
+    load_audio_head,
+    to_wav_bytes,
+)
 from analysis.audio.truncation import mp3_cut_short
 from analysis.errors import InputError
 from tests.conftest import require_tool
@@ -340,3 +347,45 @@ def test_clips_are_read_only_and_the_sample_is_varied():
 def test_wav_bytes_round_trip():
     clip = load_audio(to_wav_bytes(tone(16000).T, 16000))
     assert clip.sample_rate == 16000 and clip.subtype == "PCM_16" and clip.channels == 2
+
+
+def ogg(samples: np.ndarray, sr: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, sr, format="OGG", subtype="VORBIS")
+    return buffer.getvalue()
+
+
+def test_the_head_of_a_long_ogg_is_its_first_seconds_and_its_whole_duration():
+    sr = 8000
+    rising = np.concatenate([tone(sr, 60.0, 440.0), tone(sr, 180.0, 880.0)])  # 4 minutes
+    head = load_audio_head(ogg(rising, sr), 30.0, longer_than=180.0)
+    assert head is not None
+    clip, duration_s = head
+    assert duration_s == 240.0 and clip.duration == 30.0 and clip.channels == 2
+    assert (clip.sample_rate, clip.format, clip.subtype) == (sr, "OGG", "VORBIS")
+    assert abs(dominant_hz(clip) - 440.0) < 10  # the beginning, not the end
+    assert not clip.samples.flags.writeable  # shared between caches, as load_audio's
+
+
+def test_no_head_for_a_short_or_uncompressed_file():
+    sr = 8000
+    assert load_audio_head(ogg(tone(sr, 10.0), sr), 5.0, longer_than=180.0) is None
+    long_wav = to_wav_bytes(tone(sr, 200.0).T, sr)
+    assert load_audio_head(long_wav, 5.0, longer_than=180.0) is None  # a copy: decoded whole
+    with pytest.raises(sf.LibsndfileError):
+        load_audio_head(b"not a sound at all" * 100, 5.0)
+
+
+def test_a_long_flac_has_a_head_too():
+    sr, buffer = 8000, io.BytesIO()
+    sf.write(buffer, tone(sr, 200.0), sr, format="FLAC")
+    clip, duration_s = load_audio_head(buffer.getvalue(), 5.0, longer_than=180.0)
+    assert (clip.duration, duration_s, clip.format) == (5.0, 200.0, "FLAC")
+
+
+def test_the_whole_decode_reports_its_progress():
+    sr = 8000
+    heard = []
+    clip = load_audio(ogg(tone(sr, 70.0), sr), progress=lambda done, total: heard.append(done))
+    assert heard[-1] == clip.samples.shape[1] == 70 * sr
+    assert heard == sorted(heard) and len(heard) > 1  # block by block
