@@ -11,6 +11,7 @@ import skimage.data
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analysis.vision.detections import DEFAULT_CONFIDENCE
 from tests.support.corpus import png
 from ui.state import LINK_GONE
 from ui.store import ID, STATE, StoreSettings, WorkStore, digest_of, new_id
@@ -126,7 +127,7 @@ def test_an_unknown_or_malformed_link_is_an_empty_page_with_one_sentence(store):
         assert not at.exception
         assert [i.value for i in at.info].count(LINK_GONE) == 1
         assert "cat.png" not in " ".join(t.value for t in at.text)
-        assert at.slider(key="vision_confidence").value == pytest.approx(0.25)
+        assert at.slider(key="vision_confidence").value == pytest.approx(DEFAULT_CONFIDENCE)
         assert link_of(at) != asked and ID.fullmatch(link_of(at))  # a fresh link of its own
 
 
