@@ -243,6 +243,18 @@ def test_yolox_raw_candidates_sit_above_the_floor_and_before_nms():
     assert len(raw) > len(filtered)  # overlapping candidates remain for the IoU slider
 
 
+def test_yolox_with_sleeping_threads_finds_what_it_finds_spinning():
+    """The video's detector (threads that sleep between frames) is the same model."""
+    require_model("yolox-nano")
+    sleeping = load_detector("yolox-nano", spin=False)
+    options = sleeping.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    picture = skimage.data.astronaut()
+    ours, theirs = sleeping.detect(picture)[0], load_detector("yolox-nano").detect(picture)[0]
+    np.testing.assert_allclose(ours.boxes, theirs.boxes, atol=1e-3)
+    np.testing.assert_allclose(ours.scores, theirs.scores, atol=1e-5)
+
+
 def test_yunet_finds_the_astronauts_face():
     require_model("yunet")
     faces, _ = detect(load_detector("yunet"), skimage.data.astronaut(), DetectionFilter(0.5))
