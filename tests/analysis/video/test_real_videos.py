@@ -43,11 +43,13 @@ def test_pedestrians_are_tracked_as_people(vtest: VideoAnalysis) -> None:
     boxes = sum(len(frame) for frame in vtest.tracking.frames)
     assert 8 <= counts["person"] <= 40 < boxes
     assert max(t.duration_s for t in vtest.tracking.tracks if t.label == "person") > 10
-    # The blue sign on a post at the left (x < 60, y 100-150), seen as a person: its mean
-    # score says it is unsure, below every person's.
+    # The blue sign on a post at the left (x < 60, y 100-150), seen as a person: one track
+    # all along (a passer-by does not take it over), whose mean score says it is unsure,
+    # below every person's.
     at_sign = [t for t in vtest.tracking.tracks if t.id in _ids_near(vtest, 40, 126)]
-    others = [t for t in vtest.tracking.tracks if t.label == "person" and t not in at_sign]
-    assert at_sign and max(t.mean_score for t in at_sign) < min(t.mean_score for t in others)
+    (sign,) = [t for t in at_sign if t.duration_s > 70]
+    others = [t for t in vtest.tracking.tracks if t.label == "person" and t is not sign]
+    assert sign.mean_score < 0.6 < min(t.mean_score for t in others)
 
 
 def _ids_near(analysis: VideoAnalysis, x: float, y: float) -> set[int]:
