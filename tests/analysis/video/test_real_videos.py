@@ -9,7 +9,7 @@ import pytest
 
 from analysis.video.io import Mp4Writer, VideoFile, probe
 from analysis.video.pipeline import VideoAnalysis, analyse_video, video_detector
-from analysis.video.tracking import CONFUSABLE
+from analysis.video.tracking import CONFUSABLE, track_all
 from analysis.vision.detections import DEFAULT_CONFIDENCE, DetectionFilter
 from tests.conftest import require_model
 
@@ -81,3 +81,17 @@ def test_a_single_man_on_screen_is_one_person(opencv_data: Path, tmp_path: Path)
                 writer.write(frame.rgb, frame.time_s - MEGAMIND_LAST_SHOT_S)
         writer.close()
     assert analysed(shot).tracking.counts() == {"person": 1}
+
+
+def test_no_track_runs_across_megamind_s_scene_cuts(opencv_data: Path) -> None:
+    """Megamind.avi cuts from black at 0.08 s, then to other shots at 4.13, 6.46 and 8.38 s
+    (seen frame by frame): tracks end there, and a replay with new settings keeps them so."""
+    analysis = analysed(opencv_data / "Megamind.avi")
+    cut_s = [float(analysis.times[k]) for k in analysis.candidates.cuts]
+    assert cut_s == pytest.approx([0.08, 4.13, 6.46, 8.38], abs=0.03)
+    again = track_all(analysis.times, analysis.candidates, DetectionFilter(0.5, 0.6), 23.976)
+    for tracking in (analysis.tracking, again):
+        for track in tracking.tracks:
+            assert not any(track.first_s < t <= track.last_s for t in cut_s), track
+    # The last shot: the man in close-up, one person.
+    assert [t.label for t in again.tracks if t.first_s >= cut_s[-1]] == ["person"]
