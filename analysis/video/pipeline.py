@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from analysis.cores import usable_cores
 from analysis.errors import InputError
+from analysis.video.cuts import Candidates, is_cut, thumbnail
 from analysis.video.io import Frame, Mp4Writer, SoundSink, Soundtrack, Source, VideoFile
 from analysis.video.overlay import RegionArtist
 from analysis.video.regions import Line, RegionCounter, Zone
@@ -65,13 +65,14 @@ _QUEUE_FRAMES = 4  # frames waiting between two threads: bounds memory, keeps bo
 
 
 def video_detector(name: str) -> Detector:
-    """``load_detector(name)`` with inference on one core fewer than the picture default.
+    """``load_detector(name)`` with inference threads that sleep, not spin, between frames.
 
     In a video the other stages (decoding, tracking, drawing, encoding) run beside
-    inference; left with every core, onnxruntime's threads and theirs slow each other down
-    (on 2 cores the whole pass took 2.2x bare inference, against 1.4x this way).
+    inference. Spinning, onnxruntime's idle threads kept the cores from them (on 2 cores
+    the pass took 2.2x bare inference; a 795-frame pass used 26 s of CPU against 16 s
+    sleeping); sleeping, inference may have every core and the rest fills the gaps.
     """
-    return load_detector(name, threads=max(1, usable_cores() - 1))
+    return load_detector(name, spin=False)
 
 
 class _Stop(Exception):
@@ -118,6 +119,8 @@ class _Pass:
         self.indices: list[int] = []
         self.times: list[float] = []
         self.candidates: list[Detections] = []
+        self.cuts: list[int] = []  # analysed frames that start a new shot
+        self.last_thumbnail: np.ndarray | None = None
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -158,10 +161,10 @@ class _Pass:
         try:
             waiting: deque[tuple[Frame, sv.Detections]] = deque()
             while (item := self.detected.get()) is not None:
-                frame, raw = item
+                frame, raw, cut = item
                 with self.timed("tracking"):
                     tracked = self.tracker.update(
-                        frame.time_s, filter_detections(raw, self.floor), record=True
+                        frame.time_s, filter_detections(raw, self.floor), record=True, cut=cut
                     )
                 waiting.append((frame, tracked))
                 while waiting and waiting[0][0].time_s <= frame.time_s - self.lookahead_s:
@@ -225,7 +228,12 @@ class _Pass:
                 return
             with self.timed("inference"):
                 raw, _ = self.detector.detect(frame.rgb)
-            self.put(self.detected, (frame, raw))  # a frame the pass ended on is left out
+                small = thumbnail(frame.rgb)
+            cut = is_cut(self.last_thumbnail, small)
+            self.last_thumbnail = small
+            self.put(self.detected, (frame, raw, cut))  # a frame the pass ended on is left out
+            if cut:
+                self.cuts.append(len(self.indices))
             self.indices.append(frame.index)
             self.times.append(frame.time_s)
             self.candidates.append(raw)
@@ -269,7 +277,7 @@ class _Pass:
         tracks = self.tracker.all_tracks()
         tracking = tracks.at(self.params.confidence)
         kept = len(tracking.times)
-        candidates = self.candidates[:kept]
+        candidates = Candidates(self.candidates[:kept], tuple(c for c in self.cuts if c < kept))
         remember_tracks(tracks, candidates, self.params)  # a confidence change re-filters them
         return VideoAnalysis(
             self.video.info,

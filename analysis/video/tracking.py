@@ -14,7 +14,8 @@ Roboflow ``trackers``' ByteTrack gives ids that survive across frames; around it
    detections so far (those scoring at least :data:`HIGH_SCORE`) is at least the confidence
    (decided as it goes, so the video drawn during the pass agrees). Objects are numbered
    1, 2, … in the order they became objects;
-5. each track has one label: the class its detections' scores add up to most.
+5. each track has one label: the class its detections' scores add up to most;
+6. no track runs across a scene cut (:mod:`analysis.video.cuts`).
 
 Tracking at the floor is done once per candidates set (:func:`track_all` keeps the last few):
 a confidence change only filters whole tracks (:meth:`AllTracks.at`, a few ms), and the
@@ -73,9 +74,11 @@ HIGH_SCORE = 0.5
 """Detections scoring this much are matched to tracks first and may start one (ByteTrack's
 high threshold); lower ones only continue a track."""
 
-TRACK_FLOOR = 0.25
+TRACK_FLOOR = 0.35
 """Candidates scoring at least this are tracked whatever the confidence (ByteTrack's second
-association uses them to keep tracks going); the confidence then picks whole tracks."""
+association uses them to keep tracks going); the confidence then picks whole tracks. At 0.25
+a passer-by's faint boxes took over vtest's sign's track (two tracks, each half sign, half
+person); at 0.35 the sign is one 79-s track and the passer-by another."""
 
 _TRACK = "track"  # data field of update()'s detections: the internal track index, -1 none
 
@@ -134,15 +137,8 @@ class Tracker:
     def __init__(
         self, frame_rate: float, rules: TrackRules = DEFAULT_RULES, confidence: float = 0.0
     ) -> None:
-        # Tracks start from detections of 0.5 or more; lower ones (ByteTrack's second
-        # association) only continue them.
-        self._tracker = ByteTrackTracker(
-            frame_rate=max(frame_rate, 1.0),
-            track_activation_threshold=0.25,
-            minimum_consecutive_frames=2,
-            high_conf_det_threshold=HIGH_SCORE,
-        )
         self.rules, self.confidence, self.frame_rate = rules, confidence, frame_rate
+        self._tracker = self._bytetrack()
         self.period_s = 1.0 / max(frame_rate, 1e-6)
         self._tracks: list[_Track] = []  # by internal id
         self._of_raw: dict[int, int] = {}  # ByteTrack id -> internal id
@@ -152,14 +148,29 @@ class Tracker:
         self._seq = 0  # detections assigned to tracks so far
         self._frames: list[tuple[float, sv.Detections]] = []  # kept by update(record=True)
 
-    def update(self, time_s: float, detections: Detections, record: bool = False) -> sv.Detections:
+    def _bytetrack(self) -> ByteTrackTracker:
+        # Tracks start from detections of 0.5 or more; lower ones (ByteTrack's second
+        # association) only continue them.
+        return ByteTrackTracker(
+            frame_rate=max(self.frame_rate, 1.0),
+            track_activation_threshold=0.25,
+            minimum_consecutive_frames=2,
+            high_conf_det_threshold=HIGH_SCORE,
+        )
+
+    def update(
+        self, time_s: float, detections: Detections, record: bool = False, cut: bool = False
+    ) -> sv.Detections:
         """Track one frame's filtered detections.
 
         Returns them with ``tracker_id`` = the object's number once confirmed, -1 before
         (or when not part of a track), and each one's ``class_name`` as detected in it
         (:meth:`shown` gives them later with what was decided since). ``record`` keeps the
-        frame for :meth:`tracking`.
+        frame for :meth:`tracking`; ``cut``: the frame starts another shot (every track
+        ends, none is resumed across it).
         """
+        if cut:
+            self._tracker, self._of_raw, self._recent = self._bytetrack(), {}, []
         merged = _merge_confusable(detections, self.rules)
         tracked = to_supervision(merged) if len(merged) else _empty()
         tracked.tracker_id = self._track_ids(merged)
@@ -399,7 +410,8 @@ def track_all(
 ) -> Tracking:
     """Filter each analysed frame's raw candidates and track them from the first frame.
 
-    No network runs: this is what a confidence, IoU, class or rule change costs. Tracking at
+    No network runs: this is what a confidence, IoU, class or rule change costs. Tracks end at
+    the scene cuts of ``candidates`` if it has them (``Candidates``, as the pass gives). Tracking at
     the floor score is kept per ``candidates`` object, IoU, classes and rules: a confidence
     change on the same candidates only filters tracks. Lines and zones are counted from the
     result (:func:`analysis.video.regions.count_regions`).
@@ -410,8 +422,9 @@ def track_all(
         return kept[1].at(params.confidence)
     tracker = Tracker(frame_rate, rules)
     floor = floor_filter(params)
-    for t, raw in zip(times, candidates, strict=True):
-        tracker.update(float(t), filter_detections(raw, floor), record=True)
+    cuts = set(getattr(candidates, "cuts", ()))  # analysis.video.cuts.Candidates
+    for k, (t, raw) in enumerate(zip(times, candidates, strict=True)):
+        tracker.update(float(t), filter_detections(raw, floor), record=True, cut=k in cuts)
     tracks = tracker.all_tracks()
     remember_tracks(tracks, candidates, params)
     return tracks.at(params.confidence)

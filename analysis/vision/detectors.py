@@ -58,13 +58,19 @@ class Detector:
 
 
 class YoloxDetector(Detector):
-    """YOLOX-Nano with onnxruntime: letterbox, one run, vectorised grid decode."""
+    """YOLOX-Nano with onnxruntime: letterbox, one run, vectorised grid decode.
+
+    ``spin``: onnxruntime's threads wait for work by spinning (the fastest for one picture
+    on an idle machine); off, they sleep, and leave the cores to the work beside them (a
+    video's decoding, drawing and encoding).
+    """
 
     def __init__(
         self,
         model_path: Path,
         spec: ModelSpec = CATALOG["yolox-nano"],
         threads: int | None = None,
+        spin: bool = True,
     ) -> None:
         import onnxruntime as ort
 
@@ -73,6 +79,8 @@ class YoloxDetector(Detector):
         # One thread per usable core (more thrashes), and no gain past four for this model.
         options.intra_op_num_threads = min(4, threads or usable_cores())
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(model_path), options, providers=["CPUExecutionProvider"]
@@ -316,11 +324,12 @@ def best_available() -> str:
     return "haar-faces"
 
 
-def load_detector(name: str, threads: int | None = None) -> Detector:
+def load_detector(name: str, threads: int | None = None, spin: bool = True) -> Detector:
     """Build the adapter for catalog model ``name``.
 
     ``threads`` caps the inference threads of models that run on several cores (default:
-    every usable core, at most four).
+    every usable core, at most four); ``spin`` False makes them sleep between runs instead
+    of spinning (see :class:`YoloxDetector`).
 
     Raises
     ------
@@ -335,7 +344,7 @@ def load_detector(name: str, threads: int | None = None) -> Detector:
     spec = CATALOG[name]
     files = resolve_files(spec)
     if name == "yolox-nano":
-        return YoloxDetector(files["model"], spec, threads)
+        return YoloxDetector(files["model"], spec, threads, spin)
     if name == "mobilenet-ssd":
         return CaffeSsdDetector(files["config"], files["weights"], spec)
     if name == "yunet":

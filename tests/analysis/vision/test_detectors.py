@@ -75,6 +75,17 @@ def test_yolox_decode_puts_a_known_anchor_back_in_image_pixels():
     np.testing.assert_allclose(boxes[0], [(120 - 32) / 0.5, (88 - 32) / 0.5, 304, 240])
 
 
+def test_yolox_decode_keeps_scores_at_the_floor_whatever_the_objectness_alone():
+    """Score = objectness × class probability: a sure class on a faint object stays out, and
+    anchors whose product reaches the floor stay in, in anchor order."""
+    grid, strides = yolox_grids((416, 416))
+    output = np.zeros((3549, 85), np.float32)
+    output[[10, 20, 30, 40], 4] = (0.04, 0.9, 0.1, 0.05)  # objectness
+    output[[10, 20, 30, 40], 5] = (1.0, 0.9, 0.4, 1.0)  # person
+    _, scores, _ = yolox_decode(output, grid, strides, ratio=1.0, floor=0.05)
+    np.testing.assert_allclose(scores, [0.81, 0.05], rtol=1e-6)  # 0.04 and 0.1 × 0.4 out
+
+
 # -- The Caffe SSD path on a generated tiny model ---------------------------------------------
 
 TINY_SSD_PROTOTXT = """
@@ -241,6 +252,18 @@ def test_yolox_raw_candidates_sit_above_the_floor_and_before_nms():
         load_detector("yolox-nano"), skimage.data.astronaut(), DetectionFilter(0.05, 0.45)
     )[0]
     assert len(raw) > len(filtered)  # overlapping candidates remain for the IoU slider
+
+
+def test_yolox_with_sleeping_threads_finds_what_it_finds_spinning():
+    """The video's detector (threads that sleep between frames) is the same model."""
+    require_model("yolox-nano")
+    sleeping = load_detector("yolox-nano", spin=False)
+    options = sleeping.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    picture = skimage.data.astronaut()
+    ours, theirs = sleeping.detect(picture)[0], load_detector("yolox-nano").detect(picture)[0]
+    np.testing.assert_allclose(ours.boxes, theirs.boxes, atol=1e-3)
+    np.testing.assert_allclose(ours.scores, theirs.scores, atol=1e-5)
 
 
 def test_yunet_finds_the_astronauts_face():
