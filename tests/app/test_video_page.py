@@ -33,6 +33,7 @@ import ui.sections.video_results
 import ui.sections.video_timeline
 from analysis.speech.whisper import DEFAULT_MODEL
 from analysis.video.regions import Line, Zone
+from analysis.vision.detections import DEFAULT_CONFIDENCE
 from tests.analysis.video.test_pipeline import FRAMES, SquareDetector, write_video
 from tests.conftest import require_model
 from tests.support.corpus import wav
@@ -95,7 +96,7 @@ def detector(monkeypatch) -> GatedDetector:
     st.cache_data.clear()
     st.cache_resource.clear()
     square = GatedDetector()
-    monkeypatch.setattr(analysis.video.pipeline, "load_detector", lambda name, threads=None: square)
+    monkeypatch.setattr(analysis.video.pipeline, "load_detector", lambda name, **options: square)
     yield square
     if square.gate is not None:
         square.gate.set()  # never leave a job thread waiting
@@ -264,8 +265,9 @@ def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
     detector, square_bytes, monkeypatch
 ) -> None:
     """One analysis opens the upload exactly once (its facts, frames, and the sound for both
-    the annotated MP4 and the timeline). Tracking runs once, in the pass; a tracking setting
-    re-tracks once per setting; a pause or a drawing tracks nothing."""
+    the annotated MP4 and the timeline). Tracking runs once, in the pass, at the floor score:
+    a confidence change keeps or drops whole tracks (track_all replays the pass's tracking,
+    once per setting); a pause or a drawing tracks nothing."""
     opens = counted(monkeypatch, av, "open")
     trackers = counted(monkeypatch, analysis.video.tracking.Tracker, "__init__")
     retracks = counted(monkeypatch, ui.sections.video_results, "track_all")
@@ -273,13 +275,13 @@ def test_one_analysis_opens_the_video_once_and_tracks_once_per_setting(
     assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert len(trackers) == 1 and retracks == []
     slider(at, "Confidence").set_value(0.6).run()
-    assert len(retracks) == 1 and len(trackers) == 2
-    slider(at, "Confidence").set_value(0.4).run()  # the pass's own setting: no tracking
-    slider(at, "Confidence").set_value(0.6).run()  # tracked a moment ago: kept
+    assert len(retracks) == 1 and len(trackers) == 1  # no new ByteTrack
+    slider(at, "Confidence").set_value(DEFAULT_CONFIDENCE).run()  # the pass's own setting
+    slider(at, "Confidence").set_value(0.6).run()  # replayed a moment ago: kept
     draw(at, Shapes((Line(80, 0, 80, 120, "Door"),)))
     assert at.multiselect[0].options == ["square"]  # the labels of the objects counted
     at.multiselect[0].select("square").run()  # filters objects: nothing is tracked again
-    assert len(retracks) == 1 and len(trackers) == 2
+    assert len(retracks) == 1 and len(trackers) == 1
     assert len([args for args in opens if args[1:2] != ("w",)]) == 1
     assert detector.calls == FRAMES
 

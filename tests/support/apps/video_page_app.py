@@ -21,5 +21,5 @@ def _square() -> SquareDetector:
 
 
 st.set_page_config(page_title="Percept", layout="wide")  # as app.py
-analysis.video.pipeline.load_detector = lambda name, threads=None: _square()
+analysis.video.pipeline.load_detector = lambda name, **options: _square()
 runpy.run_path("app_pages/video.py", run_name="__main__")
