@@ -90,7 +90,12 @@ confidence, stride = 0.25, 1
 if task == "detect":
     with st.popover("Detection settings"):
         confidence = st.slider(
-            "Lowest score kept", 0.05, 0.95, key=remember("batch_confidence", 0.25), step=0.05
+            "Lowest score kept",
+            0.05,
+            0.95,
+            value=0.25,
+            key=remember("batch_confidence", 0.25),
+            step=0.05,
         )
         stride = st.number_input(
             "Videos: analyse every Nth frame", 1, 60, key=remember("batch_stride", 1)

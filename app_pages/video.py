@@ -72,10 +72,16 @@ with settings_col:
         MIN_CANDIDATE_SCORE,
         1.0,
         step=0.05,
+        value=DEFAULT_CONFIDENCE,
         key=remember("video_conf", DEFAULT_CONFIDENCE),
     )
     iou = st.slider(
-        "Overlap (IoU) for merging boxes", 0.1, 1.0, step=0.05, key=remember("video_iou", 0.45)
+        "Overlap (IoU) for merging boxes",
+        0.1,
+        1.0,
+        step=0.05,
+        value=0.45,
+        key=remember("video_iou", 0.45),
     )
 
 # -- Analysis (in the background; once per video, model and stride) --------------------------
@@ -92,6 +98,7 @@ with settings_col:
         0.0,
         10.0,
         step=0.1,
+        value=MIN_TRACK_S,
         key=remember("video_min_track_s", MIN_TRACK_S),
         help="Shorter tracks are flickers (a shadow, a reflection) and are not counted.",
     )

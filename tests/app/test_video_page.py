@@ -37,6 +37,7 @@ from analysis.vision.detections import DEFAULT_CONFIDENCE
 from tests.analysis.video.test_pipeline import FRAMES, SquareDetector, write_video
 from tests.conftest import require_model
 from tests.support.corpus import wav
+from tests.support.defaults import started_elsewhere
 from ui.video_view import Shapes
 
 PAGE = "../../app_pages/video.py"
@@ -444,3 +445,10 @@ def test_the_result_survives_moving_to_another_page_and_back(detector, square_by
     assert not at.exception and not at.get("progress")
     assert "1 tracked object(s)" in [h.value for h in at.subheader]
     assert detector.calls == FRAMES
+
+
+def test_every_control_starts_at_its_own_default(detector, square_bytes) -> None:
+    # A browser that draws a control before it hears the remembered value shows the
+    # control's own default: it must be the one the page starts at (not the slider's minimum).
+    at = settle(dropped(square_bytes))
+    assert started_elsewhere(at) == []

@@ -243,6 +243,7 @@ def _controls() -> tuple[str, bool]:
         "Speech model",
         WHISPER_MODELS,
         format_func=_model_label,
+        index=WHISPER_MODELS.index(DEFAULT_MODEL),
         key=remember("speech_model", DEFAULT_MODEL),
     )
     language_column.selectbox(
