@@ -68,5 +68,7 @@ def test_dropped_files_are_analysed_and_a_file_opens_from_the_gallery(page, app_
     dialog.locator('[data-testid="stImage"]').wait_for()
     dialog.locator('[data-testid="stDataFrame"]').wait_for()
     size = dialog.locator("img").first.evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
-    assert size == [600, 400]  # the coffee photo (cup, table…) at full size, not a thumbnail
+    # The photo with the most objects at full size, not a thumbnail: coffee (cup, table…)
+    # with YOLOX-Nano; with only the built-in detectors, the astronaut (her face).
+    assert size in ([600, 400], [512, 512])
     screenshot(page, "batch_detail")
