@@ -17,6 +17,8 @@ from functools import cached_property
 
 import numpy as np
 
+from analysis.audio.resample import mono_at
+
 PITCH_RATE = 11_025  # Hz: pYIN's input rate
 PITCH_HOP = 256  # samples at PITCH_RATE: a frame every 23.2 ms
 _FRAME = 1024  # samples at PITCH_RATE: 93 ms, two periods of C2
@@ -110,9 +112,7 @@ def track_pitch(
 
     if not 0 < settings.floor_hz < settings.ceiling_hz <= PITCH_RATE / 4:
         raise ValueError(f"bad pitch range {settings.floor_hz}–{settings.ceiling_hz} Hz")
-    signal = np.asarray(mono, dtype=np.float32)
-    if sample_rate != PITCH_RATE:
-        signal = librosa.resample(signal, orig_sr=sample_rate, target_sr=PITCH_RATE)
+    signal = mono_at(np.asarray(mono, dtype=np.float32), sample_rate, PITCH_RATE)
     frames = 1 + len(signal) // PITCH_HOP
     block = _BLOCK_FRAMES * PITCH_HOP
     blocks = max(1, -(-len(signal) // block))
