@@ -22,6 +22,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import models.locate
+import ui.device
 import ui.jobs
 import ui.sections.speech
 import ui.sections.speech_results
@@ -427,6 +428,17 @@ def test_the_language_is_shown_with_its_probability_and_doubtful_words_stand_out
     assert list(at.dataframe[0].value["Sure"]) == [90, 41]  # exp(-0.1), exp(-0.9)
     assert "voiced-transcript.srt" in saved_files and "voiced-pitch.csv" in saved_files
     assert "transcript.srt" not in saved_files
+
+
+def test_on_a_phone_the_phrases_wrap_instead_of_being_cut(voiced_wav, fake_whisper, monkeypatch):
+    monkeypatch.setattr(ui.device, "is_phone", lambda: True)
+    fake_whisper.heard, fake_whisper.probability = french_transcript(), 0.97
+    fake_whisper.release.set()
+    at = settle(run_section(voiced_wav))
+    phrases = at.dataframe[0]
+    assert list(phrases.value.columns) == ["Start (s)", "Said", "Sure"]
+    assert phrases.proto.row_height > 64  # Streamlit wraps a cell's text above 4 rem
+    assert list(phrases.value["Said"]) == ["Bonjour madame.", "Au revoir."]
 
 
 def test_an_unsure_language_is_said_and_can_be_chosen(voiced_wav, fake_whisper):

@@ -17,10 +17,12 @@ from analysis.speech.transcript import heard_language
 from analysis.speech.trust import DOUBTFUL_WORD
 from analysis.speech.voice import Voice, VoiceReport, VoiceSettings
 from analysis.speech.whisper import Transcript
+from ui import device
 from ui.jobs import Job
 
 MAX_REPORT_S = 60.0  # Praat's voice report takes about 4 s per minute of sound here
 NO_SPEECH = "No speech found."
+PHONE_ROW_PX = 80  # above 4 rem Streamlit's table wraps text: three lines of a phrase
 TRANSCRIPT_FILES = {  # download: (label, file name after the source's stem, MIME type)
     "txt": ("Transcript (TXT)", "transcript.txt", "text/plain"),
     "srt": ("Subtitles (SRT)", "transcript.srt", "application/x-subrip"),
@@ -123,22 +125,27 @@ def show_transcript(
         "Said": [s.text for s in transcript.segments],
         "Sure": [round(100 * s.confidence) for s in transcript.segments],
     }
+    table = {"hide_index": True}
+    if device.is_phone():  # no room for a cut phrase beside four columns: wrap it instead
+        del rows["End (s)"]
+        table["row_height"] = PHONE_ROW_PX
     config = {
+        "Said": st.column_config.TextColumn("Said", width="large"),
         "Sure": st.column_config.ProgressColumn(
             "Sure",
             help="Whisper's mean confidence in the phrase's words",
             format="%d %%",
             min_value=0,
             max_value=100,
-        )
+        ),
     }
     if range_key is None:
-        st.dataframe(rows, hide_index=True, column_config=config)
+        st.dataframe(rows, column_config=config, **table)
         return
     st.dataframe(
         rows,
-        hide_index=True,
         column_config=config,
+        **table,
         key=table_key,
         on_select=functools.partial(select_segment, transcript, table_key, range_key, duration_s),
         selection_mode="single-row",
