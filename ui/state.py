@@ -67,6 +67,8 @@ def open_link() -> str | None:
         if saved is not None:
             values = st.session_state.setdefault(_VALUES, {})
             values.update(saved.values)
+            for key, value in saved.values.items():  # for state no widget draws (a zoom)
+                st.session_state.setdefault(key, value)
             files = st.session_state.setdefault(_FILES, {})
             for slot, (name, data) in saved.files.items():
                 digest = digest_of(data)
@@ -177,10 +179,36 @@ def hand_over_file(
 def preset(key: str, value: Any) -> None:
     """Set the remembered control ``key`` of another page: it shows ``value`` when drawn next.
 
-    Call it from a page where that control is not drawn (Home's "Try it").
+    Call it from a page where that control is not drawn (Home's "Try it"), or for state no
+    widget draws that a link must keep (the spectrogram's zoom).
     """
     st.session_state.setdefault(_VALUES, {})[key] = value
     st.session_state[key] = value  # wins over whatever the widget held when last drawn
+
+
+def keep_files(group: str, files: dict[str, bytes]) -> None:
+    """Keep several files together (name → bytes: a model and its labels) in place of the
+    group's earlier ones, as slots ``group/0``, ``group/1``…: a link brings them back."""
+    kept: dict[str, KeptFile] = st.session_state.setdefault(_FILES, {})
+    for slot in [slot for slot in kept if slot.startswith(f"{group}/")]:
+        del kept[slot]
+    for number, (name, data) in enumerate(sorted(files.items())):
+        digest = digest_of(data)
+        kept[f"{group}/{number}"] = KeptFile(name, data, digest, f"given-{digest}")
+    _save()
+
+
+def kept_files(group: str) -> dict[str, bytes]:
+    """The files kept together by :func:`keep_files` (name → bytes); empty if none."""
+    open_link()
+    kept = st.session_state.get(_FILES, {})
+    return {f.name: f.data for slot, f in kept.items() if slot.startswith(f"{group}/")}
+
+
+def forget(key: str) -> None:
+    """Drop the remembered value of ``key`` (set with :func:`preset`)."""
+    st.session_state.setdefault(_VALUES, {}).pop(key, None)
+    st.session_state.pop(key, None)
 
 
 def forget_file(slot: str) -> None:

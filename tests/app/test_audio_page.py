@@ -629,6 +629,25 @@ def test_a_zoom_survives_a_run_the_browser_asked_for_before_it(tags_calls):
     assert "over 1.00 s, showing 100 Hz – 3 kHz" in spectrogram_caption(at)
 
 
+def test_the_link_brings_back_the_zoomed_range_and_band(tags_calls):
+    at = upload(open_page(), "tone.wav", wav(tone(seconds=4.0), 16000))
+    send_view_change(at, {"kind": "zoom", "start_s": 1.0, "end_s": 2.0, "fmin_hz": 100.0,
+                          "fmax_hz": 3000.0})  # fmt: skip
+    link = at.query_params["w"]
+    again = AppTest.from_file(PAGE, default_timeout=TIMEOUT)  # a reload: a new session
+    again.query_params["w"] = link if isinstance(link, str) else link[-1]
+    again.run()
+    assert not again.exception and shows_result(again)
+    assert control(again, "slider", "Time range").value == (1.0, 2.0)
+    assert "over 1.00 s, showing 100 Hz – 3 kHz" in spectrogram_caption(again)
+    send_view_change(again, {"kind": "reset"})  # the reset is kept too
+    third = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    third.query_params["w"] = again.query_params["w"]
+    third.run()
+    assert control(third, "slider", "Time range").value == (0.0, 4.0)
+    assert "showing" not in spectrogram_caption(third)
+
+
 def test_on_a_phone_the_facts_are_one_line(tags_calls, monkeypatch):
     monkeypatch.setattr(ui.device, "is_phone", lambda: True)
     at = upload(open_page(), "stereo.wav", wav(tone(seconds=2.0, channels=2), 16000))

@@ -108,6 +108,14 @@ def test_a_reload_and_the_link_in_another_browser_show_the_same_work(
     whisper = is_available(CATALOG["whisper-base"])
     if whisper:  # a short clip is transcribed at once
         expect(main).to_contain_text("to the demonstration", timeout=120_000)
+    box = page.locator(SPECTROGRAM).bounding_box()  # a zoom: a box over time and band
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=5)
+    page.mouse.up()
+    zoomed = main.get_by_text(re.compile(r"over \d+\.\d+ s, showing "))
+    expect(zoomed).to_be_visible(timeout=WAIT_MS)
+    view = zoomed.inner_text()
     page.wait_for_url(re.compile(r"/audio\?w=[A-Za-z0-9_-]{22}$"))
     link = page.url
 
@@ -118,6 +126,7 @@ def test_a_reload_and_the_link_in_another_browser_show_the_same_work(
         tab_scale = tab.get_by_role("radiogroup", name=re.compile("Frequency scale"))
         expect(tab_scale.get_by_role("radio", name="Mel")).to_be_checked(timeout=WAIT_MS)
         tab.locator(SPECTROGRAM).wait_for()
+        expect(tab_main.get_by_text(view, exact=True)).to_be_visible(timeout=WAIT_MS)
         if whisper:  # the server still holds the transcript: no new run
             expect(tab_main).to_contain_text("to the demonstration", timeout=WAIT_MS)
         assert not tab.get_by_test_id("stException").count()

@@ -31,7 +31,7 @@ from ui.sections.spectrogram_controls import REFERENCES, Settings, spectrogram_c
 from ui.sections.spectrogram_downloads import Shown, show_downloads
 from ui.sections.spectrogram_layers import view_layers
 from ui.spectrogram_view import Reset, ViewChange, pooled_levels, spectrogram_view
-from ui.state import remember
+from ui.state import forget, preset, remember
 
 LOG = logging.getLogger(__name__)
 # How many views were asked for on the spectrogram: each gets a time range slider of its own.
@@ -138,11 +138,11 @@ def _ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key
     interaction that one full run (no fragment run before it).
     """
     band_key = _band_key(file_key)
-    st.session_state[VIEWS_ASKED] = st.session_state.get(VIEWS_ASKED, 0) + 1
+    preset(VIEWS_ASKED, st.session_state.get(VIEWS_ASKED, 0) + 1)  # kept in the link too
     range_key, _step, slider_end = _slider(clip, file_key)  # a new slider's
     if isinstance(change, Reset):
         st.session_state[range_key] = (0.0, slider_end)
-        st.session_state.pop(band_key, None)
+        forget(band_key)
     else:
         start, end = max(round(change.start_s, 3), 0.0), min(round(change.end_s, 3), slider_end)
         st.session_state[range_key] = (start, max(end, start))
@@ -151,7 +151,7 @@ def _ask_for_view(change: ViewChange, shown: PlotAxes, clip: AudioClip, file_key
             math.isclose(change.fmin_hz, shown.fmin_hz, rel_tol=1e-6, abs_tol=1e-6)
             and math.isclose(change.fmax_hz, shown.fmax_hz, rel_tol=1e-6)
         ):
-            st.session_state[band_key] = (change.fmin_hz, change.fmax_hz)
+            preset(band_key, (change.fmin_hz, change.fmax_hz))
     st.rerun()
 
 
@@ -293,7 +293,7 @@ def _in_db(
             raise
         # E.g. a band below 20 Hz, zoomed on the linear scale, then the log scale chosen.
         st.error(str(error))
-        st.button("Show all frequencies", on_click=st.session_state.pop, args=(band_key,))
+        st.button("Show all frequencies", on_click=forget, args=(band_key,))
         return None
     db, peak_db = to_db(spec.power, db_range=s.db_range, ref=REFERENCES[s.reference])
     options = dict(db_floor=peak_db - s.db_range, db_top=peak_db, db_label=s.db_label, cmap=s.cmap)
