@@ -32,6 +32,7 @@ from tests.analysis.vision.test_own_model import (
     ultralytics_output,
 )
 from tests.app.test_vision_page import (
+    PAGE,
     Counter,
     downloads,
     headline,
@@ -205,6 +206,26 @@ def test_an_uploaded_model_is_private_to_its_session(runs, own_runs):
     assert second.info[-1].value.startswith("Until your model is loaded")
     assert not any("secret.onnx" in t.value for t in second.text)
     assert "bird" not in shown_labels(second)
+
+
+def test_the_link_brings_the_model_back_and_remove_forgets_it(runs, own_runs):
+    first = start("haar-faces", source="Sample photo")
+    use_own_model(first, [("first.onnx", tiny_model())])
+    link = first.query_params["w"]
+
+    def reopened() -> AppTest:  # a reload: a new session on the same link
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params["w"] = link if isinstance(link, str) else link[-1]
+        return at.run()
+
+    again = reopened()
+    assert not again.exception and not again.error
+    assert model_box(again).value == "own" and "Loaded: first.onnx" in [t.value for t in again.text]
+    assert shown_labels(again) == ["bird"]
+    again.button(key="vision_own_model_remove").click().run()
+    third = reopened()
+    assert not any("first.onnx" in t.value for t in third.text)
+    assert third.info[-1].value.startswith("Until your model is loaded")
 
 
 def tint(colour_id: int, under: int = 0) -> np.ndarray:

@@ -12,12 +12,14 @@ from analysis.errors import InputError
 from analysis.vision.detectors import Detector
 from analysis.vision.own_model import LABEL_SUFFIXES, MODEL_SUFFIXES, load_uploaded_model
 from analysis.vision.timings import Run, timed_run, warm_up
+from ui.state import keep_files, kept_files
 
 OWN = "own"
 """The model list's entry for a model the person uploads."""
 
 OWN_MODEL = "_vision_own_model"  # session key: the uploaded model, never shared between sessions
 OWN_UPLOADS = "_vision_own_model_uploads"  # how many models were loaded: the uploader's key
+OWN_FILES = "vision_own_model"  # the model's files, kept with the session's link
 OWN_RUNS = 4  # pictures whose results are kept per uploaded model (in the session's memory)
 
 
@@ -45,7 +47,7 @@ def own_model_uploader() -> OwnModel | None:
     does not load gets one sentence and leaves the earlier model in place; the model lives in
     this session's state, never in a cache another session could read.
     """
-    held: OwnModel | None = st.session_state.get(OWN_MODEL)
+    held: OwnModel | None = st.session_state.get(OWN_MODEL) or from_link()
     generation = st.session_state.get(OWN_UPLOADS, 0)
     uploads = st.file_uploader(
         "Drop your model here",
@@ -79,8 +81,26 @@ def own_model_uploader() -> OwnModel | None:
         refused(str(error), held)
         return held
     st.session_state[OWN_MODEL] = OwnModel(digest, detector)  # the old model and its runs go
+    keep_files(OWN_FILES, files)  # in this session's link, so a reload brings it back
     st.session_state[OWN_UPLOADS] = generation + 1  # a fresh, empty uploader from now on
     st.rerun()  # draw that uploader now, not the chips of the files just loaded
+
+
+def from_link() -> OwnModel | None:
+    """The model this session's link kept (a reload, or the link in another browser), loaded
+    again from its files; None when there is none or it no longer loads."""
+    files = kept_files(OWN_FILES)
+    if not files:
+        return None
+    try:
+        with st.spinner("Loading your model again…"):
+            own = OwnModel(files_digest(files), load_uploaded_model(files))
+            warm_up(own.detector.detect)
+    except InputError:
+        keep_files(OWN_FILES, {})
+        return None
+    st.session_state[OWN_MODEL] = own
+    return own
 
 
 def refused(message: str, held: OwnModel | None) -> None:
@@ -92,6 +112,7 @@ def refused(message: str, held: OwnModel | None) -> None:
 def forget_own_model() -> None:
     """Drop the person's model and its results (the "Remove" button)."""
     st.session_state.pop(OWN_MODEL, None)
+    keep_files(OWN_FILES, {})
 
 
 def own_run(own: OwnModel, key: str, rgb: np.ndarray) -> Run:
