@@ -134,6 +134,30 @@ def report_thumbnail(path: str | Path, rows: pd.DataFrame, side: int = THUMBNAIL
     return jpeg(np.ascontiguousarray(small))
 
 
+def sound_thumbnail(path: str | Path, side: int = THUMBNAIL_SIDE) -> bytes:
+    """JPEG bytes of a sound's spectrogram, ``side`` px wide and half as high, with no axes:
+    time left to right, log frequency upwards, the loudest 80 dB in magma's colours.
+
+    Raises
+    ------
+    InputError
+        If the sound cannot be decoded.
+    """
+    from matplotlib import colormaps
+
+    from analysis.audio.decode import load_audio
+    from analysis.audio.spectrogram import spectrogram, to_db
+
+    clip = load_audio(path)
+    height = side // 2
+    spec = spectrogram(clip.samples.mean(axis=0), clip.sample_rate, max_columns=side,
+                       max_rows=height)  # fmt: skip
+    db, peak = to_db(spec.power, db_range=80.0)
+    levels = np.nan_to_num((db - (peak - 80.0)) / 80.0, nan=0.0)[::-1]  # low notes at the bottom
+    rgb = (colormaps["magma"](levels)[..., :3] * 255).astype(np.uint8)
+    return jpeg(cv2.resize(rgb, (side, height), interpolation=cv2.INTER_NEAREST))
+
+
 def spectrogram_png(path: str | Path) -> bytes:
     """A sound file's spectrogram (log frequency, 80 dB range) with its axes, PNG bytes.
 

@@ -270,8 +270,9 @@ def test_sounds_are_tagged_and_one_opens_with_its_spectrogram_and_tags(runs):
     run_to_the_end(at)
     assert "2 files: 1 analysed, 0 errors, 1 skipped" in at.success[0].value
     assert any("a picture, not a sound (1 file)" in c.value for c in at.caption)
+    assert len(at.get("image")) == 1  # the sound's card shows its spectrogram
     at.button(key="batch_open_tone.wav").click().run()
     assert not at.exception
-    assert len(at.get("audio")) == 1 and len(at.get("image")) == 1  # player and spectrogram
+    assert len(at.get("audio")) == 1 and len(at.get("image")) == 2  # player and spectrogram
     tags = at.dataframe[-1].value
     assert list(tags.columns) == ["label", "score"] and len(tags) == 5

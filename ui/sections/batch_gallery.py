@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.batch.pictures import annotated, jpeg, picture, spectrogram_png, thumbnail
+from analysis.batch.pictures import (
+    annotated,
+    jpeg,
+    picture,
+    sound_thumbnail,
+    spectrogram_png,
+    thumbnail,
+)
 from analysis.batch.tables import STATUSES
 from analysis.errors import InputError
 from ui.sections.batch import BatchRun
@@ -124,6 +131,14 @@ def cached_thumbnail(
         return None
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_sound_thumbnail(path: str) -> bytes | None:
+    try:
+        return sound_thumbnail(path)
+    except (InputError, OSError):
+        return None
+
+
 def controls(run: BatchRun) -> tuple[Filters, str]:
     """The filter and sort widgets; returns what they ask for."""
     rows = run.tables().rows
@@ -177,6 +192,10 @@ def card(run: BatchRun, record: object, filters: Filters) -> None:
         image = cached_thumbnail(
             str(run.input_dir / path), record.kind, rows, truth_rows(run, path)
         )
+        if image is not None:
+            st.image(image, width="stretch")
+    elif record.status == "ok" and record.kind == "sound":
+        image = cached_sound_thumbnail(str(run.input_dir / path))
         if image is not None:
             st.image(image, width="stretch")
     st.markdown(f"**{path}**")
