@@ -15,6 +15,7 @@ import pytest
 import soundfile
 from streamlit.testing.v1 import AppTest
 
+import ui.device
 import ui.jobs
 import ui.sections.music
 from tests.analysis.audio.music_signals import RATE, chord_progression, click_track
@@ -111,6 +112,14 @@ def test_no_clear_beat_and_an_unsure_key_are_said(tmp_path):
     assert "Tempo: No clear beat" in text
     assert "Key: Unsure" in text
     assert "BPM" not in text
+
+
+def test_on_a_phone_tempo_and_key_are_one_line_not_two_tiles(progression_wav, monkeypatch):
+    monkeypatch.setattr(ui.device, "is_phone", lambda: True)
+    at = settle(run_section(progression_wav))
+    assert not at.metric  # two tiles would stack and push the chords a screen down
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**Tempo:**")]
+    assert line.endswith(" · **Key:** C major")
 
 
 def test_a_long_file_waits_for_a_click_and_analyses_the_range(tmp_path, monkeypatch):

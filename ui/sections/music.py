@@ -33,7 +33,7 @@ from analysis.audio.music import CLEAR_BEAT, Music, analyse_music
 from analysis.audio.separation import separate
 from analysis.audio.timbre import timbre_features
 from analysis.errors import InputError
-from ui import jobs
+from ui import device, jobs
 from ui.jobs import Job
 
 AUTO_S = 60.0  # clips up to this long are analysed when opened: a second or two of work
@@ -146,30 +146,39 @@ def _start_button(clip, file_key: str, start_s: float, end_s: float) -> None:
 
 
 def _show_facts(music: Music) -> None:
-    """Tempo and key, each with how sure it is, in words a musician reads."""
-    tempo, key = st.columns(2)
+    """Tempo and key, each with how sure it is, in words a musician reads (on a phone, one
+    line: two tiles would stack and push the rest a screen down)."""
     if music.tempo_sure:
-        tempo.metric("Tempo", f"{music.tempo_bpm:.0f} BPM")
-        tempo.caption(f"{len(music.beats_s)} beats, {len(music.onsets_s)} note onsets.")
+        tempo = f"{music.tempo_bpm:.0f} BPM"
+        tempo_note = f"{len(music.beats_s)} beats, {len(music.onsets_s)} note onsets."
     else:
-        tempo.metric("Tempo", "No clear beat")
-        tempo.caption(
+        tempo = "No clear beat"
+        tempo_note = (
             f"The onsets are not regular enough for a tempo (clarity {music.beat_clarity:.2f}, "
             f"needs {CLEAR_BEAT}). {len(music.onsets_s)} note onsets."
         )
     found = music.key
     if found.sure:
-        key.metric("Key", found.name)
-        key.caption(
+        key = found.name
+        key_note = (
             f"Confidence {found.confidence:.2f}; shares its notes with {found.relative}; "
             f"next: {found.runner_up}."
         )
     else:
-        key.metric("Key", "Unsure")
-        key.caption(
+        key = "Unsure"
+        key_note = (
             f"Best guess {found.name} (confidence {found.confidence:.2f}), "
             f"nearly as likely {found.runner_up}."
         )
+    if device.is_phone():
+        st.markdown(f"**Tempo:** {tempo} · **Key:** {key}")
+        st.caption(f"{tempo_note} Key: {key_note}")
+    else:
+        left, right = st.columns(2)
+        left.metric("Tempo", tempo)
+        left.caption(tempo_note)
+        right.metric("Key", key)
+        right.caption(key_note)
     st.caption(f"Analysed {music.start_s:.2f} s to {music.end_s:.2f} s.")
 
 
