@@ -445,8 +445,11 @@ def test_the_word_said_is_highlighted_as_it_plays_and_a_word_plays_from_it(layer
     wait_for_audio(layered, "!audio.paused && audio.currentTime >= 3.0")
     expect(now).to_have_text("four")
     # The playhead crosses the lanes: at the same x as over the picture.
-    lane_left = layered.locator(".sv-lanehead").evaluate("e => parseFloat(e.style.left)")
-    picture_left = layered.locator(".sv-playhead").evaluate("e => parseFloat(e.style.left)")
+    # Both read in one call: while it plays, two calls would see two display frames.
+    lane_left, picture_left = layered.locator(".sv").evaluate(
+        """root => ['.sv-lanehead', '.sv-playhead'].map(
+            s => parseFloat(root.querySelector(s).style.left))"""
+    )
     assert lane_left == pytest.approx(picture_left, abs=0.5)
 
 
