@@ -49,7 +49,7 @@ export function freshName(stem, names) {
 }
 
 export function clock(seconds) {
-  const s = Math.max(0, seconds);
+  const s = Math.round(Math.max(0, seconds) * 10) / 10; // tenths first: 59.96 is 1:00.0, not 0:60.0
   const minutes = Math.floor(s / 60);
   return `${minutes}:${(s - minutes * 60).toFixed(1).padStart(4, "0")}`;
 }
