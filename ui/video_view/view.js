@@ -273,7 +273,8 @@ function createView(parent) {
     const shape = v.pick && v.shapes[`${v.pick.kind}s`][v.pick.index];
     v.selected.hidden = !shape;
     if (shape) {
-      if (v.name !== v.root.ownerDocument.activeElement) v.name.value = shape.name;
+      // The shadow root knows the focused input; the document only sees the shadow host.
+      if (v.name !== v.root.getRootNode().activeElement) v.name.value = shape.name;
       v.flip.hidden = v.pick.kind !== "line";
     }
     const hints = {
