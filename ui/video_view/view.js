@@ -12,6 +12,7 @@ const LANE_PX = 22;
 const AXIS_PX = 16;
 const HANDLE_PX = 9; // radius of an end or corner handle, in screen pixels
 const CLOSE_PX = 14; // a click this near the first corner closes a zone
+const TAP_PX = 6; // a press on the picture moving less than this plays or pauses; more is a swipe
 const PAUSE_IDLE_MS = 250; // a pause (or a seek while paused) is sent once it rests this long
 const views = new WeakMap();
 
@@ -93,6 +94,7 @@ function createView(parent) {
     draft: [], // its points so far
     pointer: null, // where the pointer is over the video, video pixels
     drag: null, // {kind, index, point}: an end or a corner being moved
+    tap: null, // {x, y}: where a press on the picture itself began, until it moves or ends
     pick: null, // {kind, index}: the line or zone whose tools show
     wordSpans: [],
     flatWords: [],
@@ -333,10 +335,13 @@ function createView(parent) {
     v.pick = kind ? { kind, index: Number(index) } : null;
     showTools();
     drawShapes();
-    if (!kind) togglePlay(); // a click on the picture itself plays or pauses, as players do
+    // A click on the picture itself plays or pauses, as players do: on release, so a swipe
+    // that scrolls the page does not.
+    v.tap = kind ? null : { x: event.clientX, y: event.clientY };
   });
   v.overlay.addEventListener("pointermove", (event) => {
     if (!v.data) return;
+    if (v.tap && Math.hypot(event.clientX - v.tap.x, event.clientY - v.tap.y) >= TAP_PX) v.tap = null;
     const point = toVideo(event);
     if (v.mode) {
       v.pointer = point;
@@ -356,8 +361,23 @@ function createView(parent) {
     v.drag = null;
     if (moved) commit();
   };
-  v.overlay.addEventListener("pointerup", endDrag);
-  v.overlay.addEventListener("pointercancel", endDrag);
+  v.overlay.addEventListener("pointerup", () => {
+    endDrag();
+    if (v.tap) togglePlay();
+    v.tap = null;
+  });
+  v.overlay.addEventListener("pointercancel", () => {
+    endDrag();
+    v.tap = null; // the browser took the touch: a scroll
+  });
+  // A finger on an end or a corner moves it, whichever way: the stage's pan-y would scroll.
+  v.overlay.addEventListener(
+    "touchstart",
+    (event) => {
+      if (event.target.dataset?.point !== undefined) event.preventDefault();
+    },
+    { passive: false },
+  );
   v.overlay.addEventListener("pointerleave", () => {
     v.pointer = null;
     if (v.mode) drawShapes();
