@@ -498,7 +498,10 @@ function createView(parent) {
     v.readout.textContent = row ? `${clock(t)} · ${laneAt(v, row, t)}` : clock(t);
   });
   v.timeline.addEventListener("pointerleave", () => (v.readout.textContent = ""));
-  v.timeline.addEventListener("pointerup", () => (v.scrubbing = false));
+  // A scrub ends however the press does: released, taken by the browser, or capture lost.
+  for (const end of ["pointerup", "pointercancel", "lostpointercapture"]) {
+    v.timeline.addEventListener(end, () => (v.scrubbing = false));
+  }
   v.words.addEventListener("click", (event) => {
     const index = event.target.dataset?.word;
     if (index === undefined) return;
