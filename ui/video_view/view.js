@@ -510,6 +510,7 @@ function createView(parent) {
   });
   v.root.addEventListener("keydown", (event) => {
     if (event.target !== v.root) return; // the name box types its own keys
+    if (event.altKey || event.ctrlKey || event.metaKey) return; // the browser's shortcuts
     const frameStep = 1 / (v.data?.fps || 25);
     const moves = { ArrowLeft: -frameStep, ArrowRight: frameStep, PageUp: -5, PageDown: 5 };
     if (event.key === " ") togglePlay();
