@@ -472,6 +472,8 @@ function createView(parent) {
     tick();
     reportPause();
   });
+  // A new video stops the old one without a "pause".
+  v.video.addEventListener("emptied", () => (v.play.textContent = "▶ Play"));
   v.video.addEventListener("seeked", () => {
     tick();
     reportPause();
