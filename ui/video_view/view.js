@@ -582,7 +582,7 @@ function createView(parent) {
           g.fill();
         }
       } else if (row.kind === "tags") {
-        lanes.tags.forEach((tag, i) => {
+        lanes.tags.forEach((tag) => {
           const x0 = x(tag.start);
           const x1 = Math.max(x(tag.end), x0 + 1);
           g.fillStyle = COLOURS[tag.colour % COLOURS.length] + "66";
