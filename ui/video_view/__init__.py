@@ -26,6 +26,7 @@ from ui.internals import media_url
 
 ASSETS = Path(__file__).parent
 MAX_SHAPES = 12  # lines plus zones: more is a drawing mistake, not a question
+MAX_NAME = 24  # characters of a shape's name
 LINE_KEYS = ("x1", "y1", "x2", "y2")
 
 _COMPONENT = st.components.v2.component(
@@ -62,7 +63,7 @@ def _number(value: Any, limit: float) -> float:
 
 def _name(item: dict, names: set[str]) -> str | None:
     """The shape's name, trimmed; None if empty or already taken."""
-    name = str(item["name"]).strip()[:24]
+    name = str(item["name"]).strip()[:MAX_NAME]
     return name if name and name not in names else None
 
 
@@ -205,6 +206,8 @@ def video_view(
         "sound": sound,
         "duration_s": duration_s,
         "shapes": shapes.to_browser(),
+        "max_shapes": MAX_SHAPES,  # view.js draws no more than parse_shapes keeps
+        "max_name": MAX_NAME,
         "notes": notes or {},
         "subtitles": browser_subtitles(subtitles, key),
         "lanes": browser_lanes(lanes, key),

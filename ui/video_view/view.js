@@ -42,11 +42,13 @@ export function itemAt(items, t) {
   return found >= 0 && t < items[found].end ? found : -1;
 }
 
-/** "Line 3": the first of "Line 1", "Line 2", … not among `names`. */
-export function freshName(stem, names) {
+/** "Line 3": the first of "Line 1", "Line 2", … not among `names`, the stem shortened so
+ * the name fits in `limit` characters (Python cuts a longer one, maybe to a duplicate). */
+export function freshName(stem, names, limit = Infinity) {
+  const name = (n) => `${stem.slice(0, Math.max(limit - String(n).length - 1, 0))} ${n}`;
   let n = 1;
-  while (names.includes(`${stem} ${n}`)) n += 1;
-  return `${stem} ${n}`;
+  while (names.includes(name(n))) n += 1;
+  return name(n);
 }
 
 export function clock(seconds) {
@@ -114,6 +116,7 @@ function createView(parent) {
       tenth(((event.clientY - rect.top) * height) / rect.height, height),
     ];
   };
+  const addTitles = new Map([v.addLine, v.addZone].map((button) => [button, button.title]));
   const pixelsPerUnit = () => v.overlay.getBoundingClientRect().width / v.data.frame[0];
   const commit = () => {
     v.sendShapes(JSON.parse(JSON.stringify(v.shapes)));
@@ -286,6 +289,12 @@ function createView(parent) {
           ? "Click the zone's corners"
           : "Click the first corner to close the zone (Esc gives up)",
     };
+    // Python keeps only the first max_shapes: no drawing one that would vanish.
+    const full = names().length >= (v.data?.max_shapes ?? Infinity);
+    for (const [button, title] of addTitles) {
+      button.disabled = full;
+      button.title = full ? `At most ${v.data.max_shapes} lines and zones: delete one first` : title;
+    }
     v.hint.hidden = !v.mode;
     v.hint.textContent = v.mode ? hints[v.mode] : "";
     v.overlay.classList.toggle("vv-drawing", Boolean(v.mode));
@@ -305,7 +314,7 @@ function createView(parent) {
       if (v.draft.length < 2) return;
       const [[x1, y1], [x2, y2]] = v.draft;
       if (Math.hypot(x2 - x1, y2 - y1) < 2) return void v.draft.pop();
-      v.shapes.lines.push({ name: freshName("Line", names()), x1, y1, x2, y2 });
+      v.shapes.lines.push({ name: freshName("Line", names(), v.data.max_name), x1, y1, x2, y2 });
       v.pick = { kind: "line", index: v.shapes.lines.length - 1 };
     } else {
       const first = v.draft[0];
@@ -313,7 +322,7 @@ function createView(parent) {
         v.draft.length >= 3 &&
         Math.hypot(point[0] - first[0], point[1] - first[1]) * pixelsPerUnit() < CLOSE_PX;
       if (!closing) return void v.draft.push(point);
-      v.shapes.zones.push({ name: freshName("Zone", names()), points: v.draft });
+      v.shapes.zones.push({ name: freshName("Zone", names(), v.data.max_name), points: v.draft });
       v.pick = { kind: "zone", index: v.shapes.zones.length - 1 };
     }
     v.mode = null;
@@ -399,9 +408,10 @@ function createView(parent) {
   });
   v.name.addEventListener("change", () => {
     const shape = v.pick && v.shapes[`${v.pick.kind}s`][v.pick.index];
-    const wanted = v.name.value.trim();
+    const limit = v.data.max_name;
+    const wanted = v.name.value.trim().slice(0, limit).trim(); // as Python cuts it
     if (!shape || !wanted || wanted === shape.name) return void (v.name.value = shape?.name ?? "");
-    shape.name = names().includes(wanted) ? freshName(wanted, names()) : wanted;
+    shape.name = names().includes(wanted) ? freshName(wanted, names(), limit) : wanted;
     commit();
   });
 
@@ -718,6 +728,7 @@ function update(v, data) {
   }
   showSubtitles(v, data.subtitles);
   v.sound.hidden = !data.sound;
+  v.name.maxLength = data.max_name;
   // Python's shapes win unless one is being drawn or moved here.
   if (!v.drag && !v.mode) v.shapes = JSON.parse(JSON.stringify(data.shapes));
   if (v.pick && !v.shapes[`${v.pick.kind}s`][v.pick.index]) v.pick = null;
