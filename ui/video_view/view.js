@@ -103,9 +103,11 @@ function createView(parent) {
     now: -1,
     frame: 0,
     pauseTimer: 0,
+    listening: new AbortController(), // aborted on unmount: every listener below goes
     sendShapes: () => {},
     sendPause: () => {},
   };
+  const { signal } = v.listening;
   const duration = () => v.data?.duration_s || v.video.duration || 1;
   const toVideo = (event) => {
     const rect = v.overlay.getBoundingClientRect();
@@ -347,7 +349,7 @@ function createView(parent) {
     // A click on the picture itself plays or pauses, as players do: on release, so a swipe
     // that scrolls the page does not.
     v.tap = kind ? null : { x: event.clientX, y: event.clientY };
-  });
+  }, { signal });
   v.overlay.addEventListener("pointermove", (event) => {
     if (!v.data) return;
     if (v.tap && Math.hypot(event.clientX - v.tap.x, event.clientY - v.tap.y) >= TAP_PX) v.tap = null;
@@ -364,7 +366,7 @@ function createView(parent) {
     } else v.shapes.zones[index].points[which] = point;
     v.drag.moved = true;
     drawShapes();
-  });
+  }, { signal });
   const endDrag = () => {
     const moved = v.drag?.moved;
     v.drag = null;
@@ -374,38 +376,38 @@ function createView(parent) {
     endDrag();
     if (v.tap) togglePlay();
     v.tap = null;
-  });
+  }, { signal });
   v.overlay.addEventListener("pointercancel", () => {
     endDrag();
     v.tap = null; // the browser took the touch: a scroll
-  });
+  }, { signal });
   // A finger on an end or a corner moves it, whichever way: the stage's pan-y would scroll.
   v.overlay.addEventListener(
     "touchstart",
     (event) => {
       if (event.target.dataset?.point !== undefined) event.preventDefault();
     },
-    { passive: false },
+    { passive: false, signal },
   );
   v.overlay.addEventListener("pointerleave", () => {
     v.pointer = null;
     if (v.mode) drawShapes();
-  });
-  v.addLine.addEventListener("click", () => startDrawing("line"));
-  v.addZone.addEventListener("click", () => startDrawing("zone"));
+  }, { signal });
+  v.addLine.addEventListener("click", () => startDrawing("line"), { signal });
+  v.addZone.addEventListener("click", () => startDrawing("zone"), { signal });
   v.flip.addEventListener("click", () => {
     const line = v.pick && v.shapes.lines[v.pick.index];
     if (!line) return;
     [line.x1, line.y1, line.x2, line.y2] = [line.x2, line.y2, line.x1, line.y1];
     commit();
-  });
+  }, { signal });
   v.remove.addEventListener("click", () => {
     if (!v.pick) return;
     v.shapes[`${v.pick.kind}s`].splice(v.pick.index, 1);
     v.pick = null;
     showTools();
     commit();
-  });
+  }, { signal });
   v.name.addEventListener("change", () => {
     const shape = v.pick && v.shapes[`${v.pick.kind}s`][v.pick.index];
     const limit = v.data.max_name;
@@ -413,7 +415,7 @@ function createView(parent) {
     if (!shape || !wanted || wanted === shape.name) return void (v.name.value = shape?.name ?? "");
     shape.name = names().includes(wanted) ? freshName(wanted, names(), limit) : wanted;
     commit();
-  });
+  }, { signal });
 
   // --- playing, the playhead and the words ---
   const soundLabel = () => (v.sound.textContent = v.video.muted ? "Sound off" : "Sound on");
@@ -467,28 +469,28 @@ function createView(parent) {
     if (!v.video.paused) return;
     v.pauseTimer = setTimeout(() => v.sendPause({ t: v.video.currentTime }), PAUSE_IDLE_MS);
   };
-  v.play.addEventListener("click", togglePlay);
+  v.play.addEventListener("click", togglePlay, { signal });
   v.sound.addEventListener("click", () => {
     v.video.muted = !v.video.muted;
     soundLabel();
-  });
+  }, { signal });
   v.video.addEventListener("play", () => {
     v.play.textContent = "▮▮ Pause";
     clearTimeout(v.pauseTimer);
     if (!v.frame) v.frame = requestAnimationFrame(loop);
-  });
+  }, { signal });
   v.video.addEventListener("pause", () => {
     v.play.textContent = "▶ Play";
     tick();
     reportPause();
-  });
+  }, { signal });
   // A new video stops the old one without a "pause".
-  v.video.addEventListener("emptied", () => (v.play.textContent = "▶ Play"));
+  v.video.addEventListener("emptied", () => (v.play.textContent = "▶ Play"), { signal });
   v.video.addEventListener("seeked", () => {
     tick();
     reportPause();
-  });
-  v.video.addEventListener("loadedmetadata", tick);
+  }, { signal });
+  v.video.addEventListener("loadedmetadata", tick, { signal });
   const seekAt = (event) => {
     const rect = v.lanes.getBoundingClientRect();
     const x = event.clientX - rect.left;
@@ -500,7 +502,7 @@ function createView(parent) {
     v.timeline.setPointerCapture(event.pointerId);
     v.scrubbing = true;
     seekAt(event);
-  });
+  }, { signal });
   v.timeline.addEventListener("pointermove", (event) => {
     if (v.scrubbing) seekAt(event);
     const rect = v.lanes.getBoundingClientRect();
@@ -508,18 +510,18 @@ function createView(parent) {
     const t = Math.min(Math.max(fraction, 0), 1) * duration();
     const row = v.rows?.find((r) => event.clientY - rect.top >= r.top && event.clientY - rect.top < r.top + r.h);
     v.readout.textContent = row ? `${clock(t)} · ${laneAt(v, row, t)}` : clock(t);
-  });
-  v.timeline.addEventListener("pointerleave", () => (v.readout.textContent = ""));
+  }, { signal });
+  v.timeline.addEventListener("pointerleave", () => (v.readout.textContent = ""), { signal });
   // A scrub ends however the press does: released, taken by the browser, or capture lost.
   for (const end of ["pointerup", "pointercancel", "lostpointercapture"]) {
-    v.timeline.addEventListener(end, () => (v.scrubbing = false));
+    v.timeline.addEventListener(end, () => (v.scrubbing = false), { signal });
   }
   v.words.addEventListener("click", (event) => {
     const index = event.target.dataset?.word;
     if (index === undefined) return;
     seek(v.flatWords[Number(index)].start);
     play();
-  });
+  }, { signal });
   v.root.addEventListener("keydown", (event) => {
     if (event.target !== v.root) return; // the name box types its own keys
     if (event.altKey || event.ctrlKey || event.metaKey) return; // the browser's shortcuts
@@ -533,7 +535,7 @@ function createView(parent) {
     else if ((event.key === "Delete" || event.key === "Backspace") && v.pick) v.remove.click();
     else return;
     event.preventDefault();
-  });
+  }, { signal });
 
   // --- the lanes under the video, on one time axis ---
   v.drawLanes = () => {
@@ -761,6 +763,7 @@ export default function videoView({ data, parentElement, setStateValue, setTrigg
   return () => {
     cancelAnimationFrame(v.frame);
     clearTimeout(v.pauseTimer);
+    v.listening.abort();
     v.resize.disconnect();
     v.video.pause();
     views.delete(parentElement);
