@@ -428,8 +428,9 @@ function createView(parent) {
     if (!word) return;
     word.classList.add("sv-now");
     const strip = v.wordStrip; // scroll the strip only, never the page
-    if (word.offsetTop < strip.scrollTop || word.offsetTop > strip.scrollTop + strip.clientHeight - word.offsetHeight) {
-      strip.scrollTop = word.offsetTop - strip.offsetTop - strip.clientHeight / 3;
+    const top = word.offsetTop - strip.offsetTop; // both from the same offsetParent
+    if (top < strip.scrollTop || top > strip.scrollTop + strip.clientHeight - word.offsetHeight) {
+      strip.scrollTop = top - strip.clientHeight / 3;
     }
   };
   v.setLayers = (layers) => {
