@@ -159,9 +159,11 @@ export function measureBox(axes, peaks, box) {
   const p1 = snapToPeak(peaks, t0 - pad, t1 + pad, raw1);
   let p2 = snapToPeak(peaks, t0 - pad, t1 + pad, raw2);
   if (p2 !== null && p2 === p1) p2 = null; // one peak cannot be both edges
-  return {
-    t0, t1, f1: p1 ?? raw1, f2: p2 ?? raw2, snapped1: p1 !== null, snapped2: p2 !== null,
-  };
+  const low = { hz: p1 ?? raw1, snapped: p1 !== null };
+  const high = { hz: p2 ?? raw2, snapped: p2 !== null };
+  // In a thin box each edge may snap past the other: f1 stays the lower.
+  const [a, b] = low.hz <= high.hz ? [low, high] : [high, low];
+  return { t0, t1, f1: a.hz, f2: b.hz, snapped1: a.snapped, snapped2: b.snapped };
 }
 
 function peakSpacing(peaks) {
@@ -176,16 +178,20 @@ function formatHz(hz) {
 export function describeMeasure(m) {
   const dt = m.t1 - m.t0;
   const rate = 1 / dt;
-  const note = (hz, snapped) => `${formatHz(hz)} ${noteName(hz)}${snapped ? " (peak)" : ""}`;
-  const { semitones, cents, name } = interval(m.f1, m.f2);
-  return [
+  const note = (hz, snapped) => [formatHz(hz), noteName(hz), snapped && "(peak)"].filter(Boolean).join(" ");
+  const parts = [
     `Δt ${dt.toFixed(3)} s (${(1000 * dt).toFixed(1)} ms)`,
     `1/Δt ${rate.toFixed(2)} Hz = ${(60 * rate).toFixed(1)} BPM`,
     `f1 ${note(m.f1, m.snapped1)}`,
     `f2 ${note(m.f2, m.snapped2)}`,
     `Δf ${formatHz(m.f2 - m.f1)}`,
-    `${semitones.toFixed(2)} semitones = ${Math.round(cents)} cents: ${name}`,
-  ].join(" · ");
+  ];
+  // No interval to 0 Hz (a linear scale's bottom): its ratio is infinite.
+  if (Math.min(m.f1, m.f2) > 0) {
+    const { semitones, cents, name } = interval(m.f1, m.f2);
+    parts.push(`${semitones.toFixed(2)} semitones = ${Math.round(cents)} cents: ${name}`);
+  }
+  return parts.join(" · ");
 }
 
 /** Index of the span (sorted [start, end, text]) under time `t`, or -1. */
