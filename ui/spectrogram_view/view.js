@@ -664,7 +664,10 @@ function createView(parent) {
     }
     const box = showBox(press.point, point);
     if (v.measuring) return showMeasure(box); // the box stays, measured; nothing is sent
-    if (box.x1 - box.x0 < 1) return void (v.box.hidden = true);
+    // No zoom from a press that hardly moved across, nor from a finger swiping up or down.
+    const across = Math.abs(event.clientX - press.x);
+    const swipe = event.pointerType === "touch" && Math.abs(event.clientY - press.y) > across;
+    if (across < DRAG_PX || swipe || box.x1 - box.x0 < 1) return void (v.box.hidden = true);
     // The box stays drawn until Python sends the new view.
     v.send("change", {
       kind: "zoom",
