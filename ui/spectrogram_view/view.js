@@ -689,6 +689,7 @@ function createView(parent) {
   });
   v.root.addEventListener("keydown", (event) => {
     if (!v.axes || event.target !== v.root) return; // buttons handle their own keys
+    if (event.altKey || event.ctrlKey || event.metaKey) return; // the browser's shortcuts
     const step = span() / 20; // a twentieth of the view: a visible move
     const moves = {
       ArrowLeft: -step,
