@@ -771,7 +771,7 @@ function update(v, data) {
   }
   v.drawOverlay();
   v.draw();
-  v.drawSlice(xOf(v.axes, v.audioStart + v.audio.currentTime));
+  v.drawSlice(v.pointerX ?? xOf(v.axes, v.audioStart + v.audio.currentTime)); // as v.draw does
 }
 
 // --- drawing helpers ----------------------------------------------------------------------
