@@ -742,6 +742,7 @@ function update(v, data) {
   if (!data.audio) {
     v.audio.pause();
     v.audio.removeAttribute("src");
+    v.audio.load(); // else the element keeps the old sound loaded
   } else if (v.audio.getAttribute("src") !== data.audio) {
     // A new selection: carry on from the same moment if the new view shows it, else from
     // its start, and keep playing if it was (a zoom does not stop the sound).
