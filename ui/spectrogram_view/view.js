@@ -11,6 +11,8 @@ const DRAG_PX = 5; // screen pixels a press must move to become a box rather tha
 const FLAT_BOX_PX = 4; // a box flatter than this (picture pixels) keeps the whole band
 const NO_DATA = 255; // level code of a cell without a value
 const ZOOM_IDLE_MS = 300; // a wheel zoom is sent once the wheel rests this long
+const PINCH_PX = 30; // two fingers closer than this at first are not a pinch (too jumpy)
+const PINCH_LIMIT = 20; // one pinch zooms at most this many times in or out
 const MINUS = "\u2212";
 const OFF_KEY = "percept.spectrogram.layersOff"; // layers turned off, kept in the browser
 const OFF_AT_FIRST = ["Formants", "Onsets"];
@@ -582,6 +584,7 @@ function createView(parent) {
     v.readout.textContent = `zoom ${factor < 1 ? "in" : "out"} ×${(1 / factor).toFixed(1)}`;
   };
   const sendZoom = () => {
+    if (!v.zoom) return; // given up meanwhile (pointercancel)
     const { seconds, factor } = v.zoom;
     v.zoom = null;
     if (Math.abs(Math.log(factor)) < 0.01) return void (v.box.hidden = true);
@@ -605,10 +608,10 @@ function createView(parent) {
     },
     { passive: false },
   );
-  const fingers = new Map(); // pointer id -> clientX of each pointer down, for a pinch
+  const fingers = new Map(); // pointer id -> {x, y} (client) of each pointer down, for a pinch
   const fingerSpan = () => {
     const [a, b] = [...fingers.values()];
-    return Math.max(Math.abs(a - b), 1);
+    return Math.max(Math.hypot(a.x - b.x, a.y - b.y), 1); // fingers held diagonally count too
   };
 
   v.stage.addEventListener("pointerdown", (event) => {
@@ -618,11 +621,12 @@ function createView(parent) {
     event.preventDefault(); // no text selection or image drag
     v.stage.setPointerCapture(event.pointerId);
     v.root.focus({ preventScroll: true });
-    fingers.set(event.pointerId, event.clientX);
+    fingers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     if (fingers.size === 2) {
       v.press = null; // a second finger: a pinch, not a box
+      if (fingerSpan() < PINCH_PX) return;
       const [a, b] = [...fingers.values()];
-      const middle = toPicture({ clientX: (a + b) / 2, clientY: event.clientY });
+      const middle = toPicture({ clientX: (a.x + b.x) / 2, clientY: event.clientY });
       v.zoom = { seconds: timeAt(v.axes, middle.x), factor: 1, span: fingerSpan() };
       return;
     }
@@ -630,9 +634,10 @@ function createView(parent) {
   });
   v.stage.addEventListener("pointermove", (event) => {
     if (!v.axes) return;
-    if (fingers.has(event.pointerId)) fingers.set(event.pointerId, event.clientX);
+    if (fingers.has(event.pointerId)) fingers.set(event.pointerId, { x: event.clientX, y: event.clientY });
     if (v.zoom?.span && fingers.size === 2) {
-      v.zoom.factor = v.zoom.span / fingerSpan();
+      const factor = v.zoom.span / fingerSpan();
+      v.zoom.factor = Math.min(Math.max(factor, 1 / PINCH_LIMIT), PINCH_LIMIT);
       return previewZoom();
     }
     const point = toPicture(event);
@@ -679,6 +684,7 @@ function createView(parent) {
   });
   v.stage.addEventListener("pointercancel", (event) => {
     fingers.delete(event.pointerId);
+    clearTimeout(v.zoomTimer); // a wheel zoom waiting to be sent is given up too
     v.press = v.zoom = null;
     v.box.hidden = true;
   });
