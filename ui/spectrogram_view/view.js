@@ -258,8 +258,10 @@ function createView(parent) {
     zoom: null, // a wheel or pinch zoom in progress: {seconds, factor, span?}
     zoomTimer: 0,
     frame: 0,
+    listening: new AbortController(), // aborted on unmount: every listener below goes
     send: () => {},
   };
+  const { signal } = v.listening;
   const span = () => v.axes.end_s - v.axes.start_s;
   const decimals = () => (span() < 10 ? 3 : span() < 100 ? 2 : 1);
   const now = () => v.audioStart + v.audio.currentTime;
@@ -457,7 +459,7 @@ function createView(parent) {
   v.lanes.addEventListener("click", (event) => {
     const t = laneTime(event);
     if (t !== null) seek(t);
-  });
+  }, { signal });
   v.lanes.addEventListener("pointermove", (event) => {
     const t = laneTime(event);
     if (t === null) return;
@@ -474,8 +476,8 @@ function createView(parent) {
       parts.push(`note ${NOTES[pc]}${Number.isNaN(strength) ? "" : ` ${Math.round(100 * strength)}%`}`);
     }
     v.readout.textContent = parts.join(" · ");
-  });
-  v.lanes.addEventListener("pointerleave", () => (v.readout.textContent = ""));
+  }, { signal });
+  v.lanes.addEventListener("pointerleave", () => (v.readout.textContent = ""), { signal });
 
   // --- measure and slice ---------------------------------------------------------------
   const setMeasuring = (on) => {
@@ -512,8 +514,8 @@ function createView(parent) {
       (named.length ? ` · peaks: ${named.join(" · ")}` : " · no clear peak");
   }
   v.drawSlice = drawSlice;
-  v.measureButton.addEventListener("click", () => setMeasuring(!v.measuring));
-  v.sliceButton.addEventListener("click", () => setSlicing(!v.slicing));
+  v.measureButton.addEventListener("click", () => setMeasuring(!v.measuring), { signal });
+  v.sliceButton.addEventListener("click", () => setSlicing(!v.slicing), { signal });
 
   const seek = (seconds) => {
     const t = Math.min(Math.max(seconds, v.axes.start_s), v.axes.end_s);
@@ -606,7 +608,7 @@ function createView(parent) {
       clearTimeout(v.zoomTimer);
       v.zoomTimer = setTimeout(sendZoom, ZOOM_IDLE_MS);
     },
-    { passive: false },
+    { passive: false, signal },
   );
   const fingers = new Map(); // pointer id -> {x, y} (client) of each pointer down, for a pinch
   const fingerSpan = () => {
@@ -631,7 +633,7 @@ function createView(parent) {
       return;
     }
     v.press = { x: event.clientX, y: event.clientY, point, dragging: false };
-  });
+  }, { signal });
   v.stage.addEventListener("pointermove", (event) => {
     if (!v.axes) return;
     if (fingers.has(event.pointerId)) fingers.set(event.pointerId, { x: event.clientX, y: event.clientY });
@@ -652,7 +654,7 @@ function createView(parent) {
     showReadout(press ? clampToPlot(point) : point);
     v.pointerX = inPlot(point) ? point.x : null;
     drawSlice(v.pointerX ?? xOf(v.axes, now()));
-  });
+  }, { signal });
   v.stage.addEventListener("pointerup", (event) => {
     fingers.delete(event.pointerId);
     if (v.zoom?.span) {
@@ -681,18 +683,18 @@ function createView(parent) {
       fmin_hz: freqAt(v.axes, box.y1),
       fmax_hz: freqAt(v.axes, box.y0),
     });
-  });
+  }, { signal });
   v.stage.addEventListener("pointercancel", (event) => {
     fingers.delete(event.pointerId);
     clearTimeout(v.zoomTimer); // a wheel zoom waiting to be sent is given up too
     v.press = v.zoom = null;
     v.box.hidden = true;
-  });
+  }, { signal });
   v.stage.addEventListener("pointerleave", () => {
     if (!v.press) v.readout.textContent = "";
     v.pointerX = null;
     drawSlice(xOf(v.axes, now()));
-  });
+  }, { signal });
   v.root.addEventListener("keydown", (event) => {
     if (!v.axes || event.target !== v.root) return; // buttons handle their own keys
     if (event.altKey || event.ctrlKey || event.metaKey) return; // the browser's shortcuts
@@ -713,28 +715,28 @@ function createView(parent) {
     }
     else return;
     event.preventDefault(); // no page scroll
-  });
-  v.play.addEventListener("click", toggle);
-  v.reset.addEventListener("click", () => v.send("change", { kind: "reset" }));
+  }, { signal });
+  v.play.addEventListener("click", toggle, { signal });
+  v.reset.addEventListener("click", () => v.send("change", { kind: "reset" }), { signal });
   const label = () => {
     v.play.textContent = v.audio.paused ? "▶ Play" : "▮▮ Pause";
   };
   v.audio.addEventListener("play", () => {
     label();
     if (!v.frame) v.frame = requestAnimationFrame(tick);
-  });
+  }, { signal });
   v.audio.addEventListener("pause", () => {
     label();
     v.draw();
-  });
-  v.audio.addEventListener("emptied", label); // a new source stops without a "pause"
+  }, { signal });
+  v.audio.addEventListener("emptied", label, { signal }); // a new source stops without a "pause"
   v.audio.addEventListener("ended", () => {
     if (!v.loop.checked) return;
     seek(v.axes.start_s);
     v.audio.play().catch(() => {});
-  });
-  v.audio.addEventListener("seeked", () => v.draw());
-  v.audio.addEventListener("loadedmetadata", () => v.draw());
+  }, { signal });
+  v.audio.addEventListener("seeked", () => v.draw(), { signal });
+  v.audio.addEventListener("loadedmetadata", () => v.draw(), { signal });
   return v;
 }
 
@@ -972,6 +974,7 @@ export default function spectrogramView({ data, parentElement, setTriggerValue }
   return () => {
     cancelAnimationFrame(v.frame);
     clearTimeout(v.zoomTimer);
+    v.listening.abort();
     v.audio.pause();
     views.delete(parentElement);
   };
