@@ -41,12 +41,16 @@ def to_srt(transcript: Transcript) -> str:
 
 def to_vtt(transcript: Transcript) -> str:
     """WebVTT subtitles (what an HTML ``<track>`` reads)."""
-    # "-->" ends a cue's timing line, so it must not appear in cue text.
     cues = [
-        f"{clock(s.start)} --> {clock(s.end)}\n{s.text.replace('-->', '->')}\n"
-        for s in transcript.segments
+        f"{clock(s.start)} --> {clock(s.end)}\n{_cue_text(s.text)}\n" for s in transcript.segments
     ]
     return "WEBVTT\n\n" + "\n".join(cues)
+
+
+def _cue_text(text: str) -> str:
+    """``text`` as WebVTT cue text: "&" and "<" start an entity or a tag there, so they are
+    escaped ("&" first, not to escape the escapes); "-->" would end the cue's timing line."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("-->", "->")
 
 
 def words_csv(transcript: Transcript) -> str:

@@ -72,6 +72,15 @@ def test_webvtt_starts_with_its_signature_and_uses_dots(transcript):
     assert timings == [("00:00:00.500", "00:00:01.600"), ("01:02:05.200", "01:02:06.100")]
 
 
+def test_webvtt_escapes_what_would_read_as_markup_and_srt_and_txt_keep_the_text():
+    said = "AT&T: x < y --> z"
+    transcript = Transcript(
+        "whisper-tiny.en", "en", 1.0, 2.0, (Segment(0.0, 1.0, said, ()),), np.zeros((0, 2))
+    )
+    assert to_vtt(transcript).endswith("\nAT&amp;T: x &lt; y -> z\n")
+    assert to_srt(transcript).endswith(f"\n{said}\n") and to_txt(transcript) == f"{said}\n"
+
+
 def test_words_csv_has_a_row_per_word(transcript):
     rows = list(csv.DictReader(io.StringIO(words_csv(transcript))))
     assert [row["word"] for row in rows] == ["Hello,", "world.", "Say", '"cheese".']
