@@ -28,7 +28,7 @@ MINUTES = 28.0
 
 def long_ogg(path: Path) -> Path:
     """A generated 28-minute stereo OGG (encoding it takes ~40 s)."""
-    sf.write(path, test_signal(MINUTES).T, 44100, format="OGG", subtype="VORBIS")
+    sf.write(path, test_signal(MINUTES), 44100, format="OGG", subtype="VORBIS")
     return path
 
 
