@@ -40,6 +40,13 @@ def media_url(data: bytes, mime: str, coordinates: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+def open_sessions() -> int:
+    """How many browser sessions are connected now (-1 outside a Streamlit server)."""
+    if not runtime.exists():
+        return -1
+    return runtime.get_instance()._session_mgr.num_active_sessions()
+
+
 def release_closed_sessions() -> int:
     """Free what closed browser sessions still hold; returns how many were released.
 

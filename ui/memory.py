@@ -7,13 +7,18 @@ import ctypes.util
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
-from ui.internals import release_closed_sessions
+from ui.internals import open_sessions, release_closed_sessions
+
+Cached = TypeVar("Cached")
 
 log = logging.getLogger(__name__)
 
+_PER_FILE: list[Callable[[], None]] = []  # clear() of each cache registered by per_file()
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 1 << 20  # bytes
 
@@ -33,9 +38,35 @@ def return_freed_memory() -> bool:
         return False
 
 
+def per_file(cached: Cached) -> Cached:
+    """Register a Streamlit cache of one file's large data (decoded samples, pictures) to be
+    emptied once no browser session is open (:func:`drop_per_file_caches`); returns it."""
+    _PER_FILE.append(cached.clear)
+    return cached
+
+
+def drop_per_file_caches() -> None:
+    """Empty every cache registered by :func:`per_file`: what a person works on is decoded
+    again from its kept bytes when they come back (a second or two for ten minutes of sound),
+    and an idle server holds models and libraries only."""
+    for clear in _PER_FILE:
+        clear()
+
+
+def tidy() -> int:
+    """One round of the server's janitor: release closed sessions (see
+    :func:`ui.internals.release_closed_sessions`), then the decoded files if no session is
+    open; returns how many sessions were released."""
+    released = release_closed_sessions()
+    if open_sessions() == 0:
+        drop_per_file_caches()
+    return released
+
+
 def release_closed_sessions_every(seconds: float = 30.0) -> threading.Thread:
     """Start, once per server, a thread that frees closed sessions' data every ``seconds``
-    (see :func:`ui.internals.release_closed_sessions`): an idle server gives it back too."""
+    (see :func:`ui.internals.release_closed_sessions`), and the decoded files once no session
+    is open: an idle server gives it back too."""
     return _janitor(seconds)
 
 
@@ -45,7 +76,7 @@ def _janitor(seconds: float) -> threading.Thread:
         while True:
             time.sleep(seconds)
             try:
-                released = release_closed_sessions()
+                released = tidy()
             except Exception:  # never let the thread die: the next round may work
                 log.exception("releasing closed sessions failed")
                 continue

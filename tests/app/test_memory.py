@@ -53,3 +53,28 @@ def test_large_buffers_go_back_to_the_system_though_small_ones_stay_after_them()
     )
     # By default the 240 MB would stay, held in the heap by the small blocks after them.
     assert float(measured.stdout) < 60
+
+
+def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
+    import ui.memory
+    from analysis.audio.decode import to_wav_bytes
+    from ui.sections.sound import decode
+    from ui.sections.vision import uploaded_picture
+
+    sound = to_wav_bytes(np.zeros(16_000, np.float32), 16_000)
+    clip = decode("silence", sound, "silence.wav")
+    assert decode("silence", sound, "silence.wav") is clip  # kept while someone works on it
+    from tests.support.corpus import png
+
+    picture = uploaded_picture("grey", png(np.full((20, 30, 3), 128, np.uint8)))
+    ui.memory.drop_per_file_caches()
+    assert decode("silence", sound, "silence.wav") is not clip  # decoded again
+    assert uploaded_picture("grey", png(np.full((20, 30, 3), 128, np.uint8))) is not picture
+    # The server's janitor drops them when no browser session is open, not while one is.
+    dropped = []
+    monkeypatch.setattr(ui.memory, "drop_per_file_caches", lambda: dropped.append(1))
+    monkeypatch.setattr(ui.memory, "release_closed_sessions", lambda: 0)
+    for open_now, drops in ((1, 0), (0, 1)):
+        monkeypatch.setattr(ui.memory, "open_sessions", lambda n=open_now: n)
+        ui.memory.tidy()
+        assert len(dropped) == drops

@@ -41,6 +41,7 @@ from analysis.vision.timings import PoseTimings, Run, Timings, ms_since, timed_r
 from models.catalog import CATALOG, ModelSpec
 from models.locate import MissingModelError, find_file
 from ui.counts import show_counts
+from ui.memory import per_file
 from ui.sections.own_model import OWN, OwnModel, own_model_uploader, own_run
 from ui.state import kept_file, remember
 
@@ -84,6 +85,7 @@ def prepare(load: Callable[[], np.ndarray]) -> Picture:
 # cache_resource, not cache_data: sharing avoids pickling and copying a decoded photo on every
 # slider move. Few entries, and not for long: a 50 MP photo takes 150 MB, and a picture comes
 # back in a second from its kept bytes (the runs on it stay cached apart, small).
+@per_file
 @st.cache_resource(max_entries=3, ttl="15m", show_spinner="Decoding the picture…")
 def uploaded_picture(key: str, _data: bytes) -> Picture:
     """The picture for content hash ``key`` (``_data`` is not hashed again)."""
