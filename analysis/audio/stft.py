@@ -96,9 +96,11 @@ def frame_count(n_samples: int, hop_length: int) -> int:
 
 def view_hop(win_length: int, n_samples: int, columns: int) -> int:
     """The hop (samples) that gives each of ``columns`` pixel columns a frame of its own over
-    ``n_samples``: a quarter of the window (the usual overlap) on long views, less on
-    zoomed ones, down to one sample (the signal's own resolution)."""
-    return max(1, min(win_length // 4, n_samples // max(columns, 1)))
+    ``n_samples``: half the window on long views, where many frames pool into a column (Hann
+    windows at 50 % overlap sum to a constant, so no sample is left out, at half the FFTs of
+    the usual quarter), less on zoomed ones, down to one sample (the signal's own
+    resolution)."""
+    return max(1, min(win_length // 2, n_samples // max(columns, 1)))
 
 
 def fft_frequencies(sample_rate: int, n_fft: int) -> np.ndarray:

@@ -44,7 +44,8 @@ def test_tag_spans_merge_runs_of_the_same_best_class():
 @pytest.mark.parametrize(
     ("win", "samples", "columns", "hop"),
     [
-        (2048, 44100 * 600, 996, 512),  # 10 minutes: the usual quarter window
+        (2048, 44100 * 600, 996, 1024),  # 10 minutes: half the window, no sample left out
+        (2048, 16000 * 60, 996, 963),  # a minute: a frame a column, 53 % overlap
         (2048, 16000 * 2, 996, 32),  # 2 s: a frame a column
         (2048, 500, 996, 1),  # fewer samples than columns: every sample
         (256, 10_000, 996, 10),
