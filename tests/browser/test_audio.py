@@ -240,10 +240,10 @@ COUNT_DOWNLOAD_ROWS = """() => {
 
 @pytest.mark.browser
 def test_a_zoom_never_shows_a_second_row_of_downloads(page, app_url, tmp_path):
-    # Two minutes at 44.1 kHz: every frame of the whole file is too much to export, and of a
+    # Four minutes at 44.1 kHz: every frame of the whole file is too much to export, and of a
     # quarter of it is not, so the zoom changes what the row offers (and the notes around it).
-    noise = np.random.default_rng().uniform(-0.3, 0.3, 120 * 44100).astype(np.float32)
-    path = tmp_path / "two minutes.wav"
+    noise = np.random.default_rng().uniform(-0.3, 0.3, 240 * 44100).astype(np.float32)
+    path = tmp_path / "four minutes.wav"
     sf.write(path, noise, 44100)
     page.goto(f"{app_url}/audio")
     drop_file(page, path, "audio/wav")
