@@ -198,6 +198,14 @@ def _colour_bar(
     colorbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.0f}" if v else "0"))
 
 
+def spectrogram_colours(db: np.ndarray, peak_db: float, db_range: float = 80.0) -> np.ndarray:
+    """A spectrogram's dB (rows from the lowest frequency) as an RGB picture with no axes:
+    uint8, shape ``(rows, columns, 3)``, the highest frequency on top, the loudest
+    ``db_range`` dB in magma's colours and no data (NaN) as silence."""
+    level = np.nan_to_num((db - (peak_db - db_range)) / db_range, nan=0.0).clip(0, 1)
+    return (matplotlib.colormaps["magma"](level[::-1])[..., :3] * 255).astype(np.uint8)
+
+
 def waveform_envelope(y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
     """Min and max of ``y`` in ``columns`` equal slices (each shape ``(columns,)``)."""
     columns = max(1, min(columns, len(y)))

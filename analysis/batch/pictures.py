@@ -143,9 +143,8 @@ def sound_thumbnail(path: str | Path, side: int = THUMBNAIL_SIDE) -> bytes:
     InputError
         If the sound cannot be decoded.
     """
-    from matplotlib import colormaps
-
     from analysis.audio.decode import load_audio
+    from analysis.audio.render import spectrogram_colours
     from analysis.audio.spectrogram import spectrogram, to_db
 
     clip = load_audio(path)
@@ -153,8 +152,7 @@ def sound_thumbnail(path: str | Path, side: int = THUMBNAIL_SIDE) -> bytes:
     spec = spectrogram(clip.samples.mean(axis=0), clip.sample_rate, max_columns=side,
                        max_rows=height)  # fmt: skip
     db, peak = to_db(spec.power, db_range=80.0)
-    levels = np.nan_to_num((db - (peak - 80.0)) / 80.0, nan=0.0)[::-1]  # low notes at the bottom
-    rgb = (colormaps["magma"](levels)[..., :3] * 255).astype(np.uint8)
+    rgb = spectrogram_colours(db, peak)
     return jpeg(cv2.resize(rgb, (side, height), interpolation=cv2.INTER_NEAREST))
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
 import numpy as np
 import streamlit as st
 from PIL import Image
 
+from analysis.audio.render import spectrogram_colours
 from analysis.audio.spectrogram import STFTParams, spectrogram, to_db
 from analysis.speech.whisper import Transcript
 from analysis.video.pipeline import VideoAnalysis
@@ -53,8 +53,7 @@ def soundtrack_picture(samples: np.ndarray, rate: int, end_s: float) -> bytes:
         samples, rate, STFTParams(n_fft=1024), scale="linear", end_s=end_s, max_rows=256
     )
     db, top = to_db(spec.power)
-    level = np.nan_to_num((db - (top - 80)) / 80, nan=0.0).clip(0, 1)
-    rgb = (matplotlib.colormaps["magma"](level[::-1])[..., :3] * 255).astype(np.uint8)
+    rgb = spectrogram_colours(db, top)
     picture = Image.fromarray(rgb).resize((rgb.shape[1], SPECTROGRAM_ROWS), Image.BILINEAR)
     out = io.BytesIO()
     picture.save(out, format="JPEG", quality=85)
