@@ -125,12 +125,13 @@ def show_transcript(
         "Said": [s.text for s in transcript.segments],
         "Sure": [round(100 * s.confidence) for s in transcript.segments],
     }
-    table = {"hide_index": True}
+    table, said_width = {"hide_index": True}, "large"
     if device.is_phone():  # no room for a cut phrase beside four columns: wrap it instead
         del rows["End (s)"]
         table["row_height"] = PHONE_ROW_PX
+        said_width = "medium"  # the screen's width, so the phrase wraps and Sure stays in view
     config = {
-        "Said": st.column_config.TextColumn("Said", width="large"),
+        "Said": st.column_config.TextColumn("Said", width=said_width),
         "Sure": st.column_config.ProgressColumn(
             "Sure",
             help="Whisper's mean confidence in the phrase's words",
