@@ -42,9 +42,11 @@ def media_url(data: bytes, mime: str, coordinates: str) -> str:
 
 def open_sessions() -> int:
     """How many browser sessions are connected now (-1 outside a Streamlit server)."""
-    if not runtime.exists():
+    # AppTest's runtime is a mock with no session manager.
+    manager = getattr(runtime.get_instance(), "_session_mgr", None) if runtime.exists() else None
+    if manager is None:
         return -1
-    return runtime.get_instance()._session_mgr.num_active_sessions()
+    return manager.num_active_sessions()
 
 
 def release_closed_sessions() -> int:
@@ -56,10 +58,10 @@ def release_closed_sessions() -> int:
     two minutes are over (which drops their uploads) and drops the uploads of any session
     that is neither open nor kept. There is no public API for either.
     """
-    if not runtime.exists():
+    instance = runtime.get_instance() if runtime.exists() else None
+    manager = getattr(instance, "_session_mgr", None)
+    if manager is None:
         return 0
-    instance = runtime.get_instance()
-    manager = instance._session_mgr
     storage = getattr(manager, "_session_storage", None)
     cache, lock = getattr(storage, "_cache", None), getattr(manager, "_storage_lock", None)
     released = 0
