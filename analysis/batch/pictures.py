@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from analysis.vision.image import decode_image
+from analysis.vision.image import decode_image, decode_reduced
 
 THUMBNAIL_SIDE = 240  # px, longest side of a thumbnail
 TRUTH_COLOUR = "#22c55e"  # labelled boxes: green
@@ -35,14 +35,25 @@ def picture(path: str | Path, kind: str = "picture") -> np.ndarray:
     return decode_image(path)
 
 
+def small_picture(path: str | Path, kind: str, side: int) -> tuple[np.ndarray, float]:
+    """:func:`picture` for a thumbnail of ``side`` px: a JPEG may be decoded at a fraction of
+    its size (see :func:`analysis.vision.image.decode_reduced`); returns the picture and its
+    scale against the file's pixels."""
+    if kind == "video":
+        return picture(path, kind), 1.0
+    return decode_reduced(path, side)
+
+
 def annotated(
     rgb: np.ndarray,
     rows: pd.DataFrame,
     truth: pd.DataFrame | None = None,
     side: int | None = None,
+    decoded_scale: float = 1.0,
 ) -> np.ndarray:
     """``rgb`` at most ``side`` px (None: as it is) with the detections ``rows`` drawn as
-    labelled boxes (``label, score, x1, y1, x2, y2`` in its pixels).
+    labelled boxes (``label, score, x1, y1, x2, y2`` in the file's pixels, which are ``rgb``'s
+    divided by ``decoded_scale``: see :func:`small_picture`).
 
     With ``truth`` (``label, x1, y1, x2, y2``), the labelled boxes are drawn in green and the
     detections in red: a green box alone is a miss, a red box alone a false alarm.
@@ -54,13 +65,13 @@ def annotated(
     scale = 1.0 if side is None else min(1.0, side / max(rgb.shape[:2]))
     if scale < 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    found = _detections(rows, scale)
+    found = _detections(rows, scale * decoded_scale)
     if truth is None:
         return annotate(np.ascontiguousarray(rgb), found)
     canvas = np.ascontiguousarray(rgb.copy())
     thickness = line_width(*canvas.shape[:2])
     text_scale = max(0.35, min(canvas.shape[:2]) / 900)
-    truths = _detections(truth, scale)
+    truths = _detections(truth, scale * decoded_scale)
     layers = (
         (truths, TRUTH_COLOUR, list(truths.data["class_name"]), sv.Position.BOTTOM_LEFT),
         (found, SCORED_COLOUR, _tags(found), sv.Position.TOP_LEFT),
@@ -114,15 +125,17 @@ def thumbnail(
     InputError
         If the picture cannot be read.
     """
-    return jpeg(annotated(picture(path, kind), rows, truth, side))
+    rgb, decoded_scale = small_picture(path, kind, side)
+    return jpeg(annotated(rgb, rows, truth, side, decoded_scale))
 
 
 def report_thumbnail(path: str | Path, rows: pd.DataFrame, side: int = THUMBNAIL_SIDE) -> bytes:
     """:func:`thumbnail` drawn by OpenCV alone, a box and its label per row: the report is
     written by every batch command, which need not pay supervision's import (0.4 s)."""
-    rgb = picture(path)
+    rgb, decoded_scale = small_picture(path, "picture", side)
     scale = min(1.0, side / max(rgb.shape[:2]))
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale *= decoded_scale
     colour = tuple(int(TRUTH_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
     for record in rows.itertuples(index=False):
         x1, y1, x2, y2 = (round(v * scale) for v in (record.x1, record.y1, record.x2, record.y2))

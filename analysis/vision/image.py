@@ -55,6 +55,28 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
         If the input is empty, not a supported picture (a sound or a video names itself as
         such), truncated, or too large.
     """
+    return _decode(source, max_pixels)[0]
+
+
+def decode_reduced(source: bytes | str | Path, side: int) -> tuple[np.ndarray, float]:
+    """:func:`decode_image` for a thumbnail: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size
+    (its own DCT scaling, several times faster than decoding it whole) as long as its longest
+    side stays at least ``side`` px; other formats are decoded whole.
+
+    Returns
+    -------
+    rgb : np.ndarray
+        (height, width, 3) uint8, upright.
+    scale : float
+        Its size over the file's (1, 1/2, 1/4 or 1/8), to scale coordinates given in the
+        file's pixels.
+    """
+    return _decode(source, MAX_PIXELS, side)
+
+
+def _decode(
+    source: bytes | str | Path, max_pixels: int, at_least: int | None = None
+) -> tuple[np.ndarray, float]:
     if isinstance(source, str | Path):
         try:
             data = Path(source).read_bytes()
@@ -98,6 +120,8 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
                 raise InputError("The picture has no pixels.")
             try:
                 image.seek(0)  # first frame of an animation
+                if at_least:  # JPEG only; others ignore it
+                    image.draft(None, (at_least, 1) if width >= height else (1, at_least))
                 image.load()
                 rgb = _to_rgb(ImageOps.exif_transpose(image))
             except Image.DecompressionBombError:
@@ -107,7 +131,7 @@ def decode_image(source: bytes | str | Path, max_pixels: int = MAX_PIXELS) -> np
                 raise InputError(
                     "The picture is damaged or incomplete (truncated file), so it cannot be read."
                 ) from None
-    return rgb
+    return rgb, image.size[0] / width
 
 
 def _too_large(pixels: int, max_pixels: int, dimensions: str = "") -> InputError:

@@ -1,16 +1,63 @@
-"""What a batch's files look like in the gallery: a sound's spectrogram thumbnail."""
+"""What a batch's files look like in the gallery: a photo's thumbnail with its boxes, a sound's
+spectrogram thumbnail."""
 
 from __future__ import annotations
 
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 from PIL import Image
 
-from analysis.batch.pictures import THUMBNAIL_SIDE, sound_thumbnail
+from analysis.batch.pictures import (
+    THUMBNAIL_SIDE,
+    report_thumbnail,
+    small_picture,
+    sound_thumbnail,
+    thumbnail,
+)
 from analysis.errors import InputError
+
+BOX = ["x1", "y1", "x2", "y2"]
+
+
+def photo_with_a_black_square(path, width: int = 2400, height: int = 1800) -> list[int]:
+    """A grey JPEG with a black square; returns the square's box in the file's pixels."""
+    rgb = np.full((height, width, 3), 200, np.uint8)
+    box = [width // 2, height // 3, width // 2 + 600, height // 3 + 600]
+    rgb[box[1] : box[3], box[0] : box[2]] = 0
+    Image.fromarray(rgb).save(path, quality=92)
+    return box
+
+
+@pytest.mark.parametrize("draw", [thumbnail, report_thumbnail])
+def test_a_big_jpeg_is_decoded_small_and_its_box_still_frames_the_object(tmp_path, draw):
+    path = tmp_path / "big.jpg"
+    box = photo_with_a_black_square(path)
+    rgb, scale = small_picture(path, "picture", THUMBNAIL_SIDE)
+    assert scale == 1 / 8 and rgb.shape == (225, 300, 3)  # JPEG's DCT scaling, not 2400 px
+    rows = pd.DataFrame([{"label": "square", "score": 0.9, **dict(zip(BOX, box, strict=True))}])
+    small = np.asarray(Image.open(io.BytesIO(draw(path, rows))).convert("RGB"), np.int16)
+    assert max(small.shape[:2]) == THUMBNAIL_SIDE
+    # The square's edges in the thumbnail: where the black starts and ends along its middle.
+    factor = THUMBNAIL_SIDE / 2400
+    row = small[round((box[1] + 300) * factor)]
+    dark = np.flatnonzero(row.sum(axis=1) < 150)
+    assert dark.min() == pytest.approx(box[0] * factor, abs=3)
+    assert dark.max() == pytest.approx(box[2] * factor, abs=3)
+    # The drawn box is coloured (not grey, not black) just around those edges.
+    coloured = np.flatnonzero(np.ptp(row, axis=1) > 60)
+    assert coloured.size and abs(coloured.min() - box[0] * factor) <= 3
+    assert abs(coloured.max() - box[2] * factor) <= 3
+
+
+def test_a_png_is_decoded_whole(tmp_path):
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((900, 1200, 3), np.uint8)).save(path)
+    rgb, scale = small_picture(path, "picture", THUMBNAIL_SIDE)
+    assert scale == 1.0 and rgb.shape == (900, 1200, 3)
 
 
 def brightest_row(path) -> int:
