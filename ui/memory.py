@@ -19,6 +19,9 @@ Cached = TypeVar("Cached")
 log = logging.getLogger(__name__)
 
 _PER_FILE: list[Callable[[], None]] = []  # clear() of each cache registered by per_file()
+_PER_SOUND: list[Callable[[], None]] = []  # the same, by per_sound()
+_sound_at_work: list[str] = []  # the file key of the sound last opened
+_sound_lock = threading.Lock()
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 1 << 20  # bytes
 
@@ -43,6 +46,25 @@ def per_file(cached: Cached) -> Cached:
     emptied once no browser session is open (:func:`drop_per_file_caches`); returns it."""
     _PER_FILE.append(cached.clear)
     return cached
+
+
+def per_sound(cached: Cached) -> Cached:
+    """:func:`per_file` for a cache of the sound at work, also emptied when another sound is
+    opened (:func:`opening_sound`); returns it."""
+    _PER_SOUND.append(cached.clear)
+    return per_file(cached)
+
+
+def opening_sound(file_key: str) -> None:
+    """Before a sound (content hash ``file_key``) is decoded: if it is not the one opened
+    last, empty the :func:`per_sound` caches. Caches of one entry drop the old sound only once
+    the new one is in, so a 10-minute stereo file's samples and mix (320 MB) stayed beside
+    the next one's while it decoded."""
+    with _sound_lock:
+        if _sound_at_work and _sound_at_work[0] != file_key:
+            for clear in _PER_SOUND:
+                clear()
+        _sound_at_work[:] = [file_key]
 
 
 def drop_per_file_caches() -> None:

@@ -78,3 +78,25 @@ def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
         monkeypatch.setattr(ui.memory, "open_sessions", lambda n=open_now: n)
         ui.memory.tidy()
         assert len(dropped) == drops
+
+
+def test_opening_another_sound_lets_the_last_ones_samples_go_before_it_decodes():
+    from analysis.audio.decode import to_wav_bytes
+    from tests.support.corpus import png
+    from ui.sections.reading import open_sound
+    from ui.sections.spectrogram import analysed_signal
+    from ui.sections.vision import uploaded_picture
+
+    first = to_wav_bytes(np.zeros((2, 16_000), np.float32), 16_000)
+    second = to_wav_bytes(np.ones((2, 8_000), np.float32) * 0.1, 16_000)
+    picture = uploaded_picture("grey", png(np.full((20, 30, 3), 128, np.uint8)))
+    opened = open_sound("first", first, "first.wav")
+    mix = analysed_signal("first", opened.clip, None)
+    assert open_sound("first", first, "first.wav").clip is opened.clip  # the same: kept
+    assert analysed_signal("first", opened.clip, None) is mix
+    open_sound("second", second, "second.wav")
+    # The first sound's samples and mix are gone (a third call computes them again), the
+    # picture another page works on is not.
+    assert analysed_signal("first", opened.clip, None) is not mix
+    assert open_sound("first", first, "first.wav").clip is not opened.clip
+    assert uploaded_picture("grey", png(np.full((20, 30, 3), 128, np.uint8))) is picture

@@ -16,7 +16,7 @@ import streamlit as st
 from analysis.audio.decode import AudioClip, load_audio_head
 from ui import jobs
 from ui.jobs import Job
-from ui.memory import per_file
+from ui.memory import opening_sound, per_sound
 from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, decode, format_duration
 
 HEAD_S = 60.0  # s of a long file shown while the rest decodes
@@ -34,7 +34,7 @@ class Opened:
     reading: Job | None = None  # the whole file's decode, while the clip is its first part
 
 
-@per_file
+@per_sound
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def first_part(file_key: str, _data: bytes) -> tuple[AudioClip, float] | None:
     """The first :data:`HEAD_S` of a long Ogg or FLAC sound and its duration (s); else None."""
@@ -50,6 +50,7 @@ def open_sound(file_key: str, data: bytes, name: str) -> Opened:
 
     Raises InputError as :func:`ui.sections.sound.decode` does, when the decode fails.
     """
+    opening_sound(file_key)
     head = first_part(file_key, data)
     if head is None:
         clip = decode(file_key, data, name)

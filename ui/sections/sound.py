@@ -16,7 +16,7 @@ import streamlit as st
 
 from analysis.audio.decode import AudioClip, demo_clip, to_wav_bytes
 from analysis.audio.soundtrack import load_media
-from ui.memory import per_file
+from ui.memory import per_sound
 
 LOG = logging.getLogger(__name__)
 # Containers a browser's <audio> element plays as they are; others are converted to WAV.
@@ -43,14 +43,14 @@ ENCODINGS = {
 EXACT_PLAYBACK_S = 60
 # The decoded sound of the file a person works on (a 10-minute stereo file is 210 MB of
 # samples): more entries would keep every upload a busy server ever saw. Dropped after an hour,
-# and once no session is open (ui.memory.per_file), so that memory goes back once the work is
-# over; the page then decodes again from the kept bytes.
+# when another sound is opened, and once no session is open (ui.memory.per_sound), so that
+# memory goes back once the work is over; the page then decodes again from the kept bytes.
 CLIPS_KEPT = 1
 KEPT_FOR = "1h"
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
-@per_file
+@per_sound
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def decode(
     file_key: str, _data: bytes, name: str, _progress: Callable[[int, int], None] | None = None
@@ -66,7 +66,7 @@ def sample_clip() -> tuple[AudioClip, bytes]:
     return clip, to_wav_bytes(clip.samples, clip.sample_rate)
 
 
-@per_file
+@per_sound
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     """WAV for formats or channel counts a browser may not play as they are."""
@@ -74,7 +74,7 @@ def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     return to_wav_bytes(samples, _clip.sample_rate)
 
 
-@per_file
+@per_sound
 @st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
 def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
     """WAV of the selected range only, for exact playback of it."""
