@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator
 
 import dask
-from distributed import Client
+from distributed import Client, WorkerPlugin
 
+from analysis.batch.settings import BatchSettings, OwnModel
+from analysis.batch.worker import preload
 from analysis.cores import usable_cores
 from analysis.errors import InputError
 
@@ -23,15 +25,12 @@ def open_client(
     scheduler: str | None = None,
     workers: int | None = None,
     *,
-    processes: bool = True,
     dashboard: bool = True,
 ) -> Client:
     """A Dask ``Client``: on the scheduler at ``scheduler`` ("tcp://host:port"), or else on a
     new ``LocalCluster`` of ``workers`` single-threaded processes on 127.0.0.1 (default: one
     per usable core) that closes with the client.
 
-    ``processes=False`` runs one worker thread in this process instead: for a file or two,
-    starting a worker process (Python, Dask, onnxruntime) costs more than the work.
     ``dashboard=False`` leaves out the dashboard, whose Bokeh import costs about a second.
 
     Raises
@@ -57,10 +56,9 @@ def open_client(
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         # Processes of one thread each: decoding holds the GIL in places, OpenCV's detectors lock.
         return Client(
-            n_workers=workers if processes else 1,
+            n_workers=workers,
             threads_per_worker=1,
-            processes=processes,
-            host="127.0.0.1" if processes else None,  # in-process: inproc:// addresses
+            host="127.0.0.1",
             # The scheduler's HTTP routes, on loopback too.
             dashboard_address="127.0.0.1:0" if dashboard else None,
             silence_logs=logging.ERROR,
@@ -91,10 +89,27 @@ def worker_count(client: Client) -> int:
     return len(client.scheduler_info(n_workers=-1)["workers"])
 
 
+class ModelPreload(WorkerPlugin):
+    """Dask worker plugin: each worker loads the batch's model when it starts or joins
+    (:func:`analysis.batch.worker.preload`).
+
+    Dask sends the plugin to every worker once, including workers that join or are restarted
+    later; a catalog model never travels (two names do), an own model file travels as bytes.
+    """
+
+    name = "percept-batch-model"  # registering again replaces the previous batch's plugin
+
+    def __init__(self, settings: BatchSettings, own: OwnModel | None = None) -> None:
+        self.settings, self.own = settings, own
+
+    def setup(self, worker: object) -> None:
+        preload(self.settings, self.own)
+
+
 class ClusterStart:
     """:func:`open_client` on a background thread, then ``plugin`` registered (each worker
     loads the batch's model): the caller finds the files and imports the rest meanwhile.
-    ``workers=0`` is one worker thread in this process; the dashboard is left out.
+    The dashboard is left out.
 
     Use :func:`starting`, which closes the client (and its local cluster) on exit.
     """
@@ -109,10 +124,7 @@ class ClusterStart:
 
     def _start(self, scheduler: str | None, workers: int | None, plugin: object) -> None:
         try:
-            in_process = workers == 0
-            self._client = open_client(
-                scheduler, workers or None, processes=not in_process, dashboard=False
-            )
+            self._client = open_client(scheduler, workers, dashboard=False)
             if plugin is not None:
                 self._client.register_plugin(plugin)
         except BaseException as error:  # raised again in the caller's thread by client()

@@ -1,6 +1,7 @@
 """Analyse a whole folder of pictures or sounds on a Dask cluster, resumably.
 
-One Dask task per chunk of a few files: a worker process loads the model once
+One Dask task per chunk of a few files (a file or two can run in this process instead, with
+no cluster to start): a worker process loads the model once
 (:class:`~analysis.batch.worker.ModelPreload`, a worker plugin, fills a per-process cache)
 and analyses the files it is given; every file ends as one row of ``files.parquet``, "ok" or
 "error" with the message, and its results as rows of the task's table. Results are appended
@@ -31,10 +32,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from distributed import Client, Future, as_completed
-
-from analysis.batch.cluster import worker_count
 from analysis.batch.evaluation import clear_evaluation, evaluate, write_evaluation
 from analysis.batch.report import build_report
 from analysis.batch.settings import BatchSettings, OwnModel
@@ -56,7 +55,10 @@ from analysis.batch.tables import (
     write_table,
 )
 from analysis.batch.truth import GroundTruth, read_ground_truth
-from analysis.batch.worker import ModelPreload, analyse_files
+from analysis.batch.worker import analyse_file, analyse_files, preload
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 16
@@ -124,7 +126,7 @@ def run_batch(
     input_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     settings: BatchSettings,
-    client: Client,
+    client: Client | None,
     *,
     progress: Callable[[BatchProgress], None] | None = None,
     stop: Callable[[], bool] | None = None,
@@ -141,8 +143,9 @@ def run_batch(
         The folder to analyse (recursively), and where the tables and report go.
     settings : BatchSettings
         Task and model; must match those of an earlier run into ``out_dir``.
-    client : distributed.Client
-        A connected client (:func:`analysis.batch.cluster.connect`).
+    client : distributed.Client or None
+        A connected client (:func:`analysis.batch.cluster.connect`), or None to analyse the
+        files in this process, one after another (for a file or two: no cluster to start).
     progress : callable, optional
         Called with a :class:`BatchProgress` after each file (and once before the first).
     stop : callable, optional
@@ -177,7 +180,12 @@ def run_batch(
     report = progress or (lambda _: None)
     report(BatchProgress(len(todo), 0, 0, 0.0))
     finished = 0
-    if todo:
+    if todo and client is None:
+        preload(settings, own)
+        finished = _analyse_here(root, out, settings, todo, began, report, stop)
+    elif todo:
+        from analysis.batch.cluster import ModelPreload
+
         client.register_plugin(ModelPreload(settings, own))
         finished = _analyse(client, root, out, settings, todo, began, report, stop, send_files)
     results = read_results(out, settings.task).with_skipped(skipped_rows(entries))
@@ -188,13 +196,19 @@ def run_batch(
         ok=counts["ok"],
         errors=counts["error"],
         skipped=counts["skipped"],
-        workers=worker_count(client),
+        workers=1 if client is None else _worker_count(client),
         elapsed_s=round(time.perf_counter() - began, 3),
         analysed=finished,
         already_done=sum(not e.reason for e in entries) - len(todo),
         outputs=[str(path) for path in outputs],
         evaluation=evaluation,
     )
+
+
+def _worker_count(client: Client) -> int:
+    from analysis.batch.cluster import worker_count
+
+    return worker_count(client)
 
 
 def _ok_paths(results: Results) -> list[str]:
@@ -217,7 +231,9 @@ def _analyse(
     At most ``IN_FLIGHT`` chunks per worker are submitted at a time, the next one as each
     ends: files sent as bytes are read only when their turn comes, and stay bounded.
     """
-    workers = worker_count(client)
+    from distributed import as_completed
+
+    workers = _worker_count(client)
     chunks = iter(chunked(todo, chunk_size(len(todo), workers)))
     chunk_of: dict[str, list[tuple[str, str]]] = {}
     # Futures are dropped as soon as they are journaled: a worker lost later must not take
@@ -250,6 +266,30 @@ def _analyse(
                 client.cancel(list(pending.values()))
                 break
             submit_next()
+    return finished
+
+
+def _analyse_here(
+    root: Path,
+    out: Path,
+    settings: BatchSettings,
+    todo: list[tuple[str, str]],
+    began: float,
+    report: Callable[[BatchProgress], None],
+    stop: Callable[[], bool] | None,
+) -> int:
+    """:func:`_analyse` in this process, file after file; files finished."""
+    errors = finished = 0
+    with (out / JOURNAL).open("a", encoding="utf-8") as journal:
+        for relative, kind in todo:
+            result = analyse_file(str(root), relative, settings, kind)
+            journal.write(json.dumps(result, ensure_ascii=False) + "\n")
+            journal.flush()
+            finished += 1
+            errors += result["status"] == "error"
+            report(BatchProgress(len(todo), finished, errors, time.perf_counter() - began))
+            if stop is not None and stop():
+                break
     return finished
 
 

@@ -1,4 +1,5 @@
-"""What runs on the Dask workers: one file's analysis, with the model loaded once per process."""
+"""What runs on a batch's workers (Dask's, or this process for a file or two): one file's
+analysis, with the model loaded once per process."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import functools
 import logging
 import time
 from pathlib import Path
-
-from distributed import WorkerPlugin
 
 from analysis.batch.settings import BatchSettings, OwnModel
 from analysis.errors import InputError
@@ -56,26 +55,16 @@ def loaded_model(task: str, model: str) -> object:
     return load_whisper(model)
 
 
-class ModelPreload(WorkerPlugin):
-    """Dask worker plugin: each worker loads the batch's model when it starts or joins.
+def preload(settings: BatchSettings, own: OwnModel | None = None) -> None:
+    """Make this process ready for ``settings``' files: one OpenCV thread (one file per core:
+    it must not fan out inside a task) and the model loaded."""
+    import cv2
 
-    Dask sends the plugin to every worker once, including workers that join or are restarted
-    later; a catalog model never travels (two names do), an own model file travels as bytes.
-    """
-
-    name = "percept-batch-model"  # registering again replaces the previous batch's plugin
-
-    def __init__(self, settings: BatchSettings, own: OwnModel | None = None) -> None:
-        self.settings, self.own = settings, own
-
-    def setup(self, worker: object) -> None:
-        import cv2
-
-        cv2.setNumThreads(1)  # one file per core: OpenCV must not fan out inside a task
-        if self.own is not None:
-            load_own_model(self.own)
-        else:
-            loaded_model(self.settings.task, self.settings.model)
+    cv2.setNumThreads(1)
+    if own is not None:
+        load_own_model(own)
+    else:
+        loaded_model(settings.task, settings.model)
 
 
 def _detect_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:

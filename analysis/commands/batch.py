@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
 
 BAR_WIDTH = 30  # characters
 IN_PROCESS_FILES = 2
-"""Up to this many files (and no --workers), a batch runs on a worker thread in the command's
-own process: starting a worker process (Python, Dask, onnxruntime: about a second of CPU)
-would take longer than the files."""
+"""Up to this many files (and no --workers or --scheduler), a batch runs in the command's own
+process, with no cluster: starting a worker process (Python, Dask, onnxruntime: about a second
+of CPU) would take longer than the files."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,10 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Dask, pandas and Arrow load only for this command: the others start faster. The cluster
     # starts first, and its workers load the model while this process imports and surveys.
-    from analysis.batch.cluster import starting
     from analysis.batch.settings import BatchSettings, check_model, default_model
     from analysis.batch.survey import survey
-    from analysis.batch.worker import ModelPreload
     from analysis.cores import usable_cores
 
     if args.scheduler and args.workers:
@@ -118,27 +117,37 @@ def run(args: argparse.Namespace) -> int:
         settings = BatchSettings(args.task, args.model or default_model(args.task), **values)
     check_model(settings)
     to_read = sum(not entry.reason for entry in survey(args.input_dir, args.task))
-    workers = None  # a running scheduler's workers
-    if not args.scheduler:  # no more worker processes than files: each costs its start
-        workers = args.workers or min(usable_cores(), to_read)
-        if not args.workers and to_read <= IN_PROCESS_FILES:
-            workers = 0  # a worker thread here: a process would cost more than the files
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
-    with starting(args.scheduler, workers, ModelPreload(settings, own)) as start:
+    options = {
+        "progress": print_progress,
+        "own": own,
+        "ground_truth": args.ground_truth,
+        "formats": formats,
+        "send_files": args.send_files,
+    }
+    if not args.scheduler and not args.workers and to_read <= IN_PROCESS_FILES:
+        # Here, with no cluster: a worker process (Python, Dask, onnxruntime) would take longer
+        # than the files. The model loads while the tables' libraries import.
+        from analysis.batch.worker import preload
+
+        loading = threading.Thread(target=preload, args=(settings, own), name="model-load")
+        loading.start()
         from analysis.batch.report import plural
         from analysis.batch.run import run_batch
 
-        summary = run_batch(
-            args.input_dir,
-            args.output,
-            settings,
-            start.client(),
-            progress=print_progress,
-            own=own,
-            ground_truth=args.ground_truth,
-            formats=formats,
-            send_files=args.send_files,
-        )
+        loading.join()
+        summary = run_batch(args.input_dir, args.output, settings, None, **options)
+    else:
+        from analysis.batch.cluster import ModelPreload, starting
+
+        workers = None  # a running scheduler's workers
+        if not args.scheduler:  # no more worker processes than files: each costs its start
+            workers = args.workers or min(usable_cores(), to_read)
+        with starting(args.scheduler, workers, ModelPreload(settings, own)) as start:
+            from analysis.batch.report import plural
+            from analysis.batch.run import run_batch
+
+            summary = run_batch(args.input_dir, args.output, settings, start.client(), **options)
     print(file=sys.stderr)  # end the progress line
     if args.json:
         print(json.dumps(summary.to_dict()))

@@ -20,7 +20,7 @@ from pathlib import Path
 import streamlit as st
 from distributed import Client
 
-from analysis.batch.cluster import open_client
+from analysis.batch.cluster import ModelPreload, open_client
 from analysis.batch.evaluation import Scores, read_scores
 from analysis.batch.roots import batch_roots, resolve_folder
 from analysis.batch.run import BatchProgress, BatchSummary, run_batch
@@ -28,7 +28,6 @@ from analysis.batch.settings import BatchSettings, OwnModel, check_model, task_m
 from analysis.batch.tables import Results, read_results
 from analysis.batch.truth import find_ground_truth
 from analysis.batch.uploads import save_uploads
-from analysis.batch.worker import ModelPreload
 from analysis.errors import InputError
 from analysis.vision.detectors import is_available
 from analysis.vision.layouts import read_labels

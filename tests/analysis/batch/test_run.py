@@ -351,6 +351,29 @@ def test_a_local_cluster_serves_the_dashboard_the_page_links_to():
             assert response.status == 200
 
 
+def test_two_files_run_here_with_no_cluster_and_resume_the_same(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(sample_photo("astronaut")).save(folder / "astronaut.jpg")
+    (folder / "cut.jpg").write_bytes((folder / "astronaut.jpg").read_bytes()[:2000])
+    command = [*BATCH, str(folder), "-o", str(tmp_path / "out"), "--json"]
+    # No Dask at all: the command must not even import it for a file or two.
+    script = (
+        "import runpy, sys; sys.argv = ['analysis', *sys.argv[1:]]\n"
+        "try: runpy.run_module('analysis', run_name='__main__')\n"
+        "finally: print('distributed' in sys.modules, file=sys.stderr)"
+    )
+    for analysed, already_done in ((2, 0), (1, 1)):  # resumed: only the damaged file again
+        done = subprocess.run([sys.executable, "-c", script, *command[3:]], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().endswith("False")
+        summary = json.loads(done.stdout)
+        assert (summary["ok"], summary["errors"], summary["workers"]) == (1, 1, 1)
+        assert (summary["analysed"], summary["already_done"]) == (analysed, already_done)
+    assert set(pd.read_parquet(tmp_path / "out" / "detections.parquet")["label"]) == {"face"}
+
+
 def test_the_command_line_refuses_a_missing_folder_without_starting_a_cluster(tmp_path):
     command = [*BATCH, str(tmp_path / "nothing"), "-o", str(tmp_path / "out")]
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
