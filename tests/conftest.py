@@ -56,15 +56,20 @@ def require_tool(name: str) -> str:
 
 @pytest.fixture
 def fresh_caches() -> Iterator[None]:
-    """Streamlit's caches empty before a page test and after it (clearing cache_resource
-    also shuts the job board down, so its threads end with the test)."""
+    """Streamlit's caches and the decoded files' (:mod:`ui.memory`) empty before a page test
+    and after it (clearing cache_resource also shuts the job board down, so its threads end
+    with the test)."""
     import streamlit as st
+
+    from ui.memory import drop_per_file_caches
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    drop_per_file_caches()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    drop_per_file_caches()
 
 
 @pytest.fixture(scope="session")

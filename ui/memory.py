@@ -1,23 +1,36 @@
-"""Giving freed memory back to the system, so a server's footprint falls when work ends."""
+"""The server's memory: decoded files cached under one byte budget, and freed memory given
+back to the system, so a server's footprint falls when work ends.
+
+``PERCEPT_FILES_BUDGET_MB`` (default 1024) bounds the decoded files kept for the pages
+(samples, mixes, pictures, playback WAVs): the least recently used go first, and a file
+larger than the whole budget is analysed without being kept.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
+import functools
+import inspect
+import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
+import cachetools
+import numpy as np
 import streamlit as st
 
 from ui.internals import open_sessions, release_closed_sessions
 
-Cached = TypeVar("Cached")
-
 log = logging.getLogger(__name__)
 
+FILES_BUDGET_MB = float(os.environ.get("PERCEPT_FILES_BUDGET_MB", 1024))
+FILES_KEPT_S = 3600.0  # and an hour at most: the janitor drops them sooner on an idle server
 _PER_FILE: list[Callable[[], None]] = []  # clear() of each cache registered by per_file()
 _PER_SOUND: list[Callable[[], None]] = []  # the same, by per_sound()
 _sound_at_work: list[str] = []  # the file key of the sound last opened
@@ -41,25 +54,116 @@ def return_freed_memory() -> bool:
         return False
 
 
-def per_file(cached: Cached) -> Cached:
-    """Register a Streamlit cache of one file's large data (decoded samples, pictures) to be
-    emptied once no browser session is open (:func:`drop_per_file_caches`); returns it."""
-    _PER_FILE.append(cached.clear)
+def weight(value: object) -> int:
+    """Bytes of the arrays and byte strings in ``value`` and in its fields or items, two
+    levels down (a ``Picture``'s arrays and JPEG; an ``AudioClip``'s samples, also inside a
+    tuple); at least 1. A view of another array (a channel of a clip) weighs nothing: its
+    memory is weighed where its base is kept."""
+    return max(1, _bytes_in(value, 2))
+
+
+def _bytes_in(value: object, depth: int) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes if value.base is None else 0
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(value)
+    if depth == 0:
+        return 0
+    if isinstance(value, tuple | list):
+        parts = value
+    elif dataclasses.is_dataclass(value):
+        parts = [getattr(value, field.name) for field in dataclasses.fields(value)]
+    else:
+        return 0
+    return sum(_bytes_in(part, depth - 1) for part in parts)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+_files = cachetools.TTLCache(
+    maxsize=int(FILES_BUDGET_MB * 2**20), ttl=FILES_KEPT_S, timer=lambda: _now(), getsizeof=weight
+)
+_files_lock = threading.Lock()
+_used: dict[tuple, int] = {}  # when each kept value was last asked for, in calls
+_uses = itertools.count(1)
+
+
+def per_file(
+    function: Callable[..., Any] | None = None,
+    *,
+    max_entries: int | None = None,
+    spinner: str | None = None,
+) -> Any:
+    """Cache ``function``'s results, one large value per file (decoded samples, pictures),
+    under the server's byte budget (:data:`FILES_BUDGET_MB`, least recently used first) and
+    at most ``max_entries`` of them, shared by every session, and emptied once no browser
+    session is open (:func:`drop_per_file_caches`).
+
+    As with ``st.cache_resource``, arguments named with a leading underscore (the file's
+    bytes, a progress callback) are not part of the key; ``spinner`` is shown while a value
+    is computed. The wrapper's ``clear()`` drops this function's values.
+    """
+    if function is None:
+        return functools.partial(per_file, max_entries=max_entries, spinner=spinner)
+    signature = inspect.signature(function)
+    name = function.__qualname__
+
+    @functools.wraps(function)
+    def cached(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = (name, *(v for k, v in bound.arguments.items() if not k.startswith("_")))
+        with _files_lock:
+            if key in _files:
+                _used[key] = next(_uses)
+                return _files[key]
+        if spinner is None:
+            value = function(*args, **kwargs)
+        else:
+            with st.spinner(spinner):
+                value = function(*args, **kwargs)
+        with _files_lock:
+            if max_entries is not None:  # room for this one: this function's oldest go
+                mine = sorted((k for k in _files if k[0] == name), key=lambda k: _used.get(k, 0))
+                for old in mine[: max(0, len(mine) + 1 - max_entries)]:
+                    _files.pop(old, None)
+            try:
+                _files[key] = value
+                _used[key] = next(_uses)
+            except ValueError:  # larger than the whole budget: used now, not kept
+                log.info("%s: %d MB is over the budget, not kept", name, weight(value) >> 20)
+            for gone in _used.keys() - _files.keys():
+                del _used[gone]
+        return value
+
+    def clear() -> None:
+        with _files_lock:
+            for key in [key for key in _files if key[0] == name]:
+                _files.pop(key, None)
+
+    cached.clear = clear
+    _PER_FILE.append(clear)
     return cached
 
 
-def per_sound(cached: Cached) -> Cached:
-    """:func:`per_file` for a cache of the sound at work, also emptied when another sound is
-    opened (:func:`opening_sound`); returns it."""
-    _PER_SOUND.append(cached.clear)
-    return per_file(cached)
+def per_sound(max_entries: int) -> Callable[[Callable[..., Any]], Any]:
+    """:func:`per_file` for the sound at work, also emptied when another sound is opened
+    (:func:`opening_sound`)."""
+
+    def register(function: Callable[..., Any]) -> Any:
+        cached = per_file(function, max_entries=max_entries)
+        _PER_SOUND.append(cached.clear)
+        return cached
+
+    return register
 
 
 def opening_sound(file_key: str) -> None:
     """Before a sound (content hash ``file_key``) is decoded: if it is not the one opened
-    last, empty the :func:`per_sound` caches. Caches of one entry drop the old sound only once
-    the new one is in, so a 10-minute stereo file's samples and mix (320 MB) stayed beside
-    the next one's while it decoded."""
+    last, empty the :func:`per_sound` caches: a 10-minute stereo file's samples and mix
+    (320 MB) would otherwise stay beside the next one's while it decodes."""
     with _sound_lock:
         if _sound_at_work and _sound_at_work[0] != file_key:
             for clear in _PER_SOUND:

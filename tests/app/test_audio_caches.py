@@ -1,5 +1,6 @@
-"""The Audio page's caches keep the file a person works on, for an hour or until no session
-is open: a server that saw many uploads, or whose work is over, gives their memory back."""
+"""The Audio page's caches keep the file a person works on, for an hour, until another is
+opened, until no session is open, or until the decoded files' byte budget needs the room: a
+server that saw many uploads, or whose work is over, gives their memory back."""
 
 from __future__ import annotations
 
@@ -7,20 +8,22 @@ import gc
 import io
 import weakref
 
+import cachetools
 import numpy as np
 import pytest
 import soundfile as sf
-from streamlit.runtime.caching import cache_utils
 
+import ui.memory
 import ui.sections.sound as sound
-from ui.sections.sound import CLIPS_KEPT, decode
+from ui.memory import per_file, weight
+from ui.sections.reading import open_sound
 from ui.sections.spectrogram import analysed_signal
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 class Clock:
-    """Streamlit's cache timer, moved by hand."""
+    """The decoded files' cache timer, moved by hand."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -32,7 +35,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(cache_utils, "TTLCACHE_TIMER", clock)
+    monkeypatch.setattr(ui.memory, "_now", clock)
     return clock
 
 
@@ -64,7 +67,7 @@ def alive(refs: list[weakref.ref]) -> list[bool]:
 
 def work_on(name: str) -> weakref.ref:
     """Open a stereo file as the page does: decode it, show its mix and both channels."""
-    clip = decode(name, stereo_wav(sum(name.encode())), name)
+    clip = open_sound(name, stereo_wav(sum(name.encode())), name).clip
     for channel in (None, 0, 1):
         analysed_signal(name, clip, channel)
     return weakref.ref(clip)
@@ -76,7 +79,6 @@ def test_the_current_file_stays_decoded_and_the_one_before_goes(clock, decodes):
     work_on("b.wav")
     work_on("a.wav")  # back to the previous file: decoded again from its kept bytes
     assert decodes == ["a.wav", "b.wav", "a.wav"]
-    assert CLIPS_KEPT == 1
 
 
 def test_many_uploads_keep_only_the_last_clip_alive(clock, decodes):
@@ -91,7 +93,52 @@ def test_an_hour_later_the_memory_goes_back(clock, decodes):
     work_on("a.wav")  # still at work half an hour later: kept
     assert decodes == ["a.wav"]
     clock.now += 31 * 60
-    later = work_on("b.wav")  # the next file, an hour after: the first is let go
-    assert alive([first, later]) == [False, True]
-    work_on("b.wav")
-    assert decodes == ["a.wav", "b.wav"]
+    again = work_on("a.wav")  # an hour after it was decoded: let go, and decoded again
+    assert decodes == ["a.wav", "a.wav"]
+    assert alive([first, again]) == [False, True]
+
+
+def test_the_byte_budget_drops_the_least_recently_used_and_keeps_nothing_too_large(
+    monkeypatch, clock
+):
+    budget = cachetools.TTLCache(maxsize=3000, ttl=3600, timer=clock, getsizeof=weight)
+    monkeypatch.setattr(ui.memory, "_files", budget)
+    made = []
+
+    @per_file
+    def samples(key: str, size: int, _note: str = "") -> np.ndarray:
+        made.append(key)
+        return np.zeros(size, np.uint8)
+
+    first = samples("a", 1000)
+    assert samples("a", 1000, _note="not part of the key") is first
+    samples("b", 1000)
+    samples("a", 1000)  # used again: now b is the least recently used
+    samples("c", 1500)  # 3500 bytes would be over the budget: b goes
+    assert made == ["a", "b", "c"]
+    samples("a", 1000)
+    samples("b", 1000)
+    assert made == ["a", "b", "c", "b"]
+    samples("huge", 5000)  # over the whole budget: computed, not kept, the others stay
+    samples("huge", 5000)
+    assert made[-2:] == ["huge", "huge"]
+    assert set(key[1] for key in budget) == {"a", "b"} and budget.currsize == 2000
+    samples.clear()
+    assert budget.currsize == 0
+
+    @per_file(max_entries=2)
+    def pictures(key: str) -> np.ndarray:
+        made.append(key)
+        return np.zeros(10, np.uint8)
+
+    for key in ("p", "q", "p", "r", "p", "q"):  # r takes q's place, then q takes r's
+        pictures(key)
+    assert made[-4:] == ["p", "q", "r", "q"]
+
+
+def test_a_value_weighs_its_arrays_and_bytes():
+    clip = open_sound("w.wav", stereo_wav(1), "w.wav").clip
+    assert weight(clip) == clip.samples.nbytes == 8000 * 2 * 4
+    assert weight((clip, 2.5)) == clip.samples.nbytes
+    assert weight(clip.channel(0)) == 1  # a view: weighed where its clip is kept
+    assert weight(b"1234") == 4 and weight("text") == 1

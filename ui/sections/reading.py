@@ -17,7 +17,7 @@ from analysis.audio.decode import AudioClip, load_audio_head
 from ui import jobs
 from ui.jobs import Job
 from ui.memory import opening_sound, per_sound
-from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, decode, format_duration
+from ui.sections.sound import decode, format_duration
 
 HEAD_S = 60.0  # s of a long file shown while the rest decodes
 # Longer files are read ahead (decoding 3 minutes of OGG takes ~2 s).
@@ -34,8 +34,7 @@ class Opened:
     reading: Job | None = None  # the whole file's decode, while the clip is its first part
 
 
-@per_sound
-@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
+@per_sound(max_entries=1)
 def first_part(file_key: str, _data: bytes) -> tuple[AudioClip, float] | None:
     """The first :data:`HEAD_S` of a long Ogg or FLAC sound and its duration (s); else None."""
     try:

@@ -42,16 +42,14 @@ ENCODINGS = {
 # only roughly); longer ones play from the whole file, as a WAV costs ~0.1 s a minute of stereo.
 EXACT_PLAYBACK_S = 60
 # The decoded sound of the file a person works on (a 10-minute stereo file is 210 MB of
-# samples): more entries would keep every upload a busy server ever saw. Dropped after an hour,
-# when another sound is opened, and once no session is open (ui.memory.per_sound), so that
-# memory goes back once the work is over; the page then decodes again from the kept bytes.
-CLIPS_KEPT = 1
+# samples) is kept by ui.memory.per_sound: under the server's byte budget, for an hour, until
+# another sound is opened or no session is open, so that memory goes back once the work is
+# over; the page then decodes again from the kept bytes. Its smaller results keep as long.
 KEPT_FOR = "1h"
 UNEXPECTED = "Something went wrong while analysing this audio; try another file or other settings."
 
 
-@per_sound
-@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
+@per_sound(max_entries=1)
 def decode(
     file_key: str, _data: bytes, name: str, _progress: Callable[[int, int], None] | None = None
 ) -> AudioClip:
@@ -66,16 +64,14 @@ def sample_clip() -> tuple[AudioClip, bytes]:
     return clip, to_wav_bytes(clip.samples, clip.sample_rate)
 
 
-@per_sound
-@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
+@per_sound(max_entries=1)
 def playback_wav(file_key: str, _clip: AudioClip) -> bytes:
     """WAV for formats or channel counts a browser may not play as they are."""
     samples = _clip.samples if _clip.channels <= 2 else _clip.mono()
     return to_wav_bytes(samples, _clip.sample_rate)
 
 
-@per_sound
-@st.cache_resource(max_entries=CLIPS_KEPT, ttl=KEPT_FOR, show_spinner=False)
+@per_sound(max_entries=1)
 def selection_wav(file_key: str, _clip: AudioClip, start_s: float, end_s: float) -> bytes:
     """WAV of the selected range only, for exact playback of it."""
     first, last = round(start_s * _clip.sample_rate), round(end_s * _clip.sample_rate)

@@ -27,7 +27,7 @@ from analysis.errors import InputError
 from analysis.figures import PHONE_SPECTROGRAM_LAYOUT, SPECTROGRAM_LAYOUT
 from ui import device, internals
 from ui.memory import per_sound
-from ui.sections.sound import CLIPS_KEPT, KEPT_FOR, show_unexpected
+from ui.sections.sound import KEPT_FOR, show_unexpected
 from ui.sections.spectrogram_controls import REFERENCES, Settings, spectrogram_controls
 from ui.sections.spectrogram_downloads import Shown, show_downloads
 from ui.sections.spectrogram_layers import view_layers
@@ -39,10 +39,9 @@ LOG = logging.getLogger(__name__)
 VIEWS_ASKED = "_audio_views_asked"
 
 
-# A stereo file's mix and both channels, and the previous file's picture: a channel is a view
-# of its clip, and would keep a decoded clip alive after decode() let it go.
-@per_sound
-@st.cache_resource(max_entries=CLIPS_KEPT + 2, ttl=KEPT_FOR, show_spinner=False)
+# A stereo file's mix and both channels, emptied with its decoded clip (per_sound): a channel
+# is a view of the clip, and would keep it alive after decode() let it go.
+@per_sound(max_entries=3)
 def analysed_signal(file_key: str, _clip: AudioClip, channel: int | None) -> np.ndarray:
     """The mono signal the pictures show: the channel mix (None) or one channel.
 

@@ -82,11 +82,10 @@ def prepare(load: Callable[[], np.ndarray]) -> Picture:
     return Picture(rgb, screen, scale, offset, encode_jpeg(screen), ms_since(start))
 
 
-# cache_resource, not cache_data: sharing avoids pickling and copying a decoded photo on every
-# slider move. Few entries, and not for long: a 50 MP photo takes 150 MB, and a picture comes
-# back in a second from its kept bytes (the runs on it stay cached apart, small).
-@per_file
-@st.cache_resource(max_entries=3, ttl="15m", show_spinner="Decoding the picture…")
+# Shared, not pickled: no copy of a decoded photo on every slider move. Few entries, under the
+# server's byte budget (ui.memory): a 50 MP photo takes 150 MB, and a picture comes back in a
+# second from its kept bytes (the runs on it stay cached apart, small).
+@per_file(max_entries=3, spinner="Decoding the picture…")
 def uploaded_picture(key: str, _data: bytes) -> Picture:
     """The picture for content hash ``key`` (``_data`` is not hashed again)."""
     return prepare(lambda: decode_image(_data))
