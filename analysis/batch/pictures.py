@@ -20,8 +20,19 @@ SCORED_COLOUR = "#ef4444"  # detections when scored against them: red
 BOX = ["x1", "y1", "x2", "y2"]
 
 
-def picture(path: str | Path, kind: str = "picture") -> np.ndarray:
-    """The RGB picture of a file: the picture itself, or a video's first frame.
+def shown_frame(tracks: pd.DataFrame) -> tuple[float, pd.DataFrame]:
+    """A video's thumbnail frame from its rows of the tracks table: its time (s) and the
+    objects boxed in it as detections (``label, score, x1, y1, x2, y2``, the score being the
+    object's mean)."""
+    if tracks.empty:
+        return 0.0, pd.DataFrame(columns=["label", "score", *BOX])
+    boxed = tracks.dropna(subset=BOX).rename(columns={"mean_score": "score"})
+    at_s = tracks["frame_s"].iloc[0]  # missing in a batch written before it was recorded
+    return (0.0 if pd.isna(at_s) else float(at_s)), boxed[["label", "score", *BOX]]
+
+
+def picture(path: str | Path, kind: str = "picture", at_s: float = 0.0) -> np.ndarray:
+    """The RGB picture of a file: the picture itself, or a video's frame at ``at_s``.
 
     Raises
     ------
@@ -31,16 +42,18 @@ def picture(path: str | Path, kind: str = "picture") -> np.ndarray:
     if kind == "video":
         from analysis.video.io import read_frame
 
-        return read_frame(Path(path), 0.0)
+        return read_frame(Path(path), at_s)
     return decode_image(path)
 
 
-def small_picture(path: str | Path, kind: str, side: int) -> tuple[np.ndarray, float]:
+def small_picture(
+    path: str | Path, kind: str, side: int, at_s: float = 0.0
+) -> tuple[np.ndarray, float]:
     """:func:`picture` for a thumbnail of ``side`` px: a JPEG may be decoded at a fraction of
     its size (see :func:`analysis.vision.image.decode_reduced`); returns the picture and its
     scale against the file's pixels."""
     if kind == "video":
-        return picture(path, kind), 1.0
+        return picture(path, kind, at_s), 1.0
     return decode_reduced(path, side)
 
 
@@ -116,16 +129,17 @@ def thumbnail(
     truth: pd.DataFrame | None = None,
     kind: str = "picture",
     side: int = THUMBNAIL_SIDE,
+    at_s: float = 0.0,
 ) -> bytes:
-    """JPEG bytes of the file's picture, ``side`` px at most, its boxes drawn (see
-    :func:`annotated`).
+    """JPEG bytes of the file's picture (a video's frame at ``at_s``), ``side`` px at most,
+    its boxes drawn (see :func:`annotated`).
 
     Raises
     ------
     InputError
         If the picture cannot be read.
     """
-    rgb, decoded_scale = small_picture(path, kind, side)
+    rgb, decoded_scale = small_picture(path, kind, side, at_s)
     return jpeg(annotated(rgb, rows, truth, side, decoded_scale))
 
 

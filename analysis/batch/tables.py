@@ -41,9 +41,12 @@ TASK_TABLES = {
     "tags": "tags.parquet",
     "transcribe": "transcripts.parquet",
 }
+# frame_s and the box: the video's busiest analysed frame (the most objects in view, which its
+# thumbnail shows) and where the object is in it; no box for an object out of view then.
 TRACKS_SCHEMA = pa.schema(
     {"path": _TEXT, "id": pa.int64(), "label": _TEXT, "first_s": _NUMBER, "last_s": _NUMBER,
-     "frames": pa.int64(), "best_score": _NUMBER, "mean_score": _NUMBER}
+     "frames": pa.int64(), "best_score": _NUMBER, "mean_score": _NUMBER, "frame_s": _NUMBER,
+     **_BOX}
 )  # fmt: skip
 TRACKS_TABLE = "tracks.parquet"
 FILES_TABLE = "files.parquet"

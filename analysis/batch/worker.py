@@ -8,6 +8,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from analysis.batch.settings import BatchSettings, OwnModel
 from analysis.errors import InputError
 
@@ -97,13 +99,26 @@ def _transcript_rows(path: Path | bytes, whisper: object, settings: BatchSetting
 
 
 def _track_rows(path: Path | bytes, detector: object, settings: BatchSettings) -> list[tuple]:
-    """A video's tracks, by the Video page's analysis (detect, then ByteTrack)."""
+    """A video's tracks, by the Video page's analysis (detect, then ByteTrack), each with the
+    time of the video's busiest analysed frame (the most objects in view) and its box there
+    (None when out of view then): the frame the gallery shows, labelled."""
     from analysis.video.pipeline import analyse_video
     from analysis.vision.detections import DetectionFilter
 
     params = DetectionFilter(settings.confidence, settings.iou)
     analysis = analyse_video(path, detector, settings.model, params, stride=settings.stride)
-    return [tuple(track.as_dict().values()) for track in analysis.tracking.tracks]
+    tracking = analysis.tracking
+    if not tracking.frames:
+        return []
+    busiest = int(np.argmax([len(frame) for frame in tracking.frames]))  # the first of the most
+    shown, frame_s = tracking.frames[busiest], round(float(tracking.times[busiest]), 3)
+    boxes = dict(zip(shown.tracker_id.tolist(), shown.xyxy.tolist(), strict=True))
+    rows = []
+    for track in tracking.tracks:
+        box = boxes.get(track.id)
+        where = [round(v, 1) for v in box] if box is not None else [None] * 4
+        rows.append((*track.as_dict().values(), frame_s, *where))
+    return rows
 
 
 _ANALYSE = {"detect": _detect_rows, "tags": _tag_rows, "transcribe": _transcript_rows}

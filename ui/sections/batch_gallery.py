@@ -19,6 +19,7 @@ from analysis.batch.pictures import (
     annotated,
     jpeg,
     picture,
+    shown_frame,
     sound_thumbnail,
     spectrogram_png,
     thumbnail,
@@ -114,6 +115,18 @@ def file_rows(run: BatchRun, path: str, lowest: float = 0.0) -> pd.DataFrame:
     return rows[rows["score"] >= lowest] if "score" in rows else rows
 
 
+def shown_at(
+    run: BatchRun, path: str, kind: str, lowest: float = 0.0
+) -> tuple[float, pd.DataFrame]:
+    """The time of the frame a file's picture shows (a video's busiest, see
+    :func:`analysis.batch.pictures.shown_frame`; 0 for a picture) and the boxes drawn on it."""
+    if kind != "video":
+        return 0.0, file_rows(run, path, lowest)
+    tracks = run.tables().tracks
+    at_s, rows = shown_frame(tracks[tracks["path"] == path])
+    return at_s, rows[rows["score"] >= lowest]
+
+
 def truth_rows(run: BatchRun, path: str) -> pd.DataFrame | None:
     scores = run.scores()
     if scores is None or path not in set(scores.per_file["path"]):
@@ -123,10 +136,10 @@ def truth_rows(run: BatchRun, path: str) -> pd.DataFrame | None:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def cached_thumbnail(
-    path: str, kind: str, rows: pd.DataFrame, truth: pd.DataFrame | None
+    path: str, kind: str, rows: pd.DataFrame, truth: pd.DataFrame | None, at_s: float = 0.0
 ) -> bytes | None:
     try:
-        return thumbnail(path, rows, truth, kind)
+        return thumbnail(path, rows, truth, kind, at_s=at_s)
     except (InputError, OSError):
         return None
 
@@ -186,11 +199,11 @@ def card(run: BatchRun, record: object, filters: Filters) -> None:
     """One file in the gallery: its thumbnail or words, and the button that opens it."""
     path = record.path
     if record.status == "ok" and record.kind in ("picture", "video"):
-        rows = file_rows(run, path, filters.lowest)
+        at_s, rows = shown_at(run, path, record.kind, filters.lowest)
         if filters.labels and "label" in rows:
             rows = rows[rows["label"].isin(filters.labels)]
         image = cached_thumbnail(
-            str(run.input_dir / path), record.kind, rows, truth_rows(run, path)
+            str(run.input_dir / path), record.kind, rows, truth_rows(run, path), at_s
         )
         if image is not None:
             st.image(image, width="stretch")
@@ -230,7 +243,10 @@ def detail(run: BatchRun, path: str) -> None:
     rows, truth = file_rows(run, path), truth_rows(run, path)
     try:
         if record["kind"] in ("picture", "video"):
-            st.image(jpeg(annotated(picture(source, record["kind"]), rows, truth), 90))
+            at_s, boxes = shown_at(run, path, record["kind"])
+            st.image(jpeg(annotated(picture(source, record["kind"], at_s), boxes, truth), 90))
+            if record["kind"] == "video":
+                st.caption(f"The frame at {at_s:.1f} s, with the most objects in view.")
             if truth is not None:
                 st.caption("Green: the labels. Red: the detections. A green box alone is a miss, "
                            "a red box alone a false alarm.")  # fmt: skip

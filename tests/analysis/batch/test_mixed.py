@@ -95,6 +95,14 @@ def test_a_real_video_in_a_folder_becomes_its_tracks(client, tmp_path, opencv_da
     people = tracks[tracks["label"] == "person"]
     assert len(people) >= 3 and set(tracks["path"]) == {"vtest.avi"}
     assert (people["last_s"] >= people["first_s"]).all() and people["frames"].max() > 10
+    # The frame the gallery shows: the busiest analysed one, each object in view boxed in it.
+    assert tracks["frame_s"].nunique() == 1
+    boxed = tracks.dropna(subset=["x1"])
+    assert len(boxed) >= 3 and boxed["label"].eq("person").sum() >= 3
+    shown_s = tracks["frame_s"].iloc[0]
+    assert ((boxed["first_s"] <= shown_s) & (shown_s <= boxed["last_s"])).all()
+    assert (boxed["x1"] < boxed["x2"]).all() and (boxed["x2"] <= 768).all()
+    assert (boxed["y1"] < boxed["y2"]).all() and (boxed["y2"] <= 576).all()
 
 
 def test_a_worker_sent_the_bytes_needs_no_access_to_the_folder(tmp_path):

@@ -14,6 +14,7 @@ from PIL import Image
 from analysis.batch.pictures import (
     THUMBNAIL_SIDE,
     report_thumbnail,
+    shown_frame,
     small_picture,
     sound_thumbnail,
     thumbnail,
@@ -58,6 +59,28 @@ def test_a_png_is_decoded_whole(tmp_path):
     Image.fromarray(np.zeros((900, 1200, 3), np.uint8)).save(path)
     rgb, scale = small_picture(path, "picture", THUMBNAIL_SIDE)
     assert scale == 1.0 and rgb.shape == (900, 1200, 3)
+
+
+def test_a_video_shows_its_busiest_frame_with_its_objects_boxed(tmp_path):
+    from tests.analysis.video.test_pipeline import square_x, write_video
+
+    path = write_video(tmp_path / "square.mp4")  # a white square, 3 px a frame, 25 fps
+    at = square_x(25)  # where it is at 1.0 s
+    track = {"path": "square.mp4", "id": 1, "label": "square", "first_s": 0.0, "last_s": 1.5,
+             "frames": 40, "best_score": 0.9, "mean_score": 0.8, "frame_s": 1.0}  # fmt: skip
+    away = {**track, "id": 2, "label": "gone", "x1": None, "y1": None, "x2": None, "y2": None}
+    tracks = pd.DataFrame([{**track, "x1": at, "y1": 50, "x2": at + 20, "y2": 70}, away])
+    at_s, rows = shown_frame(tracks)
+    assert at_s == 1.0 and list(rows["label"]) == ["square"]  # the one in view only
+    small = np.asarray(
+        Image.open(io.BytesIO(thumbnail(path, rows, kind="video", at_s=at_s))).convert("RGB"),
+        np.int16,
+    )
+    row = small[60]  # through the square's middle
+    white = np.flatnonzero(row.min(axis=1) > 200)
+    assert abs(white.min() - at) <= 3 and abs(white.max() - (at + 19)) <= 3  # the 1.0 s frame
+    coloured = np.flatnonzero(np.ptp(row, axis=1) > 60)  # the box, drawn around it
+    assert coloured.size and abs(coloured.min() - at) <= 3
 
 
 def brightest_row(path) -> int:
