@@ -184,10 +184,7 @@ def run_batch(
         preload(settings, own)
         finished = _analyse_here(root, out, settings, todo, began, report, stop)
     elif todo:
-        from analysis.batch.cluster import ModelPreload
-
-        client.register_plugin(ModelPreload(settings, own))
-        finished = _analyse(client, root, out, settings, todo, began, report, stop, send_files)
+        finished = _analyse(client, root, out, settings, own, todo, began, report, stop, send_files)
     results = read_results(out, settings.task).with_skipped(skipped_rows(entries))
     outputs, evaluation = write_outputs(out, root, settings, results, truth, formats)
     counts = results.counts()
@@ -220,19 +217,24 @@ def _analyse(
     root: Path,
     out: Path,
     settings: BatchSettings,
+    own: OwnModel | None,
     todo: list[tuple[str, str]],
     began: float,
     report: Callable[[BatchProgress], None],
     stop: Callable[[], bool] | None,
     send_files: bool,
 ) -> int:
-    """Analyse ``todo`` on the cluster, journaling each chunk as it ends; files finished.
+    """Analyse ``todo`` on the cluster (each worker loads the model first), journaling each
+    chunk as it ends; files finished.
 
     At most ``IN_FLIGHT`` chunks per worker are submitted at a time, the next one as each
     ends: files sent as bytes are read only when their turn comes, and stay bounded.
     """
     from distributed import as_completed
 
+    from analysis.batch.cluster import ModelPreload
+
+    client.register_plugin(ModelPreload(settings, own))
     workers = _worker_count(client)
     chunks = iter(chunked(todo, chunk_size(len(todo), workers)))
     chunk_of: dict[str, list[tuple[str, str]]] = {}
