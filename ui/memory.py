@@ -87,6 +87,7 @@ _files = cachetools.TTLCache(
 )
 _files_lock = threading.Lock()
 _used: dict[tuple, int] = {}  # when each kept value was last asked for, in calls
+_computing: dict[tuple, threading.Lock] = {}  # held while a value is computed
 _uses = itertools.count(1)
 
 
@@ -119,23 +120,18 @@ def per_file(
             if key in _files:
                 _used[key] = next(_uses)
                 return _files[key]
-        if spinner is None:
-            value = function(*args, **kwargs)
-        else:
-            with st.spinner(spinner):
-                value = function(*args, **kwargs)
-        with _files_lock:
-            if max_entries is not None:  # room for this one: this function's oldest go
-                mine = sorted((k for k in _files if k[0] == name), key=lambda k: _used.get(k, 0))
-                for old in mine[: max(0, len(mine) + 1 - max_entries)]:
-                    _files.pop(old, None)
+            computing = _computing.setdefault(key, threading.Lock())
+        with computing:  # one computation per key: a second session waits for the first's
+            with _files_lock:
+                if key in _files:
+                    _used[key] = next(_uses)
+                    return _files[key]
             try:
-                _files[key] = value
-                _used[key] = next(_uses)
-            except ValueError:  # larger than the whole budget: used now, not kept
-                log.info("%s: %d MB is over the budget, not kept", name, weight(value) >> 20)
-            for gone in _used.keys() - _files.keys():
-                del _used[gone]
+                value = _compute(function, spinner, args, kwargs)
+                _keep(key, value, name, max_entries)
+            finally:
+                with _files_lock:
+                    _computing.pop(key, None)
         return value
 
     def clear() -> None:
@@ -146,6 +142,31 @@ def per_file(
     cached.clear = clear
     _PER_FILE.append(clear)
     return cached
+
+
+def _compute(
+    function: Callable[..., Any], spinner: str | None, args: tuple, kwargs: dict
+) -> Any:
+    if spinner is None:
+        return function(*args, **kwargs)
+    with st.spinner(spinner):
+        return function(*args, **kwargs)
+
+
+def _keep(key: tuple, value: Any, name: str, max_entries: int | None) -> None:
+    """Keep ``value`` under ``key``, making room for it under ``max_entries`` of ``name``'s."""
+    with _files_lock:
+        if max_entries is not None:  # room for this one: this function's oldest go
+            mine = sorted((k for k in _files if k[0] == name), key=lambda k: _used.get(k, 0))
+            for old in mine[: max(0, len(mine) + 1 - max_entries)]:
+                _files.pop(old, None)
+        try:
+            _files[key] = value
+            _used[key] = next(_uses)
+        except ValueError:  # larger than the whole budget: used now, not kept
+            log.info("%s: %d MB is over the budget, not kept", name, weight(value) >> 20)
+        for gone in _used.keys() - _files.keys():
+            del _used[gone]
 
 
 def per_sound(max_entries: int) -> Callable[[Callable[..., Any]], Any]:

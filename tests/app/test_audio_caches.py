@@ -142,3 +142,41 @@ def test_a_value_weighs_its_arrays_and_bytes():
     assert weight((clip, 2.5)) == clip.samples.nbytes
     assert weight(clip.channel(0)) == 1  # a view: weighed where its clip is kept
     assert weight(b"1234") == 4 and weight("text") == 1
+
+
+def test_two_sessions_asking_for_the_same_file_at_once_decode_it_once(monkeypatch):
+    import threading
+
+    started, asked_twice, release = (threading.Event() for _ in range(3))
+    made = []
+    asked = []
+
+    class Watched(dict):
+        """The cache's locks in computation, noting each session that asks for one."""
+
+        def setdefault(self, key, default):
+            lock = super().setdefault(key, default)
+            asked.append(key)
+            if len(asked) == 2:
+                asked_twice.set()
+            return lock
+
+    monkeypatch.setattr(ui.memory, "_computing", Watched())
+
+    @per_file
+    def slow(key: str) -> np.ndarray:
+        made.append(key)
+        started.set()
+        release.wait(5)
+        return np.zeros(10, np.uint8)
+
+    results = []
+    sessions = [threading.Thread(target=lambda: results.append(slow("same"))) for _ in range(2)]
+    sessions[0].start()
+    assert started.wait(5)
+    sessions[1].start()
+    assert asked_twice.wait(5)  # the second asks while the first still decodes...
+    release.set()
+    for session in sessions:
+        session.join(5)
+    assert made == ["same"] and results[0] is results[1]  # ...and gets the first's result
