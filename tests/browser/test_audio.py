@@ -22,12 +22,13 @@ PLOT = (LAYOUT.left, LAYOUT.top, *LAYOUT.plot_size)
 
 
 def wait_for_spectrogram(page, old_src: str | None = None) -> None:
-    """Until the spectrogram's picture (another one than ``old_src``) has loaded."""
+    """Until the spectrogram's picture (another one than ``old_src``) has loaded: within a
+    minute, as a minutes-long file's first picture can take a while on a loaded machine."""
     picture = page.locator(SPECTROGRAM)
     if old_src is None:
-        expect(picture).to_have_attribute("src", re.compile("."))
+        expect(picture).to_have_attribute("src", re.compile("."), timeout=60_000)
     else:
-        expect(picture).not_to_have_attribute("src", old_src)
+        expect(picture).not_to_have_attribute("src", old_src, timeout=60_000)
     picture.evaluate(
         "img => img.complete && img.naturalWidth ? 0 : new Promise(r => img.onload = r)"
     )

@@ -63,11 +63,15 @@ def current_time(page) -> float:
     return page.locator(".vv-video").evaluate("v => v.currentTime")
 
 
-def wait_for_video(page, condition: str) -> None:
-    """Until ``condition``, JavaScript about ``v`` (the player's video), holds."""
+def wait_for_video(page, condition: str, timeout_s: float = 30.0) -> None:
+    """Until ``condition``, JavaScript about ``v`` (the player's video), holds; an error if
+    it does not within ``timeout_s``."""
     page.locator(".vv-video").evaluate(
-        f"""v => new Promise(done => {{
-            const check = () => ({condition}) ? done() : requestAnimationFrame(check);
+        f"""v => new Promise((done, fail) => {{
+            const end = performance.now() + {timeout_s * 1000};
+            const check = () => ({condition}) ? done()
+                : performance.now() > end ? fail(new Error("not seen: {condition}"))
+                : requestAnimationFrame(check);
             check();
         }})"""
     )
@@ -123,10 +127,11 @@ def test_a_click_on_the_timeline_seeks_the_video(desktop) -> None:
     box = lanes.bounding_box()
     left = 92  # the lanes' name column, CSS pixels (view.js LABEL_PX)
     for fraction in (0.75, 0.25):
+        lanes.scroll_into_view_if_needed()  # a click by coordinates must land on the screen
         box = lanes.bounding_box()  # where it is now (the subtitles' choices may wrap above)
         x = box["x"] + left + fraction * (box["width"] - left)
         desktop.mouse.click(x, box["y"] + 10)
-        assert current_time(desktop) == pytest.approx(fraction * SECONDS, abs=0.1)
+        wait_for_video(desktop, f"Math.abs(v.currentTime - {fraction * SECONDS}) < 0.1", 10)
     playhead = desktop.locator(".vv-playhead").bounding_box()
     assert playhead["x"] + 1 == pytest.approx(box["x"] + left + 0.25 * (box["width"] - left), abs=2)
     readout = desktop.locator(".vv-readout").inner_text()  # the pointer is on the first lane
