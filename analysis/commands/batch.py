@@ -26,7 +26,7 @@ from analysis.vision.detections import DEFAULT_CONFIDENCE
 
 if TYPE_CHECKING:
     from analysis.batch.run import BatchProgress
-    from analysis.batch.settings import OwnModel
+    from analysis.batch.settings import BatchSettings, OwnModel
 
 BAR_WIDTH = 30  # characters
 IN_PROCESS_FILES = 2
@@ -128,9 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.scheduler and not args.workers and to_read <= IN_PROCESS_FILES:
         # Here, with no cluster: a worker process (Python, Dask, onnxruntime) would take longer
         # than the files. The model loads while the tables' libraries import.
-        from analysis.batch.worker import preload
-
-        loading = threading.Thread(target=preload, args=(settings, own), name="model-load")
+        loading = threading.Thread(target=_preload, args=(settings, own), name="model-load")
         loading.start()
         from analysis.batch.report import plural
         from analysis.batch.run import run_batch
@@ -165,6 +163,15 @@ def run(args: argparse.Namespace) -> int:
     for output in summary.outputs:
         print(f"  {output}")
     return 0
+
+
+def _preload(settings: BatchSettings, own: OwnModel | None) -> None:
+    from analysis.batch.worker import preload
+
+    try:
+        preload(settings, own)
+    except Exception:  # run_batch loads it again, and says in one sentence what is wrong
+        return
 
 
 def own_model(args: argparse.Namespace) -> OwnModel | None:
