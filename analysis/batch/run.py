@@ -2,7 +2,7 @@
 
 One Dask task per chunk of a few files (a file or two can run in this process instead, with
 no cluster to start): a worker process loads the model once
-(:class:`~analysis.batch.worker.ModelPreload`, a worker plugin, fills a per-process cache)
+(:class:`~analysis.batch.cluster.ModelPreload`, a worker plugin, fills a per-process cache)
 and analyses the files it is given; every file ends as one row of ``files.parquet``, "ok" or
 "error" with the message, and its results as rows of the task's table. Results are appended
 to ``OUT_DIR/journal.jsonl`` as they arrive, so a run that is interrupted loses nothing: the
