@@ -1,6 +1,7 @@
 """Benchmark: the interactive spectrogram (ui/spectrogram_view) in Chromium, issue 14.
 
-Targets: dragging a box for a 5-second window of a 30-minute file shows the new
+Targets: dragging a box for a 5-second window of a 30-minute file (from a 100-second view of
+it: on the whole file such a box is 3 px wide, which the view takes for a click) shows the new
 full-resolution picture (its hop fitted to the view: a frame per pixel column) in under
 0.5 s (from releasing the pointer to the picture's ``load`` event: the trigger, the rerun,
 the spectrogram and the JPEG, and the browser fetching and decoding it); a layer toggle
@@ -14,6 +15,7 @@ Runs the test harness (tests/support/apps/spectrogram_view_app.py, a 30-minute 1
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import sys
@@ -34,12 +36,32 @@ PLOT = (84, 16, 996, 406)  # the picture's plot area (SPECTROGRAM_LAYOUT), pictu
 IMAGE = (1200, 480)
 PLAY_S = 2.0
 
-# In-page timers: when the pointer was released, when the next picture finished loading.
+# In-page timers: when the pointer was released, and when a picture other than the one shown
+# then had loaded. The component may draw into a new element on a rerun, so the picture is
+# looked up again on each display frame (through shadow roots) rather than watched.
 WATCH_ZOOM = """img => {
     window.zoomTimes = {up: 0, loaded: 0};
-    const stamp = (name) => () => { window.zoomTimes[name] = performance.now(); };
-    img.parentElement.addEventListener('pointerup', stamp('up'));
-    img.addEventListener('load', stamp('loaded'));
+    const picture = () => {
+        for (const host of document.querySelectorAll('*')) {
+            const found = host.shadowRoot?.querySelector('.sv-picture');
+            if (found) return found;
+        }
+        return document.querySelector('.sv-picture');
+    };
+    const before = img.getAttribute('src');
+    document.addEventListener('pointerup', () => {
+        window.zoomTimes.up = performance.now();
+        const check = () => {
+            const shown = picture();
+            if (shown && shown.getAttribute('src') !== before && shown.complete
+                && shown.naturalWidth) {
+                window.zoomTimes.loaded = performance.now();
+            } else {
+                requestAnimationFrame(check);
+            }
+        };
+        requestAnimationFrame(check);
+    }, {capture: true, once: true});
 }"""
 # A layer toggled: from the click to the frame after the next one (the new overlay painted).
 TIME_TOGGLE = """box => new Promise((done) => {
@@ -84,24 +106,40 @@ def start_harness(port: int) -> subprocess.Popen:
     raise SystemExit("The harness did not start.")
 
 
-def screen(page, seconds: float, y: float) -> tuple[float, float]:
-    """Page coordinates of a time on the whole-file view, at picture row ``y``."""
+def screen(page, seconds: float, y: float, view: tuple[float, float]) -> tuple[float, float]:
+    """Page coordinates of a time on the picture of ``view`` (s), at picture row ``y``."""
     box = page.locator(".sv-picture").bounding_box()
-    x = PLOT[0] + seconds / SECONDS * PLOT[2]
+    x = PLOT[0] + (seconds - view[0]) / (view[1] - view[0]) * PLOT[2]
     return box["x"] + x * box["width"] / IMAGE[0], box["y"] + y * box["height"] / IMAGE[1]
 
 
-def zoom_once(page, start_s: float) -> float:
-    """Drag a box over [start_s, start_s + WINDOW_S] of the whole file; seconds to the picture."""
+def drag_box(page, start_s: float, end_s: float, view: tuple[float, float]) -> float:
+    """Drag a box over [start_s, end_s] of the picture of ``view``; seconds from releasing
+    the pointer to the new picture loaded."""
     page.locator(".sv-picture").evaluate(WATCH_ZOOM)
-    page.mouse.move(*screen(page, start_s, PLOT[1] + 40))
+    page.mouse.move(*screen(page, start_s, PLOT[1] + 40, view))
     page.mouse.down()
-    page.mouse.move(*screen(page, start_s + WINDOW_S, PLOT[1] + 360), steps=4)
+    page.mouse.move(*screen(page, end_s, PLOT[1] + 360, view), steps=4)
     page.mouse.up()
     page.wait_for_function("() => window.zoomTimes.loaded > window.zoomTimes.up")
-    latency_ms = page.evaluate("() => window.zoomTimes.loaded - window.zoomTimes.up")
-    page.locator(".sv-clock", has_text=f"view {start_s:.3f}").wait_for()
-    return latency_ms / 1000
+    return page.evaluate("() => window.zoomTimes.loaded - window.zoomTimes.up") / 1000
+
+
+def shown_view(page) -> tuple[float, float]:
+    text = page.locator(".sv-clock").inner_text()
+    start, end = re.search(r"view ([\d.]+)–([\d.]+) s", text).groups()
+    return float(start), float(end)
+
+
+def zoom_once(page, start_s: float) -> float:
+    """Zoom to [start_s, start_s + WINDOW_S] in two drags, the second one timed: first over
+    100 s around it (a 5-second box on the whole 30-minute picture is 3 px wide, which the
+    view takes for a click, as a person's hand would make it), then over the 5 s."""
+    drag_box(page, start_s - 47.5, start_s + 52.5, (0.0, SECONDS))
+    seconds = drag_box(page, start_s, start_s + WINDOW_S, shown_view(page))
+    low, high = shown_view(page)
+    assert abs(low - start_s) < 0.5 and abs(high - low - WINDOW_S) < 0.5, (low, high)
+    return seconds
 
 
 def main() -> None:
