@@ -240,11 +240,10 @@ def detail(run: BatchRun, path: str) -> None:
     if record["status"] != "ok":
         st.warning(f"{record['status'].capitalize()}: {record['error']}")
         return
-    rows, truth = file_rows(run, path), truth_rows(run, path)
+    (at_s, rows), truth = shown_at(run, path, record["kind"]), truth_rows(run, path)
     try:
         if record["kind"] in ("picture", "video"):
-            at_s, boxes = shown_at(run, path, record["kind"])
-            st.image(jpeg(annotated(picture(source, record["kind"], at_s), boxes, truth), 90))
+            st.image(jpeg(annotated(picture(source, record["kind"], at_s), rows, truth), 90))
             if record["kind"] == "video":
                 st.caption(f"The frame at {at_s:.1f} s, with the most objects in view.")
             if truth is not None:
