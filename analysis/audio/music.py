@@ -13,6 +13,7 @@ every 256 samples (11.6 ms, so a beat lands within about 15 ms of a click); the 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from analysis.audio.harmony import Chord, Key, chord_segments, estimate_key
-from analysis.audio.pitch_track import PitchSettings, PitchTrack, track_pitch
+from analysis.audio.pitch_track import PitchSettings, PitchTrack, start_pitch
 from analysis.audio.resample import mono_at
 
 RATE = 22_050  # Hz: librosa's default, ample for rhythm and harmony
@@ -257,6 +258,20 @@ def _chord_spans(
     return spans, edges
 
 
+def _harmony(
+    y: np.ndarray, beats_s: np.ndarray, clarity: float, end_s: float
+) -> tuple[np.ndarray, np.ndarray, Key, list[Chord]]:
+    """The chroma (scaled per frame) and its times, the key and the chords of a mono signal
+    at :data:`RATE`, the chords per beat when the beat is clear."""
+    chroma, chroma_times = _chroma(y)
+    key = estimate_key(chroma)
+    peak = chroma.max(axis=0, keepdims=True)
+    scaled = (chroma / np.where(peak > 0, peak, 1.0)).astype(np.float32)
+    clear = len(beats_s) >= MIN_BEATS and clarity >= CLEAR_BEAT
+    spans, edges = _chord_spans(scaled, chroma_times, beats_s, clear, end_s)
+    return scaled, chroma_times, key, chord_segments(spans, edges)
+
+
 def analyse_music(
     samples: np.ndarray,
     sample_rate: int,
@@ -293,8 +308,6 @@ def analyse_music(
     end_s = len(y) / RATE
     if len(y) < CHROMA_FFT:  # under 0.19 s: silence after it, rather than a shorter window
         y = np.pad(y, (0, CHROMA_FFT - len(y)))
-    pitch_blocks = 0 if settings.pitch is None else max(1, -(-len(y) // (RATE * 30)))
-    total = 2 + pitch_blocks
     timings: dict[str, float] = {}
 
     def lap(name: str, since: float) -> float:
@@ -303,25 +316,23 @@ def analyse_music(
         return now
 
     now = lap("resample", began)
-    report(0, total)
-    tempo, clarity, beats, onsets = _rhythm(y)
-    now = lap("beats", now)
-    report(1, total)
-    chroma, chroma_times = _chroma(y)
-    key = estimate_key(chroma)
-    peak = chroma.max(axis=0, keepdims=True)
-    scaled = (chroma / np.where(peak > 0, peak, 1.0)).astype(np.float32)
-    clear = len(beats) >= MIN_BEATS and clarity >= CLEAR_BEAT
-    spans, edges = _chord_spans(scaled, chroma_times, beats, clear, end_s)
-    chords = chord_segments(spans, edges)
-    now = lap("harmony", now)
-    report(2, total)
-    pitch = None
-    if settings.pitch is not None:
-        pitch = track_pitch(
-            y, RATE, settings.pitch, progress=lambda done, _: report(2 + done, total)
-        )
-        now = lap("pitch", now)
+    # Pitch first: on a long sound its later half starts now in a second process.
+    with contextlib.ExitStack() as stack:
+        pending = None
+        if settings.pitch is not None:
+            pending = stack.enter_context(start_pitch(y, RATE, settings.pitch))
+        total = 2 + (0 if pending is None else pending.blocks)
+        report(0, total)
+        tempo, clarity, beats, onsets = _rhythm(y)
+        now = lap("beats", now)
+        report(1, total)
+        scaled, chroma_times, key, chords = _harmony(y, beats, clarity, end_s)
+        now = lap("harmony", now)
+        report(2, total)
+        pitch = None
+        if pending is not None:
+            pitch = pending.finish(progress=lambda done, _: report(2 + done, total))
+            now = lap("pitch", now)
     timings["total"] = round((now - began) * 1000, 1)
     return Music(
         0.0,

@@ -94,7 +94,7 @@ def test_a_sung_vibrato_a4_reads_a4():
 
 
 def test_pitch_blocks_join_without_a_seam():
-    """40 s crosses a block boundary (30 s): the frames stay evenly spaced and voiced."""
+    """40 s crosses block boundaries (every 10 s): the frames stay evenly spaced and voiced."""
     track = track_pitch(vibrato_tone(220.0, seconds=40.0, depth_cents=0.0), RATE)
     assert np.allclose(np.diff(track.times_s), 256 / 11_025)
     assert track.times_s[-1] == pytest.approx(40.0, abs=0.03)
