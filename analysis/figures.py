@@ -103,7 +103,14 @@ def encode(fig: Figure, image_format: str) -> bytes:
     if image_format not in IMAGE_FORMATS:
         raise InputError(f"Unknown image format “{image_format}”: choose png or jpeg.")
     fig.canvas.draw()
-    rgb = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    return encode_pixels(np.asarray(fig.canvas.buffer_rgba()), image_format)
+
+
+def encode_pixels(rgba: np.ndarray, image_format: str) -> bytes:
+    """An RGBA canvas (uint8, shape ``(height, width, 4)``) as :func:`encode` writes it."""
+    if image_format not in IMAGE_FORMATS:
+        raise InputError(f"Unknown image format “{image_format}”: choose png or jpeg.")
+    rgb = Image.fromarray(rgba[..., :3])
     buffer = io.BytesIO()
     if image_format == "png":
         rgb.save(buffer, format="PNG", compress_level=1)  # fast; the image is small anyway

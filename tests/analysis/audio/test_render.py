@@ -1,13 +1,16 @@
-"""Pictures of spectrograms and waveforms: phone layout, export title, cells without data."""
+"""Pictures of spectrograms and waveforms: phone layout, export title, cells without data,
+kept figures."""
 
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from analysis.audio import render
 from analysis.audio.render import (
     no_data_color,
     render_spectrogram,
@@ -160,3 +163,55 @@ def test_a_grid_larger_than_the_plot_is_drawn_filtered_not_decimated():
     picture = image(render_spectrogram(spec, db, db_floor=-100, db_top=0, layout=layout))
     middle_row = picture[layout.top + 100, layout.left : layout.width - layout.right]
     assert middle_row.sum(axis=1).max() > 100  # a bright stripe, where black is about 4
+
+
+# --- kept figures ------------------------------------------------------------------------
+
+
+def _fresh(spec, db, **options) -> bytes:
+    render._kept.clear()
+    return render_spectrogram(spec, db, **options)
+
+
+@pytest.mark.parametrize("scale", ["log", "linear", "mel"])
+def test_a_kept_figure_draws_the_same_pixels_as_a_new_one(scale):
+    """A new FFT size and loudness range on the same axes reuse the drawn figure (its axes
+    and ticks): the picture and the colour bar are replaced, to exactly the same pixels."""
+    grid = dict(zip(("max_columns", "max_rows"), SPECTROGRAM_LAYOUT.plot_size, strict=True))
+    first = spectrogram(chirp(), SR, STFTParams(2048, 16), scale=scale, **grid)
+    second = spectrogram(chirp(), SR, STFTParams(4096, 16), scale=scale, **grid)
+    db1, peak1 = to_db(first.power, db_range=80)
+    db2, peak2 = to_db(second.power, db_range=45)
+    options = dict(db_floor=peak2 - 45, db_top=peak2, cmap="viridis")
+    render._kept.clear()
+    render_spectrogram(first, db1, db_floor=peak1 - 80, db_top=peak1, cmap="viridis")
+    kept = render._kept.copy()
+    reused = render_spectrogram(second, db2, **options)
+    assert list(render._kept.values()) == list(kept.values())  # no figure drawn anew
+    assert reused == _fresh(second, db2, **options)
+
+
+def test_figures_are_kept_for_a_few_axes_only():
+    render._kept.clear()
+    for seconds in np.linspace(1.0, 2.0, render.KEPT_FIGURES + 3):
+        spec = spectrogram(chirp(seconds), SR, STFTParams(512), scale="log")
+        db, peak = to_db(spec.power, db_range=80)
+        render_spectrogram(spec, db, db_floor=peak - 80, db_top=peak, image_format="jpeg")
+    assert len(render._kept) == render.KEPT_FIGURES
+
+
+def test_two_threads_drawing_on_one_kept_figure_each_get_their_own_picture():
+    grid = dict(zip(("max_columns", "max_rows"), SPECTROGRAM_LAYOUT.plot_size, strict=True))
+    spec = spectrogram(chirp(), SR, STFTParams(1024), scale="log", **grid)
+    loud = np.full(spec.power.shape, 0.0, np.float32)
+    quiet = np.full(spec.power.shape, -80.0, np.float32)
+    options = dict(db_floor=-80.0, db_top=0.0)
+    expected = [_fresh(spec, db, **options) for db in (loud, quiet)]
+    assert expected[0] != expected[1]
+
+    def draw(db):
+        return render_spectrogram(spec, db, **options)
+
+    with ThreadPoolExecutor(2) as pool:
+        drawn = list(pool.map(draw, [loud, quiet] * 6))
+    assert drawn == expected * 6
