@@ -121,7 +121,7 @@ def main() -> int:
         for number, (page, name, make) in enumerate(uploads(args.uploads), 1):
             data = make()
             seconds = visit(page, name, data)
-            gc.collect()
+            gc.collect()  # as the server's janitor does once it has let a closed session go
             print(
                 f"{number:>3} {page:<7}{name:<18}{len(data) / 2**20:>7.1f}{seconds:>7.1f}"
                 f"{rss_mb():>9.0f}"

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import dataclasses
 import functools
+import gc
 import inspect
 import itertools
 import logging
@@ -144,9 +145,7 @@ def per_file(
     return cached
 
 
-def _compute(
-    function: Callable[..., Any], spinner: str | None, args: tuple, kwargs: dict
-) -> Any:
+def _compute(function: Callable[..., Any], spinner: str | None, args: tuple, kwargs: dict) -> Any:
     if spinner is None:
         return function(*args, **kwargs)
     with st.spinner(spinner):
@@ -203,10 +202,18 @@ def drop_per_file_caches() -> None:
 def tidy() -> int:
     """One round of the server's janitor: release closed sessions (see
     :func:`ui.internals.release_closed_sessions`), then the decoded files if no session is
-    open; returns how many sessions were released."""
+    open; returns how many sessions were released.
+
+    Streamlit's collection after every run is off (``.streamlit/config.toml``: it held the
+    GIL 0.15 s while a run's picture waited to be sent), so a full one runs here instead,
+    when sessions were let go or none is open: their reference cycles are freed then.
+    """
     released = release_closed_sessions()
-    if open_sessions() == 0:
+    idle = open_sessions() == 0
+    if idle:
         drop_per_file_caches()
+    if released or idle:
+        gc.collect()
     return released
 
 

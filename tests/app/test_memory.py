@@ -80,6 +80,33 @@ def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
         assert len(dropped) == drops
 
 
+def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch):
+    """Streamlit's collection after each run is off: the janitor's round collects instead,
+    when it released a session, and not while sessions work and none was released."""
+    import gc
+    import weakref
+
+    import ui.memory
+
+    class Node:  # a cycle that only a collection frees
+        pass
+
+    monkeypatch.setattr(ui.memory, "open_sessions", lambda: 1)
+    gc.disable()  # no automatic collection in between
+    try:
+        for released, freed in ((0, False), (1, True)):
+            node = Node()
+            node.self = node
+            alive = weakref.ref(node)
+            del node
+            monkeypatch.setattr(ui.memory, "release_closed_sessions", lambda n=released: n)
+            ui.memory.tidy()
+            assert (alive() is None) is freed
+            gc.collect()
+    finally:
+        gc.enable()
+
+
 def test_opening_another_sound_lets_the_last_ones_samples_go_before_it_decodes():
     from analysis.audio.decode import to_wav_bytes
     from tests.support.corpus import png
