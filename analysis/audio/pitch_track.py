@@ -188,7 +188,10 @@ class _Helper:
 
     def result(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The ended process's F0 and probability arrays; None if it failed."""
-        if self._process is None or self._process.wait() != 0:
+        if self._process is None:
+            return None
+        if self._process.wait() != 0:
+            _log.warning("pitch: the second process failed (exit %s)", self._process.returncode)
             return None
         try:
             with np.load(Path(self._folder.name) / "pitch.npz") as data:
@@ -199,9 +202,12 @@ class _Helper:
 
     def close(self) -> None:
         """Stop the process if it still runs and delete its files."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            self._reader.join()  # it reads to the end of the closed pipe
+            self._process.stdout.close()
         self._folder.cleanup()
 
 
