@@ -206,15 +206,20 @@ def tidy() -> int:
 
     Streamlit's collection after every run is off (``.streamlit/config.toml``: it held the
     GIL 0.15 s while a run's picture waited to be sent), so a full one runs here instead,
-    when sessions were let go or none is open: their reference cycles are freed then.
+    when sessions were let go or the last one closed: their reference cycles are freed then.
     """
+    global _was_idle
     released = release_closed_sessions()
     idle = open_sessions() == 0
     if idle:
         drop_per_file_caches()
-    if released or idle:
+    if released or (idle and not _was_idle):
         gc.collect()
+    _was_idle = idle
     return released
+
+
+_was_idle = False  # no session was open at the janitor's last round
 
 
 def release_closed_sessions_every(seconds: float = 30.0) -> threading.Thread:

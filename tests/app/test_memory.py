@@ -82,7 +82,8 @@ def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
 
 def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch):
     """Streamlit's collection after each run is off: the janitor's round collects instead,
-    when it released a session, and not while sessions work and none was released."""
+    when it released a session or the last one closed, not while sessions work and none
+    was released, nor again on an idle server."""
     import gc
     import weakref
 
@@ -91,14 +92,17 @@ def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch
     class Node:  # a cycle that only a collection frees
         pass
 
-    monkeypatch.setattr(ui.memory, "open_sessions", lambda: 1)
+    monkeypatch.setattr(ui.memory, "drop_per_file_caches", lambda: None)
+    monkeypatch.setattr(ui.memory, "_was_idle", False)
     gc.disable()  # no automatic collection in between
     try:
-        for released, freed in ((0, False), (1, True)):
+        # (sessions open, sessions released, whether the round frees the cycle)
+        for open_now, released, freed in ((1, 0, False), (1, 1, True), (0, 0, True), (0, 0, False)):
             node = Node()
             node.self = node
             alive = weakref.ref(node)
             del node
+            monkeypatch.setattr(ui.memory, "open_sessions", lambda n=open_now: n)
             monkeypatch.setattr(ui.memory, "release_closed_sessions", lambda n=released: n)
             ui.memory.tidy()
             assert (alive() is None) is freed
