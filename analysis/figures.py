@@ -100,8 +100,6 @@ IMAGE_FORMATS = ("png", "jpeg")
 
 def encode(fig: Figure, image_format: str) -> bytes:
     """The drawn figure as PNG (exact, for files) or JPEG (several times faster, for screens)."""
-    if image_format not in IMAGE_FORMATS:
-        raise InputError(f"Unknown image format “{image_format}”: choose png or jpeg.")
     fig.canvas.draw()
     return encode_pixels(np.asarray(fig.canvas.buffer_rgba()), image_format)
 
