@@ -9,9 +9,9 @@ pYIN's cost is mostly its Viterbi pass over pitch states, so the signal is analy
 in blocks, which also lets a caller show progress and stop between them.
 
 pYIN holds the GIL (its Viterbi pass in numba, a scipy distribution per frame), so threads
-do not share it out. A sound of a minute or more, on a machine with a second core, has its
-later half of blocks analysed by a second Python process (``python -m
-analysis.audio.pitch_track``, about 3.5 s to start: librosa's imports and numba's cache),
+do not share it out. A sound of five minutes or more, on a machine with a second core, has
+its later half of blocks analysed by a second Python process (``python -m
+analysis.audio.pitch_track``, 3.5–5 s to start: librosa's imports and numba's cache),
 started first so that it runs while the caller does other work (:func:`start_pitch`).
 Both halves use the same blocks as one process would, so the track is the same.
 """
@@ -42,7 +42,10 @@ PITCH_HOP = 256  # samples at PITCH_RATE: a frame every 23.2 ms
 _FRAME = 1024  # samples at PITCH_RATE: 93 ms, two periods of C2
 _BLOCK_FRAMES = 430  # frames at a time (10 s): its Viterbi pass holds the GIL throughout
 _BLOCK = _BLOCK_FRAMES * PITCH_HOP  # samples at PITCH_RATE
-_SHARED_FROM_BLOCKS = 6  # a minute or more: worth a second process that takes 3.5 s to start
+# Five minutes or more: below that, the second process's start costs more than it saves
+# (music features of a real song, 2 cores: 4 minutes 7.7 s shared against 6.1 s alone,
+# 5 minutes 8.0 s against 8.9 s, 7 minutes 9.2 s against 14.1 s).
+_SHARED_FROM_BLOCKS = 30
 
 
 @dataclass(frozen=True)
@@ -277,8 +280,8 @@ class PendingPitch:
 def start_pitch(
     mono: np.ndarray, sample_rate: int, settings: PitchSettings = PitchSettings()
 ) -> PendingPitch:
-    """Start pYIN on a mono signal: a sound of a minute or more has its later half begun in
-    a second process at once. See :func:`track_pitch` for the parameters."""
+    """Start pYIN on a mono signal: a sound of five minutes or more has its later half begun
+    in a second process at once. See :func:`track_pitch` for the parameters."""
     if not 0 < settings.floor_hz < settings.ceiling_hz <= PITCH_RATE / 4:
         raise ValueError(f"bad pitch range {settings.floor_hz}–{settings.ceiling_hz} Hz")
     signal = mono_at(np.asarray(mono, dtype=np.float32), sample_rate, PITCH_RATE)

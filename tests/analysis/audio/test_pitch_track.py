@@ -13,7 +13,7 @@ from tests.analysis.audio.music_signals import RATE, song
 
 pytestmark = pytest.mark.slow  # a second Python process takes about 3.5 s to start
 
-SECONDS = 65.0  # 7 blocks: shared from 6
+SECONDS = 65.0  # 7 blocks: shared from 6 in these tests (from 30, five minutes, in use)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,13 @@ def alone(melody):
 @pytest.fixture
 def two_cores(monkeypatch):
     monkeypatch.setattr(pitch_track, "usable_cores", lambda: 2)
+    monkeypatch.setattr(pitch_track, "_SHARED_FROM_BLOCKS", 6)
+
+
+def test_under_five_minutes_no_second_process_is_started(monkeypatch, melody):
+    monkeypatch.setattr(pitch_track, "usable_cores", lambda: 2)
+    with start_pitch(melody, RATE) as pending:
+        assert pending.blocks == 7 and pending._helper is None
 
 
 def _same(track, expected):
@@ -46,9 +53,7 @@ def test_the_melody_is_voiced_over_the_whole_minute(alone):
     assert voiced[: len(voiced) // 2].mean() > 0.5 and voiced[len(voiced) // 2 :].mean() > 0.5
 
 
-def test_a_second_process_gives_the_same_track_and_counts_every_block(
-    two_cores, melody, alone
-):
+def test_a_second_process_gives_the_same_track_and_counts_every_block(two_cores, melody, alone):
     seen = []
     with start_pitch(melody, RATE) as pending:
         assert pending._helper is not None and pending.blocks == 7
