@@ -30,6 +30,11 @@ NO_SPEECH_PROB = 0.6  # no-speech probability above which an unlikely decoding i
 DOUBTFUL_WORD = 0.5  # a word less probable than this is shown as doubtful
 DOUBTFUL_SEGMENT = -0.7  # mean log probability (≈ 50 % per token) below which a phrase is
 # doubtful, and a phrase of the list below is taken as invented
+# Characters a second no one says: read French prompts reach 21 over a phrase's own time,
+# while a doubtful phrase invented over a lone word ("de" heard as "S'il ne sera pas comme
+# ça, c'est ça !" in 0.44 s) reaches 80. A phrase's time counts as at least SHORTEST_S.
+FASTEST_CHARS_PER_S = 30.0
+SHORTEST_S = 0.5
 
 # What Whisper writes over sound that is not speech: the closing lines of the subtitles it
 # learnt from, normalised by :func:`plain`. Only dropped when Whisper itself is unsure.
@@ -68,15 +73,22 @@ def compression_ratio(text: str) -> float:
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
+def chars_per_second(segment: Segment) -> float:
+    """Characters of a phrase's text over its time (s, at least :data:`SHORTEST_S`)."""
+    return len(segment.text.strip()) / max(segment.end - segment.start, SHORTEST_S)
+
+
 def invented(segment: Segment) -> bool:
     """Whether a phrase is most likely not what was said: a loop, a window Whisper itself
-    finds silent, or a subtitle's closing line said with doubt."""
+    finds silent, or said with doubt and either a subtitle's closing line or faster than
+    anyone speaks."""
     if compression_ratio(segment.text) > COMPRESSION_RATIO:
         return True
     if segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < DOUBTFUL_SEGMENT:
         return True
     doubtful = segment.avg_logprob < DOUBTFUL_SEGMENT or segment.no_speech_prob > 0.3
-    return doubtful and plain(segment.text) in SUBTITLE_PHRASES
+    too_fast = chars_per_second(segment) > FASTEST_CHARS_PER_S
+    return doubtful and (too_fast or plain(segment.text) in SUBTITLE_PHRASES)
 
 
 def believable(segments: Iterable[Segment], previous: Sequence[Segment] = ()) -> Iterator[Segment]:

@@ -3,6 +3,8 @@ pure functions, no model needed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,18 @@ def test_a_sure_phrase_is_kept_even_when_subtitles_end_with_it():
 def test_a_window_whisper_finds_silent_and_unlikely_is_dropped():
     assert invented(phrase("Bonjour à tous", avg_logprob=-0.8, no_speech_prob=0.7))
     assert not invented(phrase("Bonjour à tous", avg_logprob=-0.3, no_speech_prob=0.7))
+
+
+def test_a_doubtful_phrase_faster_than_anyone_speaks_is_dropped():
+    # Whisper base, told French, on asterisk's "vm-from" (the lone word "de", 0.47 s).
+    made_up = Segment(0.2, 0.64, "S'il ne sera pas comme ça, c'est ça !", (), -1.79, 0.1)
+    assert invented(made_up)
+    assert not invented(replace(made_up, avg_logprob=-0.3))  # said with confidence: kept
+    # A real prompt at its reader's pace (21 characters a second), even when doubtful.
+    read = Segment(0.1, 2.18, "Cette conférence est maintenant verrouillée.", (), -0.8, 0.1)
+    assert not invented(read)
+    # A short word's time counts as half a second: "Merci." in 0.1 s is not too fast.
+    assert not invented(Segment(0.1, 0.2, "Merci.", (), -0.9, 0.1))
 
 
 def test_a_loop_is_dropped():
