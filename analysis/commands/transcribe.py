@@ -11,7 +11,7 @@ import time
 from analysis.audio.soundtrack import load_media
 from analysis.speech.languages import whisper_code
 from analysis.speech.subtitles import to_srt, to_txt, to_vtt
-from analysis.speech.transcript import heard_language
+from analysis.speech.transcript import heard_language, nothing_heard
 from analysis.speech.whisper import (
     DEFAULT_MODEL,
     TASKS,
@@ -22,7 +22,6 @@ from analysis.speech.whisper import (
 )
 
 FORMATS = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt}
-NO_SPEECH = "No speech found."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(result, indent=2, ensure_ascii=False))
     elif not transcript.segments:
-        print(NO_SPEECH, file=sys.stderr)
+        print(nothing_heard(transcript), file=sys.stderr)
     else:
         print(FORMATS[args.format](transcript), end="")
         print(heard_language(transcript), file=sys.stderr)

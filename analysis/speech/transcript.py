@@ -179,6 +179,23 @@ class Transcript:
         }
 
 
+def nothing_heard(
+    transcript: Transcript, start_s: float = 0.0, end_s: float | None = None, named: str = ""
+) -> str:
+    """The sentence for a stretch (s) where no phrase was kept: no speech, or a voice whose
+    words Whisper was too unsure of to write down, never "no speech" over a voice.
+    ``named``: the stretch as the sentence names it ("3.0–5.0 s"); empty for the whole file.
+    """
+    where = f" in {named}" if named else ""
+    voiced = transcript.speaking_time(start_s, end_s)
+    if voiced <= 0:
+        return f"No speech found{where}."
+    return (
+        f"Something like speech was heard{where} ({voiced:.1f} s), but Whisper made out no "
+        "words it trusts there."
+    )
+
+
 def heard_language(transcript: Transcript) -> str:
     """One sentence on the language: "Language: French, 97% sure." or says it is unsure."""
     name, probability = language_name(transcript.language), transcript.language_probability

@@ -13,7 +13,7 @@ import streamlit as st
 from analysis.speech.languages import language_name
 from analysis.speech.plot import render_speech_timeline
 from analysis.speech.subtitles import to_srt, to_textgrid, to_txt, to_vtt, voice_csv, words_csv
-from analysis.speech.transcript import heard_language
+from analysis.speech.transcript import heard_language, nothing_heard
 from analysis.speech.trust import DOUBTFUL_WORD
 from analysis.speech.voice import Voice, VoiceReport, VoiceSettings
 from analysis.speech.whisper import Transcript
@@ -21,7 +21,6 @@ from ui import device
 from ui.jobs import Job
 
 MAX_REPORT_S = 60.0  # Praat's voice report takes about 4 s per minute of sound here
-NO_SPEECH = "No speech found."
 PHONE_ROW_PX = 80  # above 4 rem Streamlit's table wraps text: three lines of a phrase
 TRANSCRIPT_FILES = {  # download: (label, file name after the source's stem, MIME type)
     "txt": ("Transcript (TXT)", "transcript.txt", "text/plain"),
@@ -102,7 +101,7 @@ def show_transcript(
     whole_file, named = where(duration_s, start_s, end_s)
     speaking = in_range.speaking_time(start_s, end_s)
     if not in_range.segments:
-        st.info(f"{NO_SPEECH[:-1]} in {named}." if not whole_file else NO_SPEECH)
+        st.info(nothing_heard(transcript, start_s, end_s, "" if whole_file else named))
         return
     st.markdown(
         f"Whisper heard **{len(in_range.words)} words** in {named}, with "

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.speech.languages import by_name, iso_code, language_name, whisper_code
-from analysis.speech.transcript import Segment, Transcript, heard_language
+from analysis.speech.transcript import Segment, Transcript, heard_language, nothing_heard
 from analysis.speech.trust import believable, compression_ratio, invented
 
 
@@ -100,3 +100,16 @@ def test_the_json_has_the_iso_language_the_task_and_each_phrases_confidence():
     assert result["segments"][0]["avg_logprob"] == -0.25
     assert result["segments"][0]["no_speech_prob"] == 0.02
     assert said.confidence == pytest.approx(np.exp(-0.25))
+
+
+def test_a_voice_whose_words_were_all_dropped_is_not_called_no_speech():
+    silent = Transcript("whisper-base", "fr", 1.0, 3.0, (), np.zeros((0, 2)))
+    assert nothing_heard(silent) == "No speech found."
+    # A lone word whose only phrase was dropped as invented: the voice was still heard.
+    voice = Transcript("whisper-base", "fr", 1.0, 3.0, (), np.array([[0.2, 1.0]]))
+    assert nothing_heard(voice) == (
+        "Something like speech was heard (0.8 s), but Whisper made out no words it trusts there."
+    )
+    assert (
+        nothing_heard(voice, 1.5, 3.0, "1.50 s to 3.00 s") == "No speech found in 1.50 s to 3.00 s."
+    )
