@@ -7,6 +7,7 @@ the command line read.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -95,6 +96,16 @@ class Transcript:
     def words(self) -> list[Word]:
         """Every word of every segment, in time order."""
         return [word for segment in self.segments for word in segment.words]
+
+    @property
+    def word_count(self) -> int:
+        """Words as a reader counts them in the text: Whisper's pieces that hold a letter or
+        digit, but not those that carry on the word before (French "C" + "'est")."""
+        return sum(
+            1
+            for word in self.words
+            if re.search(r"\w", word.word) and not word.word.startswith(("'", "’", "-"))
+        )
 
     def speaking_time(self, start_s: float = 0.0, end_s: float | None = None) -> float:
         """Seconds of voice activity between ``start_s`` and ``end_s`` (default: the end)."""

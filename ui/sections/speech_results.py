@@ -103,8 +103,9 @@ def show_transcript(
     if not in_range.segments:
         st.info(nothing_heard(transcript, start_s, end_s, "" if whole_file else named))
         return
+    count = in_range.word_count
     st.markdown(
-        f"Whisper heard **{len(in_range.words)} words** in {named}, with "
+        f"Whisper heard **{count} word{'' if count == 1 else 's'}** in {named}, with "
         f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s."
     )
     say_language(transcript)

@@ -10,7 +10,13 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.speech.languages import by_name, iso_code, language_name, whisper_code
-from analysis.speech.transcript import Segment, Transcript, heard_language, nothing_heard
+from analysis.speech.transcript import (
+    Segment,
+    Transcript,
+    Word,
+    heard_language,
+    nothing_heard,
+)
 from analysis.speech.trust import believable, compression_ratio, invented
 
 
@@ -113,3 +119,15 @@ def test_a_voice_whose_words_were_all_dropped_is_not_called_no_speech():
     assert (
         nothing_heard(voice, 1.5, 3.0, "1.50 s to 3.00 s") == "No speech found in 1.50 s to 3.00 s."
     )
+
+
+def test_words_are_counted_as_a_reader_counts_them():
+    def said(*pieces: str) -> Transcript:
+        words = tuple(Word(0.0, 0.1, piece, 0.9) for piece in pieces)
+        segment = Segment(0.0, 1.0, "".join(pieces), words, -0.2, 0.05)
+        return Transcript("whisper-base", "fr", 1.0, 1.0, (segment,), np.zeros((0, 2)))
+
+    # How Whisper base splits "C'est bon !" into words: two words, not four.
+    assert said("C", "'est", " bon", " !").word_count == 2
+    assert said(" The", " birch", " canoe", " slid.").word_count == 4
+    assert said(" Qu", "'est", "-ce", " qu", "'il", " y", " a", " ?").word_count == 4
