@@ -195,7 +195,8 @@ def nothing_heard(
 ) -> str:
     """The sentence for a stretch (s) where no phrase was kept: no speech, or a voice whose
     words Whisper was too unsure of to write down, never "no speech" over a voice.
-    ``named``: the stretch as the sentence names it ("3.0–5.0 s"); empty for the whole file.
+    ``named``: the stretch as the sentence names it ("3.00 s to 5.00 s"); empty for the
+    whole file.
     """
     where = f" in {named}" if named else ""
     voiced = transcript.speaking_time(start_s, end_s)

@@ -32,7 +32,7 @@ DOUBTFUL_SEGMENT = -0.7  # mean log probability (≈ 50 % per token) below which
 # doubtful, and a phrase of the list below is taken as invented
 # Characters a second no one says: read French prompts reach 21 over a phrase's own time,
 # while a doubtful phrase invented over a lone word ("de" heard as "S'il ne sera pas comme
-# ça, c'est ça !" in 0.44 s) reaches 80. A phrase's time counts as at least SHORTEST_S.
+# ça, c'est ça !" in 0.44 s) reaches 74. A phrase's time counts as at least SHORTEST_S.
 FASTEST_CHARS_PER_S = 30.0
 SHORTEST_S = 0.5
 
