@@ -99,10 +99,10 @@ def show_transcript(
     (the page's range slider), selecting a phrase sets the range to it."""
     in_range = transcript.between(start_s, end_s)
     whole_file, named = where(duration_s, start_s, end_s)
-    speaking = in_range.speaking_time(start_s, end_s)
     if not in_range.segments:
         st.info(nothing_heard(transcript, start_s, end_s, "" if whole_file else named))
         return
+    speaking = in_range.speaking_time(start_s, end_s)
     count = in_range.word_count
     st.markdown(
         f"Whisper heard **{count} word{'' if count == 1 else 's'}** in {named}, with "
