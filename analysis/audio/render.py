@@ -6,7 +6,10 @@ Its axes and ticks take most of the drawing time (0.12 of 0.14 s), and a new FFT
 loudness range, window or channel changes none of them: the last few drawn figures are kept,
 and one with the same axes only has its picture and colour bar replaced and drawn again over
 the kept background (matplotlib's blitting), in a few tens of milliseconds and to the same
-pixels.
+pixels. A grid no larger than the plot is coloured straight into the kept canvas through the
+colour map's table, each pixel from the cell under its centre as ``imshow`` samples it,
+without matplotlib's resampling: a redraw of the 10-minute view takes 0.062 s instead of
+0.085 s, JPEG included (the colour bar's text is most of the rest).
 """
 
 from __future__ import annotations
@@ -157,6 +160,59 @@ class _Frame:
     colours: tuple  # colour bar label, colour map, no-data colour
 
 
+@dataclass(frozen=True)
+class _Pixels:
+    """Where a grid's cells land on the canvas, pixel for pixel, and in which colours.
+
+    The plot's pixels from canvas row ``top`` and column ``left`` down and right show the
+    cells ``rows`` by ``columns`` (one index per pixel row, top first, and per pixel column).
+    ``colours`` is the colour map's table (RGBA, uint8), then the no-data colour.
+    """
+
+    top: int
+    left: int
+    rows: np.ndarray
+    columns: np.ndarray
+    colours: np.ndarray
+
+    def paint(self, canvas: np.ndarray, db: np.ndarray, vmin: float, vmax: float) -> None:
+        """Colour ``db`` from ``vmin`` to ``vmax`` dB into ``canvas`` (RGBA, writable) as
+        matplotlib's colour maps do: below the range the lowest colour, above it the highest,
+        NaN the no-data colour."""
+        n = len(self.colours) - 1
+        cells = db[np.ix_(self.rows, self.columns)]
+        with np.errstate(invalid="ignore"):
+            level = (cells - vmin) * (n / (vmax - vmin))
+        codes = np.clip(np.nan_to_num(level, nan=-1.0), 0, n - 1).astype(np.intp)
+        codes[np.isnan(cells)] = n
+        height, width = codes.shape
+        canvas[self.top : self.top + height, self.left : self.left + width] = self.colours[codes]
+
+
+def _pixels(fig: Figure, ax: Axes, image: AxesImage, shape: tuple[int, int]) -> _Pixels | None:
+    """The cells of a ``shape`` grid (rows from the lowest) under the plot's pixel centres,
+    as ``imshow`` with nearest sampling draws them; None where some pixel shows none."""
+    height = fig.canvas.get_width_height()[1]
+    x0, y0, x1, y1 = ax.bbox.extents  # display pixels, from the bottom left
+    left, right = round(x0), round(x1)
+    bottom, top = round(y0), round(y1)
+    to_data = ax.transData.inverted()
+    times = to_data.transform(
+        np.column_stack([np.arange(left, right) + 0.5, np.full(right - left, y0)])
+    )[:, 0]
+    levels = to_data.transform(
+        np.column_stack([np.full(top - bottom, x0), np.arange(bottom, top) + 0.5])
+    )[:, 1]
+    first_s, last_s, low, high = image.get_extent()
+    columns = np.floor((times - first_s) / (last_s - first_s) * shape[1]).astype(np.intp)
+    rows = np.floor((levels - low) / (high - low) * shape[0]).astype(np.intp)
+    if columns.min() < 0 or columns.max() >= shape[1] or rows.min() < 0 or rows.max() >= shape[0]:
+        return None
+    cmap = image.get_cmap()
+    colours = np.vstack([cmap(np.arange(cmap.N), bytes=True), cmap(np.nan, bytes=True)])
+    return _Pixels(height - top, left, rows[::-1], columns, colours)
+
+
 @dataclass
 class _DrawnFigure:
     """A drawn spectrogram figure, its image and colour bar, and the canvas without them."""
@@ -166,16 +222,20 @@ class _DrawnFigure:
     image: AxesImage
     bar: Axes
     background: object  # the canvas's saved pixels without the image and the colour bar
+    pixels: _Pixels | None  # None: the grid is larger than the plot, matplotlib filters it
     lock: threading.Lock
 
     def draw(self, db: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
         """The canvas (RGBA, uint8) with ``db`` as the picture, coloured from ``vmin`` to
         ``vmax`` dB; hold :attr:`lock`."""
         canvas = self.fig.canvas
-        self.image.set_data(db)
         self.image.set_clim(vmin, vmax)  # the colour bar follows, keeping its ticks' format
         canvas.restore_region(self.background)
-        self.ax.draw_artist(self.image)
+        if self.pixels is None:
+            self.image.set_data(db)
+            self.ax.draw_artist(self.image)
+        else:
+            self.pixels.paint(np.asarray(canvas.buffer_rgba()), db, vmin, vmax)
         for spine in self.ax.spines.values():  # drawn over the image's edges, as in a draw
             if spine.get_visible():
                 self.ax.draw_artist(spine)
@@ -224,7 +284,8 @@ def _draw_figure(spec: Spectrogram, db: np.ndarray, frame: _Frame) -> _DrawnFigu
     background = fig.canvas.copy_from_bbox(fig.bbox)
     image.set_visible(True)
     bar.set_visible(True)
-    return _DrawnFigure(fig, ax, image, bar, background, threading.Lock())
+    pixels = _pixels(fig, ax, image, db.shape) if fits else None
+    return _DrawnFigure(fig, ax, image, bar, background, pixels, threading.Lock())
 
 
 def _frequency_axis(ax: Axes, spec: Spectrogram, layout: Layout) -> None:

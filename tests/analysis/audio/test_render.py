@@ -191,6 +191,35 @@ def test_a_kept_figure_draws_the_same_pixels_as_a_new_one(scale):
     assert reused == _fresh(second, db2, **options)
 
 
+@pytest.mark.parametrize(
+    ("scale", "n_fft", "layout"),
+    [
+        ("log", 512, SPECTROGRAM_LAYOUT),
+        ("linear", 256, SPECTROGRAM_LAYOUT),  # the lowest row half below the plot
+        ("mel", 4096, SPECTROGRAM_LAYOUT),  # 94 columns widened to 996 pixels
+        ("mel", 512, PHONE_SPECTROGRAM_LAYOUT),  # 128 rows over 504 pixels
+    ],
+)
+def test_the_colour_table_draws_the_pixels_matplotlib_draws(monkeypatch, scale, n_fft, layout):
+    """A grid no larger than the plot is coloured through the colour map's table, each pixel
+    from the cell under its centre: the picture imshow draws, but for pixels whose centre
+    is on a cell's edge, where either cell is right (a few rows and columns at the phone's
+    uneven ratios)."""
+    columns, rows = layout.plot_size
+    spec = spectrogram(
+        chirp(), SR, STFTParams(n_fft), scale=scale, max_columns=columns, max_rows=rows
+    )
+    db, peak = to_db(spec.power, db_range=80)
+    db[:3] = np.nan  # no data, in its own colour
+    options = dict(db_floor=peak - 60, db_top=peak, layout=layout, cmap="viridis")
+    table = image(_fresh(spec, db, **options))
+    assert next(iter(render._kept.values())).pixels is not None
+    monkeypatch.setattr(render, "_pixels", lambda *_: None)
+    drawn = image(_fresh(spec, db, **options))
+    differs = np.abs(table - drawn).max(axis=2) > 2  # beyond rounding in the colour index
+    assert differs.mean() < (0.01 if layout is PHONE_SPECTROGRAM_LAYOUT else 0.0001)
+
+
 def test_figures_are_kept_for_a_few_axes_only():
     render._kept.clear()
     for seconds in np.linspace(1.0, 2.0, render.KEPT_FIGURES + 3):
