@@ -108,7 +108,9 @@ def encode_pixels(rgba: np.ndarray, image_format: str) -> bytes:
     """An RGBA canvas (uint8, shape ``(height, width, 4)``) as :func:`encode` writes it."""
     if image_format not in IMAGE_FORMATS:
         raise InputError(f"Unknown image format “{image_format}”: choose png or jpeg.")
-    rgb = Image.fromarray(rgba[..., :3])
+    # Pillow drops the alpha channel itself: a NumPy slice of three channels is copied
+    # byte by byte first (8 ms for a 1200 x 480 picture, against 1 ms).
+    rgb = Image.fromarray(np.ascontiguousarray(rgba)).convert("RGB")
     buffer = io.BytesIO()
     if image_format == "png":
         rgb.save(buffer, format="PNG", compress_level=1)  # fast; the image is small anyway
