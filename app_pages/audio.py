@@ -97,12 +97,14 @@ st.text(name)  # text, not markdown: a user's file name
 if device.is_phone():  # one line, so the spectrogram starts on the first screen
     st.caption(facts_line(clip, duration_s))
 else:
-    facts = st.columns(5)
-    facts[0].metric("Duration", format_duration(duration_s))
-    facts[1].metric("Sample rate", f"{clip.sample_rate:,} Hz")
-    facts[2].metric("Channels", clip.channels)
-    facts[3].metric("Format", clip.format)
-    facts[4].metric("Encoding", encoding_name(clip.subtype))
+    # Tiles as wide as their values, wrapping on a narrow window: five equal columns cut
+    # "16-bit PCM" and "10:00.0 min" short.
+    with st.container(horizontal=True, gap="medium"):
+        st.metric("Duration", format_duration(duration_s), width="content")
+        st.metric("Sample rate", f"{clip.sample_rate:,} Hz", width="content")
+        st.metric("Channels", clip.channels, width="content")
+        st.metric("Format", clip.format, width="content")
+        st.metric("Encoding", encoding_name(clip.subtype), width="content")
 if clip.from_video:
     st.info(
         "This is a video: the page analyses its soundtrack. Its pictures are on the Video page.",
