@@ -518,7 +518,7 @@ def test_the_downloads_keep_their_place_and_row_whatever_the_notes_around_them(t
     control(at, "select_slider", "Window length").set_value(8192).run()
     capped = slots(at)  # a note above the picture
     assert any("capped at the FFT size" in c.value for c in at.caption)
-    row = ("flex_container", [("column", ["download_button"])] * 4)
+    row = ("flex_container", ["download_button"] * 4)  # buttons as wide as their labels
     assert long_range[-1] == ("flex_container", [row, "caption"])
     assert short[-1] == capped[-1] == ("flex_container", [row])
     assert len(long_range) == len(short) == len(capped) == 4

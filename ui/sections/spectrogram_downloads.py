@@ -52,9 +52,11 @@ def show_downloads(shown: Shown) -> None:
     stem = safe_stem(shown.name, default="audio")
     p = spec.params
     exportable = spec.frames * (p.n_fft // 2 + 1) <= MAX_EXPORT_VALUES
-    downloads = st.columns(4, vertical_alignment="center")
+    # Buttons as wide as their labels, wrapping: four equal columns cut two of them short on
+    # a 1024 px window.
+    row = st.container(horizontal=True, vertical_alignment="center")
     title = spectrogram_title(shown.name, spec, settings.db_range)
-    downloads[0].download_button(
+    row.download_button(
         "Spectrogram (PNG)",
         lambda: render_spectrogram(
             spec, shown.db, image_format="png", title=title, **shown.options
@@ -63,8 +65,8 @@ def show_downloads(shown: Shown) -> None:
         "image/png",
         on_click="ignore",
     )
-    _every_frame(downloads[1], downloads[2], shown, stem, exportable)
-    downloads[3].download_button(
+    _every_frame(row, shown, stem, exportable)
+    row.download_button(
         "Picture grid (CSV)",
         lambda: grid_csv(spec, shown.db),
         f"{stem}-spectrogram-grid-db.csv",
@@ -78,12 +80,12 @@ def show_downloads(shown: Shown) -> None:
         st.caption(f"Select at most {limit:g} s to export every frame at these settings.")
 
 
-def _every_frame(csv_place, npz_place, shown: Shown, stem: str, exportable: bool) -> None:
+def _every_frame(row, shown: Shown, stem: str, exportable: bool) -> None:
     """Every frame and bin of the selection as CSV and as NPZ (greyed when not ``exportable``)."""
     settings = shown.settings
     frames_db = _frames_db(shown)
     every_frame = f"Every frame and FFT bin of the selection, in {settings.db_label}"
-    csv_place.download_button(
+    row.download_button(
         "Every frame (CSV)",
         lambda: frames_csv(*frames_db()),
         f"{stem}-stft-db.csv",
@@ -100,7 +102,7 @@ def _every_frame(csv_place, npz_place, shown: Shown, stem: str, exportable: bool
         channel="mix of all channels" if channel is None else f"channel {channel + 1}",
         source=shown.name,
     )
-    npz_place.download_button(
+    row.download_button(
         "Every frame (NPZ)",
         lambda: frames_npz(*frames_db(), **npz_settings),
         f"{stem}-stft-db.npz",
