@@ -278,13 +278,13 @@ def show_downloads(
     transcript = None if transcribing is None else transcribing.result
     translation = None if translating is None else translating.result
     voice = None if measuring is None else measuring.result
-    buttons = st.columns(len(TRANSCRIPT_FILES) + 2)
+    # A row of buttons as wide as their labels, wrapping: in seven equal columns "Subtitles
+    # (WebVTT)" and "Pitch & formants (CSV)" were cut short.
+    row = st.container(horizontal=True)
     if transcript is not None and transcript.segments:
         files = _downloads(transcribing.key, transcript)
-        for column, (kind, (label, name, mime)) in zip(
-            buttons, TRANSCRIPT_FILES.items(), strict=False
-        ):
-            column.download_button(
+        for kind, (label, name, mime) in TRANSCRIPT_FILES.items():
+            row.download_button(
                 label,
                 files[kind],
                 file_name=f"{stem}-{name}",
@@ -292,7 +292,7 @@ def show_downloads(
                 key=f"speech_download_{kind}",
             )
     if translation is not None and translation.segments:
-        buttons[-2].download_button(
+        row.download_button(
             "English subtitles (SRT)",
             _downloads(translating.key, translation)["srt"],
             file_name=f"{stem}-translation-en.srt",
@@ -300,7 +300,7 @@ def show_downloads(
             key="speech_download_translation",
         )
     if voice is not None:
-        buttons[-1].download_button(
+        row.download_button(
             "Pitch & formants (CSV)",
             _voice_csv(measuring.key, voice),
             file_name=f"{stem}-pitch.csv",
