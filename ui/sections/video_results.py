@@ -216,9 +216,10 @@ def show_downloads(
     """Every file of the analysis, named after the video (``street_tracks.csv``)."""
     st.subheader("Downloads")
     place = st.container()
-    row1 = st.columns(4)
+    # Buttons as wide as their labels, wrapping: equal columns cut the longer ones short.
+    row = st.container(horizontal=True)
     video = _annotated_video(source, result, shown, shapes, place)
-    row1[0].download_button(
+    row.download_button(
         "Annotated video (MP4)",
         video or b"",
         f"{stem}_tracked.mp4",
@@ -227,28 +228,27 @@ def show_downloads(
         disabled=video is None,
         help=None if video is not None else "Draw it with the button above first.",
     )
-    row1[1].download_button(
+    row.download_button(
         "Tracks (CSV)", shown.tracks_csv, f"{stem}_tracks.csv", "text/csv", on_click="ignore"
     )
-    row1[2].download_button(
+    row.download_button(
         "Tracks (JSON)",
         shown.tracks_json(shapes),
         f"{stem}_tracks.json",
         "application/json",
         on_click="ignore",
     )
-    row1[3].download_button(
+    row.download_button(
         "Subtitles (WebVTT)", shown.vtt, f"{stem}_detections.vtt", "text/vtt", on_click="ignore"
     )
-    row2 = st.columns(4)
-    row2[0].download_button(
+    row.download_button(
         "Detections per frame (CSV)",
         shown.detections_csv,
         f"{stem}_detections.csv",
         "text/csv",
         on_click="ignore",
     )
-    row2[1].download_button(
+    row.download_button(
         "Detections per frame (JSON)",
         shown.detections_json,
         f"{stem}_detections.json",
