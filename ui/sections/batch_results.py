@@ -98,9 +98,9 @@ def show_downloads(run: BatchRun) -> None:
         path for path in run.out_dir.iterdir() if path.suffix in MIME and path.name != "batch.json"
     )
     st.caption("Downloads (CSV opens in any spreadsheet; Parquet keeps the column types)")
-    columns = st.columns(4)
-    for index, path in enumerate(written):
-        columns[index % 4].download_button(
+    row = st.container(horizontal=True)  # buttons as wide as the files' names, wrapping
+    for path in written:
+        row.download_button(
             path.name,
             path.read_bytes(),
             file_name=path.name,
