@@ -22,6 +22,7 @@ from analysis.batch.pictures import report_thumbnail
 from analysis.batch.settings import BatchSettings
 from analysis.batch.tables import Results, class_counts, per_file_counts
 from analysis.errors import InputError
+from analysis.wording import plural
 
 TOP_FILES = 12  # thumbnails shown
 TABLE_ROWS = 20  # rows in the slowest-files, errors and transcripts tables
@@ -74,11 +75,6 @@ class Thumbnail:
     jpeg: str | None
     count: int
     best: float
-
-
-def plural(n: int, word: str) -> str:
-    """``"1 error"``, ``"3 errors"``."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def build_report(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from analysis.commands.options import positive_int
 from analysis.errors import InputError
 from analysis.vision.detections import DEFAULT_CONFIDENCE
+from analysis.wording import plural
 
 if TYPE_CHECKING:
     from analysis.batch.run import BatchProgress
@@ -130,7 +131,6 @@ def run(args: argparse.Namespace) -> int:
         # than the files. The model loads while the tables' libraries import.
         loading = threading.Thread(target=_preload, args=(settings, own), name="model-load")
         loading.start()
-        from analysis.batch.report import plural
         from analysis.batch.run import run_batch
 
         loading.join()
@@ -142,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
         if not args.scheduler:  # no more worker processes than files: each costs its start
             workers = args.workers or min(usable_cores(), to_read)
         with starting(args.scheduler, workers, ModelPreload(settings, own)) as start:
-            from analysis.batch.report import plural
             from analysis.batch.run import run_batch
 
             summary = run_batch(args.input_dir, args.output, settings, start.client(), **options)

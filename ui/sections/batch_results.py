@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.batch.report import plural
 from analysis.batch.run import BatchSummary
 from analysis.batch.tables import class_counts
+from analysis.wording import plural
 from ui.sections.batch import BatchRun
 from ui.sections.batch_gallery import gallery
 

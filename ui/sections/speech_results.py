@@ -17,6 +17,7 @@ from analysis.speech.transcript import heard_language, nothing_heard
 from analysis.speech.trust import DOUBTFUL_WORD
 from analysis.speech.voice import Voice, VoiceReport, VoiceSettings
 from analysis.speech.whisper import Transcript
+from analysis.wording import plural
 from ui import device
 from ui.jobs import Job
 
@@ -103,9 +104,8 @@ def show_transcript(
         st.info(nothing_heard(transcript, start_s, end_s, "" if whole_file else named))
         return
     speaking = in_range.speaking_time(start_s, end_s)
-    count = in_range.word_count
     st.markdown(
-        f"Whisper heard **{count} word{'' if count == 1 else 's'}** in {named}, with "
+        f"Whisper heard **{plural(in_range.word_count, 'word')}** in {named}, with "
         f"**{speaking:.1f} s of speech** out of {end_s - start_s:.1f} s."
     )
     say_language(transcript)
