@@ -8,6 +8,7 @@ larger than the whole budget is analysed without being kept.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
@@ -37,7 +38,9 @@ _PER_SOUND: list[Callable[[], None]] = []  # the same, by per_sound()
 _sound_at_work: list[str] = []  # the file key of the sound last opened
 _sound_lock = threading.Lock()
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-MMAP_THRESHOLD = 4 << 20  # bytes
+# Bytes; above the STFT's batch buffers of 2 MB (analysis.audio.stft.BATCH_SAMPLES), which
+# the heap hands out again from one batch to the next.
+MMAP_THRESHOLD = 4 << 20
 # Twice the mmap threshold, as glibc sets it when it moves that threshold itself. Fixing the
 # threshold leaves the trim at 128 kB, and each heap was then given back and faulted in
 # again between the STFT's batches: 100 000 page faults and 0.3 s of kernel time for one
@@ -45,23 +48,36 @@ MMAP_THRESHOLD = 4 << 20  # bytes
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
 def return_freed_memory() -> bool:
     """Make every allocation of 4 MB or more (decoded sounds, pictures, frames) its own
     mapping, unmapped as soon as it is freed. glibc's default threshold grows after the first
     large frees, up to 32 MB, and later buffers then stay in the heap once freed: three
     12-megapixel photos left 700 MB resident instead of 380 MB. Up to 8 MB free at the top of
-    a heap stays for the next allocations. True when it took effect (glibc only; elsewhere
-    nothing changes)."""
-    name = ctypes.util.find_library("c")
+    a heap stays for the next allocations (:func:`trim_heaps` gives it back once no session
+    is open). True when it took effect (glibc only; elsewhere nothing changes)."""
+    libc = _libc()
     try:
-        libc = ctypes.CDLL(name)
         return bool(
             libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
             and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
         )
-    except (OSError, AttributeError, TypeError):
+    except AttributeError:  # no libc, or not glibc
         log.info("mallopt is not available: memory is returned as the allocator decides")
         return False
+
+
+def trim_heaps() -> None:
+    """Give the free memory of every heap back to the system (glibc's ``malloc_trim``)."""
+    with contextlib.suppress(AttributeError):  # no libc, or not glibc
+        _libc().malloc_trim(0)
 
 
 def weight(value: object) -> int:
@@ -216,6 +232,7 @@ def tidy() -> int:
     Streamlit's collection after every run is off (``.streamlit/config.toml``: it held the
     GIL 0.15 s while a run's picture waited to be sent), so a full one runs here instead,
     when sessions were let go or the last one closed: their reference cycles are freed then.
+    Once the last one has closed, the heaps' free memory goes back to the system too.
     """
     global _was_idle
     released = release_closed_sessions()
@@ -224,6 +241,8 @@ def tidy() -> int:
         drop_per_file_caches()
     if released or (idle and not _was_idle):
         gc.collect()
+    if idle and not _was_idle:
+        trim_heaps()
     _was_idle = idle
     return released
 

@@ -116,7 +116,8 @@ def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
 def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch):
     """Streamlit's collection after each run is off: the janitor's round collects instead,
     when it released a session or the last one closed, not while sessions work and none
-    was released, nor again on an idle server."""
+    was released, nor again on an idle server. The heaps are trimmed once, when the last
+    session has closed."""
     import gc
     import weakref
 
@@ -127,10 +128,13 @@ def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch
 
     monkeypatch.setattr(ui.memory, "drop_per_file_caches", lambda: None)
     monkeypatch.setattr(ui.memory, "_was_idle", False)
+    trims = []
+    monkeypatch.setattr(ui.memory, "trim_heaps", lambda: trims.append(1))
     gc.disable()  # no automatic collection in between
     try:
-        # (sessions open, sessions released, whether the round frees the cycle)
-        for open_now, released, freed in ((1, 0, False), (1, 1, True), (0, 0, True), (0, 0, False)):
+        # (sessions open, sessions released, whether the round frees the cycle, trims so far)
+        rounds = ((1, 0, False, 0), (1, 1, True, 0), (0, 0, True, 1), (0, 0, False, 1))
+        for open_now, released, freed, trimmed in rounds:
             node = Node()
             node.self = node
             alive = weakref.ref(node)
@@ -139,6 +143,7 @@ def test_the_janitor_frees_reference_cycles_once_sessions_are_let_go(monkeypatch
             monkeypatch.setattr(ui.memory, "release_closed_sessions", lambda n=released: n)
             ui.memory.tidy()
             assert (alive() is None) is freed
+            assert len(trims) == trimmed
             gc.collect()
     finally:
         gc.enable()
