@@ -76,10 +76,10 @@ def plain_loop(folder: Path, out: Path, model: str) -> None:
     write_outputs(out, folder.resolve(), settings, results)
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds ``command`` takes, from its start to its exit."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--model", default=None, help="vision model (default: the best one)")
     args = parser.parse_args()
+    from analysis.batch.cluster import WORKER_ALLOCATOR
     from analysis.batch.settings import default_model
 
     model = args.model or default_model("detect")
@@ -100,7 +101,11 @@ def main() -> None:
     print(f"{args.photos} photos, 1280-2560 px, {model}, {os.cpu_count()} CPUs")
 
     batch = [sys.executable, "-m", "analysis", "batch", "--task", "detect", "--model", model]
-    loop = timed([sys.executable, __file__, "loop", str(work / "photos"), str(work / "l"), model])
+    # The loop's process gets the workers' allocator settings: the same work, without Dask.
+    loop = timed(
+        [sys.executable, __file__, "loop", str(work / "photos"), str(work / "l"), model],
+        env=os.environ | WORKER_ALLOCATOR,
+    )
     one = timed([*batch, str(work / "photos"), "-o", str(work / "w1"), "--workers", "1"])
     two = timed([*batch, str(work / "photos"), "-o", str(work / "w2"), "--workers", "2"])
     single = timed([*batch, str(work / "one"), "-o", str(work / "single")])

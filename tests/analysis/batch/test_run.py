@@ -351,6 +351,25 @@ def test_a_local_cluster_serves_the_dashboard_the_page_links_to():
             assert response.status == 200
 
 
+WORKER_ENVIRON = """
+import os
+from analysis.batch.cluster import open_client
+with open_client(workers=1, dashboard=False) as client:
+    names = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+    seen = client.run(lambda: [os.environ.get(name) for name in (*names, "OMP_NUM_THREADS")])
+print(*next(iter(seen.values())))
+"""
+
+
+def test_local_workers_keep_freed_picture_buffers_for_the_next_file():
+    # In a process of its own: a worker spawned from here would re-run AppTest's last page.
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_ENVIRON],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["1", str(64 << 20), str(128 << 20), "1"]
+
+
 def test_two_files_run_here_with_no_cluster_and_resume_the_same(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
