@@ -40,19 +40,32 @@ def kept_mb() -> float:
     return kept
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or LIBC is None, reason="glibc's")
-def test_large_buffers_go_back_to_the_system_though_small_ones_stay_after_them():
-    # In a process of its own, as a server starts: threads left running by other tests would
-    # allocate while this one measures.
-    measured = subprocess.run(
-        [sys.executable, "-c", "from tests.app.test_memory import kept_mb; print(kept_mb())"],
+glibc_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or LIBC is None, reason="glibc's"
+)
+
+
+def measured_alone(function: str) -> str:
+    """What ``function`` of this module prints when run in a process of its own, as a server
+    starts: threads left running by other tests would allocate while it measures."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from tests.app.test_memory import {function}; print({function}())",
+        ],
         cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
     )
+    return done.stdout
+
+
+@glibc_only
+def test_large_buffers_go_back_to_the_system_though_small_ones_stay_after_them():
     # By default the 240 MB would stay, held in the heap by the small blocks after them.
-    assert float(measured.stdout) < 60
+    assert float(measured_alone("kept_mb")) < 60
 
 
 def stft_page_faults() -> int:
@@ -71,21 +84,10 @@ def stft_page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or LIBC is None, reason="glibc's")
+@glibc_only
 def test_the_stft_reuses_its_batch_buffers_instead_of_faulting_them_in_again():
-    measured = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from tests.app.test_memory import stft_page_faults; print(stft_page_faults())",
-        ],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     # With the trim left at 128 kB: about 20 000 (a batch's 2 MB faulted in each time).
-    assert int(measured.stdout) < 2000
+    assert int(measured_alone("stft_page_faults")) < 2000
 
 
 def test_decoded_files_are_dropped_once_no_session_is_open(monkeypatch):
