@@ -220,6 +220,17 @@ def test_the_paused_frames_detections_read_in_whole_pixels(detector, square_byte
     ]
 
 
+def test_a_frame_without_tracked_objects_says_so_instead_of_an_empty_table(
+    detector, square_bytes
+) -> None:
+    at = settle(dropped(square_bytes))  # not paused: the first frame, before any track
+    first_s = table(at, "first seen (s)")["first seen (s)"].min()
+    assert first_s > 0  # a track starts on a later frame than the first sighting
+    words = " ".join(c.value for c in at.caption)
+    assert f"the first tracks begin at {first_s:.2f} s" in words
+    assert not [frame for frame in at.dataframe if "box (x1, y1, x2, y2)" in frame.value]
+
+
 def test_lines_and_zones_count_from_the_stored_tracks(detector, square_bytes) -> None:
     at = settle(dropped(square_bytes))
     across = Line(80, 0, 80, 120, "Door")  # the square moves right: its "in" side

@@ -98,4 +98,13 @@ def show_player(
     digest, at = st.session_state.get(PAUSED, (None, 0.0))
     table, frame_s = frame_table(shown, at if digest == source.digest else 0.0)
     st.markdown(f"**Detections at {frame_s:.2f} s** (pause the video to see another frame)")
-    st.dataframe(table, hide_index=True)
+    first_s = min((track.first_s for track in shown.tracking.tracks), default=None)
+    if not table.empty:
+        st.dataframe(table, hide_index=True)
+    elif first_s is not None and frame_s < first_s:
+        # An empty table under people in the picture would read as "nothing found".
+        st.caption(
+            f"No object is tracked yet in this frame: the first tracks begin at {first_s:.2f} s."
+        )
+    else:
+        st.caption("No tracked object in this frame.")
