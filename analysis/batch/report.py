@@ -28,13 +28,15 @@ TOP_FILES = 12  # thumbnails shown
 TABLE_ROWS = 20  # rows in the slowest-files, errors and transcripts tables
 HISTOGRAM_LABELS = 6  # most frequent labels whose score histograms are drawn
 
-_TEMPLATE = jinja2.Environment(
+_ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
-).get_template("report.html.jinja")
+)
+_ENVIRONMENT.filters["plural"] = plural  # {{ n | plural("detection") }}: "1 detection"
+_TEMPLATE = _ENVIRONMENT.get_template("report.html.jinja")
 
 
 def top_files(rows: pd.DataFrame, n: int = TOP_FILES) -> pd.DataFrame:

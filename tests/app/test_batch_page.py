@@ -276,3 +276,15 @@ def test_sounds_are_tagged_and_one_opens_with_its_spectrogram_and_tags(runs):
     assert len(at.get("audio")) == 1 and len(at.get("image")) == 2  # player and spectrogram
     tags = at.dataframe[-1].value
     assert list(tags.columns) == ["label", "score"] and len(tags) == 5
+
+
+def test_a_gallery_card_counts_in_words():
+    from ui.sections.batch_gallery import summary_line
+
+    detect = SimpleNamespace(settings=SimpleNamespace(task="detect"))
+    one = SimpleNamespace(status="ok", kind="picture", count=1, best=0.93, seconds=0.05)
+    assert summary_line(detect, one) == "1 object, best 0.93, 0.05 s"
+    scored = SimpleNamespace(**vars(one), misses=2.0, false_alarms=1.0)
+    assert summary_line(detect, scored).endswith("; 2 missed, 1 false alarm")
+    video = SimpleNamespace(status="ok", kind="video", count=3, best=0.8, seconds=1.5)
+    assert summary_line(detect, video) == "3 tracks, best 0.80, 1.50 s"

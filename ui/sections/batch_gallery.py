@@ -26,6 +26,7 @@ from analysis.batch.pictures import (
 )
 from analysis.batch.tables import STATUSES
 from analysis.errors import InputError
+from analysis.wording import plural
 from ui.sections.batch import BatchRun
 from ui.state import remember
 
@@ -223,10 +224,10 @@ def summary_line(run: BatchRun, record: object) -> str:
         return f"{record.status}: {record.error}"
     if run.settings.task == "transcribe":
         return (record.text[:120] + "…") if len(record.text) > 120 else record.text or "(silence)"
-    what = {"video": "tracks", "sound": "tags"}.get(record.kind, "objects")
-    line = f"{record.count} {what}, best {record.best:.2f}, {record.seconds:.2f} s"
+    what = {"video": "track", "sound": "tag"}.get(record.kind, "object")
+    line = f"{plural(record.count, what)}, best {record.best:.2f}, {record.seconds:.2f} s"
     if not pd.isna(getattr(record, "misses", float("nan"))):
-        line += f"; {int(record.misses)} missed, {int(record.false_alarms)} false alarms"
+        line += f"; {int(record.misses)} missed, {plural(int(record.false_alarms), 'false alarm')}"
     return line
 
 

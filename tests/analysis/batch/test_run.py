@@ -163,6 +163,7 @@ def test_report_is_self_contained_and_escapes_file_names(tmp_path):
     assert "http://" not in html and "https://" not in html
     assert html.count("data:image/jpeg;base64,") == 1  # the thumbnail
     assert html.count("<svg") == 1  # the score histogram of the one label
+    assert ": 1 detection, best 0.90</figcaption>" in html  # its one box, in words
 
 
 def test_labels_and_transcripts_in_the_report_are_escaped_too(tmp_path):
